@@ -1,0 +1,121 @@
+"""One entry point for every strategy: `check(model, ...)` runs a search and returns a CheckResult."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any, Callable
+
+from explorer.bfs import bfs
+from explorer.dfs import dfs
+from explorer.monitor import ModelError, PropertyMonitor
+from explorer.random_walk import DEFAULT_WALKS, random_walks
+from explorer.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
+                             CheckResult, PropertyResult)
+from explorer.run import Run
+from explorer.trace import Trace, path_to
+from models.contract import EVENTUALLY, REACHABLE, TRANSITION, Model
+from properties.errors import InputError
+
+STRATEGIES = ("bfs", "dfs", "random")
+
+
+def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, symmetry: bool = False,
+          only: list[str] | None = None, keep_going: bool = False, walks: int = DEFAULT_WALKS,
+          seed: int = 0, model_ref: str | None = None,
+          progress: Callable[[Run], None] | None = None) -> CheckResult:
+    """Search `model` with one strategy and judge every property; see CheckResult for the verdict."""
+    if strategy not in STRATEGIES:
+        raise InputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if walks < 1:
+        raise InputError(f"--walks must be at least 1, got {walks}")
+    bounds = bounds or Bounds()
+    monitor = PropertyMonitor(model, only, keep_going)
+    run = Run(model, bounds, monitor, symmetry, progress)
+    collecting = gc.isenabled()
+    gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
+    # collector walking millions of live states would cost more than the search itself
+    try:
+        if strategy == "bfs":
+            bfs(run)
+        elif strategy == "dfs":
+            dfs(run)
+        else:
+            random_walks(run, walks=walks, seed=seed)
+    except KeyboardInterrupt:
+        run.stopped_by, run.exhausted = "interrupted", False
+    except InputError:
+        raise
+    except Exception as err:
+        raise ModelError(f"model {model.label()} raised {type(err).__name__}: {err} "
+                         f"(while expanding state {run.current!r})") from err
+    finally:
+        if collecting:
+            gc.enable()
+    return _result(model, run, strategy, model_ref or model.label())
+
+
+def _result(model: Model, run: Run, strategy: str, model_ref: str) -> CheckResult:
+    seconds = run.elapsed
+    warnings = list(run.warnings)
+    monitor = run.monitor
+    stopped = "" if run.exhausted else _stop_reason(run.stopped_by)
+    results: dict[str, PropertyResult] = {}
+    for spec in monitor.specs:
+        trace = None
+        if spec.kind == EVENTUALLY:
+            status, detail = NOT_CHECKED, "liveness is not checked by this engine yet"
+            warnings.append(f"property {spec.name} (eventually) was not checked")
+        elif spec.kind == REACHABLE:
+            if spec.name in monitor.reached:
+                status, detail = REACHED, ""
+                if strategy == "bfs":
+                    trace = _trace(model, run, model_ref, spec.name, spec.kind, strategy)
+            elif run.exhausted:
+                status, detail = UNREACHED, f"never true in any of the {run.distinct} reachable states"
+            else:
+                status, detail = INCOMPLETE, f"not reached before {stopped}"
+        elif spec.name in monitor.failed:
+            status, detail = VIOLATED, ""
+            trace = _trace(model, run, model_ref, spec.name, spec.kind, strategy)
+        elif run.exhausted:
+            status, detail = HOLDS, f"in all {run.distinct} reachable states"
+        else:
+            status, detail = INCOMPLETE, f"no violation found before {stopped}"
+        results[spec.name] = PropertyResult(spec.name, spec.kind, status, detail, trace)
+    if not monitor.specs:
+        warnings.append(f"model {model.label()} declares no properties: the search only counts states")
+    coverage = {action: {"fired": run.fired.get(action, 0), "new": run.found.get(action, 0)}
+                for action in sorted(set(run.fired) | set(getattr(model, "actions", ())))}
+    if run.exhausted or strategy == "bfs":
+        never = [a for a, c in coverage.items() if c["fired"] == 0]
+        for action in never:
+            warnings.append(f"action {action} never fired: the model or its bounds may be wrong")
+    return CheckResult(
+        model=model_ref, params=dict(model.values), variant=model.variant_name, strategy=strategy,
+        exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
+        generated=run.generated, depth=run.depth, seconds=seconds, symmetry=run.symmetry,
+        properties=results, coverage=coverage, warnings=warnings)
+
+
+def _stop_reason(stopped_by: str | None) -> str:
+    return {"violation": "the search stopped at the first violation",
+            "max-depth": "the depth bound", "max-states": "the state bound",
+            "time-limit": "the time limit", "interrupted": "the interruption",
+            "random": "the random walks ended"}.get(stopped_by or "", "the search stopped")
+
+
+def _trace(model: Model, run: Run, model_ref: str, name: str, kind: str, strategy: str) -> Trace | None:
+    monitor = run.monitor
+    if strategy == "bfs":
+        key = monitor.reached[name] if kind == REACHABLE else monitor.failed[name]
+        initial, steps = path_to(model, run.parents, key, run.canon)
+        if kind == TRANSITION:
+            steps.append(monitor.failed_step[name])
+    else:
+        path = run.paths.get(name)
+        if path is None:
+            return None
+        initial, steps = path[0], list(path[1:])
+    return Trace(model=model_ref, params=dict(model.values), variant=model.variant_name, property=name,
+                 kind=kind, initial=initial, steps=steps, engine=strategy)
+

@@ -1,0 +1,94 @@
+"""Depth-first search with an optional depth bound: little memory beyond the visited set.
+
+With a depth bound, a state first reached by a long path is expanded again when a shorter path
+reaches it, so every state within the bound is explored; the search is exhausted only when no
+state at the bound has a successor never seen. Counterexamples are the DFS path, not the shortest.
+"""
+
+from __future__ import annotations
+
+from explorer.run import TICK, Run
+from models.contract import Step
+
+
+def dfs(run: Run) -> None:
+    """Explore depth first, filling `run.path` with (initial state, steps) when a property fails."""
+    model, monitor = run.model, run.monitor
+    within, canon = run.within, run.canon
+    max_depth = run.bounds.max_depth
+    state_limit = run.bounds.max_states or float("inf")
+    best: dict = {}  # key -> the smallest depth (in states) at which it was reached
+    run.seen = best
+    cut_off = False
+    expanded = 0
+    for init in model.init():
+        run.generated += 1
+        if within is not None and not within(init):
+            continue
+        init_key = init if canon is None else canon(init)
+        if init_key in best:
+            continue
+        if run.distinct >= state_limit:
+            run.stopped_by = "max-states"
+            return
+        best[init_key] = 1
+        run.distinct += 1
+        run.depth = max(run.depth, 1)
+        if monitor.on_state(init, init_key):
+            run.record_path([init])
+            if monitor.done:
+                run.stopped_by = "violation"
+                return
+        stack = [(init, init_key, iter(model.next(init)))]
+        steps: list = []
+        while stack:
+            state, state_key, successors = stack[-1]
+            run.current = state
+            step = next(successors, None)
+            if step is None:
+                stack.pop()
+                if steps:
+                    steps.pop()
+                expanded += 1
+                if expanded % TICK == 0 and run.tick():
+                    return
+                continue
+            step = Step(*step)
+            run.generated += 1
+            run.fired[step.action] = run.fired.get(step.action, 0) + 1
+            if monitor.has_transitions and monitor.on_transition(state, step, state_key):
+                run.record_path([init, *steps, step])
+                if monitor.done:
+                    run.stopped_by = "violation"
+                    return
+            succ = step.state
+            if within is not None and not within(succ):
+                continue
+            k = succ if canon is None else canon(succ)
+            depth = len(stack) + 1
+            seen = best.get(k)
+            if seen is not None and (max_depth is None or seen <= depth):
+                continue
+            if max_depth is not None and depth > max_depth:
+                cut_off = True  # a state never seen lies beyond the bound
+                continue
+            if seen is None:
+                if run.distinct >= state_limit:
+                    run.stopped_by = "max-states"
+                    return
+                run.distinct += 1
+                run.found[step.action] = run.found.get(step.action, 0) + 1
+                if monitor.on_state(succ, k):
+                    run.record_path([init, *steps, step])
+                    run.depth = max(run.depth, depth)
+                    if monitor.done:
+                        run.stopped_by = "violation"
+                        return
+            best[k] = depth
+            run.depth = max(run.depth, depth)
+            stack.append((succ, k, iter(model.next(succ))))
+            steps.append(step)
+    if cut_off:
+        run.stopped_by = "max-depth"
+    else:
+        run.exhausted = True

@@ -1,0 +1,81 @@
+"""Checks a model's declared properties as an engine visits states and transitions.
+
+Engines call `on_state` for each new state and `on_transition` for every transition (when the
+model has transition properties); the monitor records the first failure of each property, the
+first witness of each reachable guard, and tells the engine when nothing is left to look for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.contract import EVENTUALLY, INVARIANT, REACHABLE, TRANSITION, Model, PropertySpec
+from properties.errors import InputError
+
+
+class ModelError(Exception):
+    """Code in a model raised: the message names the model and the state it was working on."""
+
+
+class PropertyMonitor:
+    def __init__(self, model: Model, only: list[str] | None = None, keep_going: bool = False) -> None:
+        specs = type(model).properties()
+        if only:
+            names = {s.name for s in specs}
+            missing = [n for n in only if n not in names]
+            if missing:
+                known = ", ".join(sorted(names)) or "none"
+                raise InputError(f"model {model.label()} has no property {missing[0]!r}; its properties: {known}")
+            specs = [s for s in specs if s.name in only]
+        self.specs: list[PropertySpec] = specs
+        self.keep_going = keep_going
+        bind = lambda kind: [(s.name, getattr(model, s.method)) for s in specs if s.kind == kind]  # noqa: E731
+        self.invariants = bind(INVARIANT)
+        self.transitions = bind(TRANSITION)
+        self.reachables = bind(REACHABLE)
+        self.unsupported = [s.name for s in specs if s.kind == EVENTUALLY]
+        self.failed: dict[str, Any] = {}  # property name -> key of the state where it failed
+        self.failed_step: dict[str, Any] = {}  # transition property -> the failing Step (from `failed`)
+        self.reached: dict[str, Any] = {}  # reachable name -> key of the first state where it held
+
+    @property
+    def has_transitions(self) -> bool:
+        return bool(self.transitions)
+
+    @property
+    def done(self) -> bool:
+        """True when the search may stop: a failure and not keep-going, or nothing left to check."""
+        if self.failed and not self.keep_going:
+            return True
+        return not (self.invariants or self.transitions or self.reachables)
+
+    def on_state(self, state: Any, key: Any) -> bool:
+        """Check a newly found state; return True when some invariant failed in it."""
+        failed = False
+        for name, holds in self.invariants:
+            if not holds(state):
+                self.failed[name] = key
+                failed = True
+        if failed:
+            self.invariants = [(n, f) for n, f in self.invariants if n not in self.failed]
+        reached = False
+        for name, holds in self.reachables:
+            if holds(state):
+                self.reached[name] = key
+                reached = True
+        if reached:
+            self.reachables = [(n, f) for n, f in self.reachables if n not in self.reached]
+        return failed
+
+    def on_transition(self, before: Any, step: Any, before_key: Any) -> bool:
+        """Check one transition; return True when some transition property failed on it."""
+        failed = False
+        for name, holds in self.transitions:
+            if not holds(before, step, step.state):
+                self.failed[name] = before_key
+                self.failed_step[name] = step
+                failed = True
+        if failed:
+            self.transitions = [(n, f) for n, f in self.transitions if n not in self.failed]
+        return failed
+

@@ -1,0 +1,82 @@
+"""Random walks: many seeded runs from the initial states, for spaces too big to exhaust.
+
+A walk ends at a deadlock, at its length (in states, the initial state counting as 1), or when a
+property fails; the walk that failed is the counterexample. Walks never exhaust a state space, so
+their verdict is at best "incomplete". The same seed gives the same walks.
+"""
+
+from __future__ import annotations
+
+import random
+
+from explorer.run import TICK, Run
+from models.contract import Step
+
+DEFAULT_WALKS = 1000
+DEFAULT_LENGTH = 100
+
+
+def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
+    model, monitor = run.model, run.monitor
+    within, canon = run.within, run.canon
+    length = run.bounds.max_depth or DEFAULT_LENGTH
+    state_limit = run.bounds.max_states or float("inf")
+    rng = random.Random(seed)
+    seen: set = set()
+    run.seen = seen
+    initial = []
+    for state in model.init():
+        run.generated += 1
+        if within is None or within(state):
+            initial.append(state)
+    run.stopped_by = "random"
+    if not initial:
+        return
+    for walk in range(walks):
+        state = rng.choice(initial)
+        path = [state]
+        key = state if canon is None else canon(state)
+        if key not in seen:
+            seen.add(key)
+            run.distinct += 1
+            if monitor.on_state(state, key):
+                run.record_path(list(path))
+                run.depth = max(run.depth, 1)
+                if monitor.done:
+                    run.stopped_by = "violation"
+                    return
+        while len(path) < length:
+            run.current = state
+            steps = [Step(*step) for step in model.next(state)]
+            run.generated += len(steps)
+            if within is not None:
+                steps = [s for s in steps if within(s.state)]
+            if not steps:
+                break
+            step = rng.choice(steps)
+            run.fired[step.action] = run.fired.get(step.action, 0) + 1
+            path.append(step)
+            if monitor.has_transitions and monitor.on_transition(state, step, key):
+                run.record_path(list(path))
+                run.depth = max(run.depth, len(path))
+                if monitor.done:
+                    run.stopped_by = "violation"
+                    return
+            state = step.state
+            key = state if canon is None else canon(state)
+            if key not in seen:
+                seen.add(key)
+                run.distinct += 1
+                run.found[step.action] = run.found.get(step.action, 0) + 1
+                if monitor.on_state(state, key):
+                    run.record_path(list(path))
+                    run.depth = max(run.depth, len(path))
+                    if monitor.done:
+                        run.stopped_by = "violation"
+                        return
+                if run.distinct >= state_limit:
+                    run.stopped_by = "max-states"
+                    return
+        run.depth = max(run.depth, len(path))
+        if walk % 16 == 0 and run.tick():
+            return

@@ -1,0 +1,77 @@
+"""Re-run a stored trace against today's model: does every step still happen, and does the
+recorded property still fail at the end?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from explorer.encoding import canonical_text, encode
+from explorer.render import diff
+from explorer.trace import Trace
+from models.contract import INVARIANT, REACHABLE, TRANSITION, Model, Step
+from models.registry import build_model
+
+
+@dataclass
+class ReplayOutcome:
+    reproduces: bool
+    message: str
+    steps_matched: int
+
+
+def replay(trace: Trace, model: Model | None = None) -> ReplayOutcome:
+    """Follow the trace step by step through `model` (built from the trace when not given)."""
+    model = model or build_model(trace.model, trace.params, trace.variant)
+    wanted = canonical_text(trace.initial)
+    state = next((s for s in model.init() if canonical_text(encode(s)) == wanted), None)
+    if state is None:
+        return ReplayOutcome(False, "the recorded initial state is not an initial state of today's model", 0)
+    for i, recorded in enumerate(trace.steps, 1):
+        step, near = _match(model, state, recorded)
+        if step is None:
+            return ReplayOutcome(False, f"diverges at step {i}: {near}", i - 1)
+        before, state = state, step.state
+    return _judge(model, trace, state, before if trace.steps else None, step if trace.steps else None)
+
+
+def _match(model: Model, state, recorded: dict):
+    """The successor that matches the recorded step, or None and what came closest."""
+    action, args = recorded["action"], canonical_text(recorded.get("args", {}))
+    wanted_state = canonical_text(recorded["state"])
+    same_action = []
+    for raw in model.next(state):
+        step = Step(*raw)
+        if step.action != action or canonical_text(encode(step.args)) != args:
+            continue
+        if canonical_text(encode(step.state)) == wanted_state:
+            return step, ""
+        same_action.append(step)
+    call = f"{action}({', '.join(f'{k}={v}' for k, v in recorded.get('args', {}).items())})"
+    if not same_action:
+        return None, f"{call} is not enabled in today's model"
+    changes = diff(encode(same_action[0].state), recorded["state"])
+    return None, f"{call} leads to a different state ({'; '.join(changes[:3])})"
+
+
+def _judge(model: Model, trace: Trace, state, before, step) -> ReplayOutcome:
+    n = len(trace.steps)
+    if trace.property is None:
+        return ReplayOutcome(True, f"all {n} steps replay", n)
+    props = {p.name: p for p in type(model).properties()}
+    prop = props.get(trace.property)
+    if prop is None:
+        return ReplayOutcome(False, f"today's model has no property {trace.property!r}", n)
+    check = getattr(model, prop.method)
+    if prop.kind == INVARIANT:
+        violated = not check(state)
+    elif prop.kind == TRANSITION:
+        violated = step is not None and not check(before, step, state)
+    elif prop.kind == REACHABLE:
+        ok = bool(check(state))
+        return ReplayOutcome(ok, f"all {n} steps replay and {trace.property} "
+                                 f"{'holds' if ok else 'no longer holds'} at the end", n)
+    else:
+        return ReplayOutcome(False, f"cannot replay a trace for a {prop.kind} property", n)
+    if violated:
+        return ReplayOutcome(True, f"reproduces: all {n} steps replay and {trace.property} is violated at the end", n)
+    return ReplayOutcome(False, f"all {n} steps replay but {trace.property} is no longer violated at the end", n)

@@ -1,0 +1,89 @@
+"""What a search is given (bounds) and what it hands back (a result with honest verdicts)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from properties.errors import InputError
+
+HOLDS, VIOLATED, INCOMPLETE = "holds", "violated", "incomplete"
+REACHED, UNREACHED = "reached", "unreached"
+NOT_CHECKED = "not-checked"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits on one search. `None` means no limit; the model's `within` bounds it too."""
+
+    max_depth: int | None = None  # in states on a path, the initial state counting as 1 (as TLC)
+    max_states: int | None = None  # distinct states
+    time_limit: float | None = None  # seconds
+
+    def __post_init__(self) -> None:
+        for name in ("max_depth", "max_states", "time_limit"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, float)) or math.isnan(value) or value < 1):
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag} must be at least 1, got {value}: give a positive bound or leave it out")
+
+
+@dataclass
+class PropertyResult:
+    """The verdict on one property, with the trace that shows it where there is one."""
+
+    name: str
+    kind: str
+    status: str
+    detail: str = ""
+    trace: Any = None  # a Trace: the counterexample for safety, the example for a reachable
+
+
+@dataclass
+class CheckResult:
+    """Everything one run found. `exhausted` is true only when every reachable state was expanded."""
+
+    model: str
+    params: dict
+    variant: str | None
+    strategy: str
+    exhausted: bool
+    stopped_by: str | None  # None, "violation", "max-depth", "max-states", "time-limit", "interrupted", "random"
+    distinct_states: int
+    generated: int
+    depth: int
+    seconds: float
+    symmetry: bool
+    properties: dict[str, PropertyResult]
+    coverage: dict[str, dict[str, int]]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def violation(self) -> PropertyResult | None:
+        """The first failed property: a broken safety property, or a reachable never reached."""
+        for result in self.properties.values():
+            if result.status in (VIOLATED, UNREACHED):
+                return result
+        return None
+
+    @property
+    def verdict(self) -> str:
+        if self.violation is not None:
+            return VIOLATED
+        return HOLDS if self.exhausted else INCOMPLETE
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
+
+    def why_incomplete(self) -> str:
+        reasons = {
+            "max-depth": "the depth bound stopped it",
+            "max-states": "the state bound stopped it",
+            "time-limit": "the time limit stopped it",
+            "interrupted": "it was interrupted",
+            "random": "random walks never exhaust a state space",
+            "violation": "it stopped at the first violation",
+        }
+        return reasons.get(self.stopped_by or "", "")

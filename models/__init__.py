@@ -1,0 +1,21 @@
+"""The modelling contract and the protocol library.
+
+Import the contract from here when writing a model of your own:
+
+    from models import Model, Param, Step, invariant, transition, reachable
+"""
+
+from models.contract import (
+    Model,
+    Param,
+    PropertySpec,
+    Step,
+    VariantInfo,
+    eventually,
+    invariant,
+    reachable,
+    transition,
+)
+
+__all__ = ["Model", "Param", "PropertySpec", "Step", "VariantInfo",
+           "eventually", "invariant", "reachable", "transition"]

@@ -1,0 +1,290 @@
+"""The modelling contract: what a protocol model is, so that every engine can run it.
+
+A model is a value built from parameters. It offers initial states, the enabled steps from a
+state, and named properties declared with decorators. States are immutable and hashable (prefer
+`typing.NamedTuple` over tuples and frozensets, whose hashing runs in C).
+
+Broken versions of a model are subclasses that override exactly one rule method; they are
+registered on the base model with `@Base.variant(...)` so `agree list` and `agree verify` see them.
+A user's own variant in their own file is just such a subclass.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterable, Iterator, NamedTuple
+
+from properties.errors import InputError
+
+
+class Step(NamedTuple):
+    """One enabled transition: a named action, its readable arguments, and the state it leads to.
+
+    `next(state)` may yield plain 3-tuples `(action, args, state)` instead: engines unpack steps
+    and build a Step only where a property or a trace needs one, because constructing a NamedTuple
+    costs several times more than a tuple in the hot loop.
+    """
+
+    action: str
+    args: dict
+    state: Any
+
+
+# --------------------------------------------------------------------------- properties
+
+INVARIANT, TRANSITION, REACHABLE, EVENTUALLY = "invariant", "transition", "reachable", "eventually"
+SAFETY_KINDS = (INVARIANT, TRANSITION)
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """A property declared on a model class: its name, kind, the method to call and its summary."""
+
+    name: str
+    kind: str
+    method: str
+    doc: str
+
+
+def _property_decorator(kind: str) -> Callable:
+    def decorate(fn: Callable | None = None, *, name: str | None = None):
+        def mark(f: Callable) -> Callable:
+            f.__agree_property__ = (kind, name or f.__name__)
+            return f
+
+        return mark(fn) if fn is not None else mark
+
+    decorate.__doc__ = f"Declare a model method as a {kind} property."
+    return decorate
+
+
+invariant = _property_decorator(INVARIANT)
+"""`@invariant`: `method(self, state) -> bool` must hold in every reachable state."""
+
+transition = _property_decorator(TRANSITION)
+"""`@transition`: `method(self, before, step, after) -> bool` must hold on every transition."""
+
+reachable = _property_decorator(REACHABLE)
+"""`@reachable`: `method(self, state) -> bool` must hold in at least one reachable state.
+
+The guard against vacuous success: a model that never decides satisfies agreement trivially.
+"""
+
+eventually = _property_decorator(EVENTUALLY)
+"""`@eventually`: `method(self, state) -> bool` must become true on every fair path (liveness)."""
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Param:
+    """A model parameter: its type (int, bool or str), default, help text and allowed range."""
+
+    type: type
+    default: Any
+    help: str = ""
+    min: int | None = None
+    max: int | None = None
+    choices: tuple | None = None
+
+    def parse(self, name: str, raw: Any) -> Any:
+        """Turn a value (a Python value, or a string from the command line) into a checked one."""
+        value = raw
+        if isinstance(raw, str) and self.type is not str:
+            value = _parse_text(name, raw, self.type)
+        elif self.type is int and (isinstance(raw, bool) or not isinstance(raw, int)):
+            raise InputError(f"parameter {name} must be an integer, got {raw!r}: use e.g. -p {name}={self.default}")
+        elif self.type is bool and not isinstance(raw, bool):
+            raise InputError(f"parameter {name} must be true or false, got {raw!r}")
+        if self.min is not None and value < self.min:
+            raise InputError(f"parameter {name}={value} is below its minimum {self.min}: use {name}>={self.min}")
+        if self.max is not None and value > self.max:
+            raise InputError(f"parameter {name}={value} is above its maximum {self.max}: use {name}<={self.max}")
+        if self.choices is not None and value not in self.choices:
+            allowed = ", ".join(map(str, self.choices))
+            raise InputError(f"parameter {name}={value!r} is not one of: {allowed}")
+        return value
+
+
+def _parse_text(name: str, text: str, kind: type) -> Any:
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise InputError(f"parameter {name} must be an integer, got {text!r}: use e.g. -p {name}=3") from None
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise InputError(f"parameter {name} must be true or false, got {text!r}")
+    return kind(text)
+
+
+# --------------------------------------------------------------------------- variants
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    """A broken (or alternative) version of a model: which rule it changes and what should fail."""
+
+    name: str
+    base: type
+    cls: type
+    breaks: str | None
+    says: str
+    rules: tuple[str, ...]
+    defaults: dict = field(default_factory=dict, hash=False)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class Model:
+    """Base class of every model. Subclasses set `name`, `params`, and define `init` and `next`.
+
+    Rules are small named methods so that a variant overrides exactly one of them.
+    """
+
+    name: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
+    variant_name: ClassVar[str | None] = None
+
+    def __init__(self, **values: Any) -> None:
+        unknown = sorted(set(values) - set(self.params))
+        if unknown:
+            known = ", ".join(f"{k} (default {p.default})" for k, p in self.params.items()) or "none"
+            raise InputError(f"model {self.label()} has no parameter {unknown[0]!r}; its parameters: {known}")
+        chosen = {}
+        defaults = self.param_defaults()
+        for key, spec in self.params.items():
+            chosen[key] = spec.parse(key, values[key]) if key in values else defaults[key]
+        self.values = chosen
+        for key, value in chosen.items():
+            setattr(self, key, value)
+        self.setup()
+
+    # ----- what subclasses provide
+
+    def setup(self) -> None:
+        """Derive whatever the rules need from the parameters (called once by `__init__`)."""
+
+    def init(self) -> Iterable[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define init()")
+
+    def next(self, state: Any) -> Iterable[Step]:
+        raise NotImplementedError(f"{type(self).__name__} must define next(state)")
+
+    # Optional hooks; engines test for `None` so that a model without them pays nothing.
+    within: Callable[[Any], bool] | None = None
+    symmetry: Callable[[Any], Any] | None = None
+
+    def chart(self, step: Step) -> list[tuple]:
+        """How a step draws in a sequence diagram: a list of ("msg", src, dst, label) and
+        ("note", actor, text) events. The default draws args `src` -> `dst` when present."""
+        args = step.args
+        label = step.action + _format_args({k: v for k, v in args.items() if k not in ("src", "dst")})
+        if "src" in args and "dst" in args:
+            return [("msg", str(args["src"]), str(args["dst"]), label)]
+        return [("note", None, step.action + _format_args(args))]
+
+    def participants(self) -> list[str]:
+        """The actors of a sequence diagram, in order (empty: take them from the chart)."""
+        return []
+
+    # ----- introspection used by the registry, the CLI and the engines
+
+    @classmethod
+    def label(cls) -> str:
+        return cls.name or cls.__name__
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        defaults = {k: p.default for k, p in cls.params.items()}
+        info = cls.variant_info()
+        if info is not None:
+            defaults.update(info.defaults)
+        return defaults
+
+    @classmethod
+    def properties(cls) -> list[PropertySpec]:
+        """Every property declared on the class or its bases, in definition order."""
+        found: dict[str, PropertySpec] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, fn in vars(klass).items():
+                mark = getattr(fn, "__agree_property__", None)
+                if mark is None:
+                    continue
+                kind, name = mark
+                doc = inspect.getdoc(fn) or ""
+                found[name] = PropertySpec(name, kind, attr, doc.splitlines()[0] if doc else "")
+        return list(found.values())
+
+    @classmethod
+    def variant_info(cls) -> VariantInfo | None:
+        """The variant this class is (inherited by a user's subclass of a variant), else None."""
+        return getattr(cls, "_variant_info", None)
+
+    @classmethod
+    def variants(cls) -> dict[str, VariantInfo]:
+        """The variants registered on exactly this class."""
+        return dict(vars(cls).get("_variants", {}))
+
+    @classmethod
+    def variant(cls, name: str, *, breaks: str | None, says: str, defaults: dict | None = None):
+        """Register a subclass as a named variant of this model (a class decorator).
+
+        `breaks` names the property the change should violate (None for an alternative that should
+        still hold); `says` is one sentence on the rule that changed; `defaults` overrides parameter
+        defaults, for the smallest bounds that expose the bug.
+        """
+
+        def register(sub: type[Model]) -> type[Model]:
+            if not issubclass(sub, cls):
+                raise TypeError(f"variant {name} must subclass {cls.__name__}")
+            rules = tuple(sorted(a for a, v in vars(sub).items() if callable(v) and not a.startswith("__")))
+            unknown = sorted(set(defaults or {}) - set(cls.params))
+            if unknown:
+                raise TypeError(f"variant {name} sets a default for unknown parameter {unknown[0]}")
+            info = VariantInfo(name, cls, sub, breaks, says, rules, dict(defaults or {}))
+            sub.variant_name = name
+            sub.name = cls.name
+            sub._variant_info = info
+            if "_variants" not in vars(cls):
+                cls._variants = {}
+            cls._variants[name] = info
+            return sub
+
+        return register
+
+    @classmethod
+    def with_variant(cls, variant: str | None) -> type[Model]:
+        if variant is None:
+            return cls
+        variants = cls.variants()
+        if variant not in variants:
+            known = ", ".join(variants) or "none"
+            raise InputError(f"model {cls.label()} has no variant {variant!r}; its variants: {known}")
+        return variants[variant].cls
+
+
+def _format_args(args: dict) -> str:
+    if not args:
+        return ""
+    return "(" + ", ".join(f"{k}={_short(v)}" for k, v in args.items()) + ")"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (frozenset, set)):
+        return "{" + ", ".join(sorted(map(_short, value))) + "}"
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return "(" + ", ".join(map(_short, value)) + ")"
+    return str(value)
+
+
+def iter_steps(model: Model, state: Any) -> Iterator[Step]:
+    """The model's successors, as an iterator (models may return any iterable)."""
+    return iter(model.next(state))

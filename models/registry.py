@@ -1,0 +1,82 @@
+"""Where models are found: built-in names, or a user's `file.py:Class` / `package.module:Class`."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+from models.contract import Model
+from properties.errors import InputError
+
+
+def builtin_models() -> dict[str, type[Model]]:
+    """Every model shipped with agree, by name (imported lazily so a broken one names itself)."""
+    from models.tcommit import TCommit
+    from models.twophase import TwoPhase
+
+    found = [TwoPhase, TCommit]
+    found += _optional("models.paxos", "Paxos") + _optional("models.multipaxos", "MultiPaxos")
+    found += _optional("models.raft", "Raft")
+    return {cls.name: cls for cls in found}
+
+
+def _optional(module: str, attr: str) -> list[type[Model]]:
+    """Models added by later work; absent modules are simply not listed."""
+    if importlib.util.find_spec(module) is None:
+        return []
+    return [getattr(importlib.import_module(module), attr)]
+
+
+def load_model_class(spec: str) -> type[Model]:
+    """Resolve MODEL as given on the command line or in a trace or suite file."""
+    if ":" not in spec:
+        models = builtin_models()
+        if spec not in models:
+            known = ", ".join(sorted(models))
+            raise InputError(f"unknown model {spec!r}: built-in models are {known}; "
+                             "a model of your own is given as path/to/file.py:ClassName or package.module:ClassName")
+        return models[spec]
+    where, _, attr = spec.rpartition(":")
+    module = _load_file(where) if where.endswith(".py") else _load_module(where)
+    cls = getattr(module, attr, None)
+    if cls is None:
+        raise InputError(f"{where} has no class {attr!r}: check the name after the colon in {spec!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise InputError(f"{spec} is not a model: {attr} must subclass models.Model")
+    return cls
+
+
+def _load_file(path_text: str):
+    path = Path(path_text)
+    if not path.is_file():
+        raise InputError(f"model file {path_text!r} does not exist: give the path to a .py file")
+    module_name = "agree_user_" + "".join(c if c.isalnum() else "_" for c in str(path.resolve()))
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    loader_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[module_name] = module
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as err:
+        del sys.modules[module_name]
+        raise InputError(f"loading {path_text} failed: {type(err).__name__}: {err}") from err
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    return module
+
+
+def _load_module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise InputError(f"cannot import module {name!r} ({err}): is it installed or on PYTHONPATH?") from err
+
+
+def build_model(spec: str, params: dict | None = None, variant: str | None = None) -> Model:
+    """The model instance for a spec, its parameters and an optional variant name."""
+    cls = load_model_class(spec).with_variant(variant)
+    return cls(**(params or {}))
