@@ -45,6 +45,7 @@ class TwoPhase(Model):
         self.names = rm_names(self.rms)
         self.everyone = frozenset(self.names)
         self.indexed = tuple(enumerate(self.names))
+        self.args = {rm: {"rm": rm} for rm in self.names}  # shared, read-only step arguments
         self.all_of = {value: (value,) * self.rms for value in RM_STATES}
         self.messages = frozenset({("Prepared", rm) for rm in self.names} | {COMMIT_MSG, ABORT_MSG})
 
@@ -66,7 +67,7 @@ class TwoPhase(Model):
         if s.tm_state != "init":
             return []
         rm_state, tm_state, prepared, msgs = s
-        return [("TMRcvPrepared", {"rm": rm},
+        return [("TMRcvPrepared", self.args[rm],
                  s if rm in prepared else _new(TwoPhaseState, (rm_state, tm_state, prepared | {rm}, msgs)))
                 for rm in self.names if ("Prepared", rm) in msgs]
 
@@ -87,26 +88,34 @@ class TwoPhase(Model):
     def rm_prepare(self, s: TwoPhaseState) -> list[Step]:
         """RMPrepare(rm): a working RM prepares and tells the TM."""
         rm_state, tm_state, prepared, msgs = s
-        return [("RMPrepare", {"rm": rm}, _new(TwoPhaseState, (
+        return [("RMPrepare", self.args[rm], _new(TwoPhaseState, (
                     rm_state[:i] + (PREPARED,) + rm_state[i + 1:], tm_state, prepared, msgs | {("Prepared", rm)})))
                 for i, rm in self.indexed if rm_state[i] == WORKING]
 
     def rm_choose_to_abort(self, s: TwoPhaseState) -> list[Step]:
         """RMChooseToAbort(rm): a working RM may abort on its own."""
-        return [("RMChooseToAbort", {"rm": rm}, _with_rm(s, i, ABORTED))
-                for i, rm in self.indexed if s.rm_state[i] == WORKING]
+        rm_state, tm_state, prepared, msgs = s
+        return [("RMChooseToAbort", self.args[rm],
+                 _new(TwoPhaseState, (rm_state[:i] + (ABORTED,) + rm_state[i + 1:], tm_state, prepared, msgs)))
+                for i, rm in self.indexed if rm_state[i] == WORKING]
 
     def rm_rcv_commit_msg(self, s: TwoPhaseState) -> list[Step]:
         """RMRcvCommitMsg(rm): an RM that sees the Commit message commits."""
-        if COMMIT_MSG not in s.msgs:
-            return []
-        return [("RMRcvCommitMsg", {"rm": rm}, _with_rm(s, i, COMMITTED)) for i, rm in self.indexed]
+        return self._rm_obeys(s, COMMIT_MSG, COMMITTED, "RMRcvCommitMsg")
 
     def rm_rcv_abort_msg(self, s: TwoPhaseState) -> list[Step]:
         """RMRcvAbortMsg(rm): an RM that sees the Abort message aborts."""
-        if ABORT_MSG not in s.msgs:
+        return self._rm_obeys(s, ABORT_MSG, ABORTED, "RMRcvAbortMsg")
+
+    def _rm_obeys(self, s: TwoPhaseState, message: tuple, outcome: str, action: str) -> list[Step]:
+        """Every RM may act on the TM's decision once it is sent (a step that changes nothing for
+        an RM already there is still a step, as in the spec: it returns `s` itself, cheaply)."""
+        rm_state, tm_state, prepared, msgs = s
+        if message not in msgs:
             return []
-        return [("RMRcvAbortMsg", {"rm": rm}, _with_rm(s, i, ABORTED)) for i, rm in self.indexed]
+        return [(action, self.args[rm], s if rm_state[i] == outcome else _new(
+                    TwoPhaseState, (rm_state[:i] + (outcome,) + rm_state[i + 1:], tm_state, prepared, msgs)))
+                for i, rm in self.indexed]
 
     # ----- properties
 
@@ -156,14 +165,6 @@ class TwoPhase(Model):
 _new = tuple.__new__
 
 
-def _with_rm(s: TwoPhaseState, i: int, value: str) -> TwoPhaseState:
-    """`s` with RM i in `value` (the very same state when nothing changes, which is cheaper)."""
-    rm_state = s[0]
-    if rm_state[i] == value:
-        return s
-    return _new(TwoPhaseState, (rm_state[:i] + (value,) + rm_state[i + 1:], s[1], s[2], s[3]))
-
-
 # Broken variants: each changes exactly one rule, and says which property should fail.
 
 @TwoPhase.variant("tm-commits-early", breaks="consistent",
@@ -179,5 +180,7 @@ class TMCommitsEarly(TwoPhase):
                   says="RMChooseToAbort is also enabled for a prepared RM, which has promised to obey the TM")
 class RMAbortsAfterPrepare(TwoPhase):
     def rm_choose_to_abort(self, s: TwoPhaseState) -> list[Step]:
-        return [("RMChooseToAbort", {"rm": rm}, _with_rm(s, i, ABORTED))
-                for i, rm in self.indexed if s.rm_state[i] in (WORKING, PREPARED)]
+        rm_state, tm_state, prepared, msgs = s
+        return [("RMChooseToAbort", self.args[rm],
+                 _new(TwoPhaseState, (rm_state[:i] + (ABORTED,) + rm_state[i + 1:], tm_state, prepared, msgs)))
+                for i, rm in self.indexed if rm_state[i] in (WORKING, PREPARED)]

@@ -1,0 +1,76 @@
+"""Speed and memory of the generic BFS engine on TwoPhase, against a hand-written BFS.
+
+    python benchmarks/bench_engine.py            # rms = 7 and 8
+    python benchmarks/bench_engine.py 5 6 7      # other sizes
+
+Each configuration runs in a fresh process so its peak memory (ru_maxrss) is its own. Prints a
+table and writes benchmarks/results/engine.json. TLC's counts for reference: rms=7 296,448 states,
+depth 23; rms=8 1,745,408 states.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def measure_engine(rms: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from explorer.check import check
+    from models.registry import build_model
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = check(build_model("twophase", {"rms": rms}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"engine": "agree bfs", "rms": rms, "verdict": result.verdict, "distinct": result.distinct_states,
+            "generated": result.generated, "depth": result.depth, "seconds": round(result.seconds, 2),
+            "states_per_s": round(result.states_per_second), "peak_mib": round(peak / 1024, 1),
+            "bytes_per_state": round((peak - baseline) * 1024 / max(result.distinct_states, 1))}
+
+
+def measure_by_hand(rms: int) -> dict:
+    sys.path.insert(0, str(HERE))
+    from twophase_by_hand import explore
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    distinct, generated, seconds = explore(rms)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"engine": "hand-written bfs", "rms": rms, "verdict": "-", "distinct": distinct,
+            "generated": generated, "depth": "-", "seconds": round(seconds, 2),
+            "states_per_s": round(distinct / seconds), "peak_mib": round(peak / 1024, 1),
+            "bytes_per_state": round((peak - baseline) * 1024 / distinct)}
+
+
+def in_fresh_process(kind: str, rms: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--one", kind, str(rms)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)
+
+
+def main(sizes: list[int]) -> None:
+    rows = []
+    columns = ("engine", "rms", "verdict", "distinct", "generated", "depth", "seconds", "states_per_s",
+               "peak_mib", "bytes_per_state")
+    print("  ".join(f"{c:>16}" for c in columns))
+    for rms in sizes:
+        for kind in ("engine", "hand"):
+            row = in_fresh_process(kind, rms)
+            rows.append(row)
+            print("  ".join(f"{row[c]:>16,}" if isinstance(row[c], int) else f"{row[c]!s:>16}" for c in columns),
+                  flush=True)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "engine.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        measure = measure_engine if sys.argv[2] == "engine" else measure_by_hand
+        print(json.dumps(measure(int(sys.argv[3]))))
+    else:
+        main([int(a) for a in sys.argv[1:]] or [7, 8])

@@ -1,0 +1,32 @@
+"""Shared helpers: run the CLI in-process and look at what it printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from explorer.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+class Ran:
+    def __init__(self, result):
+        self.code = result.exit_code
+        self.out = result.stdout
+        self.err = result.stderr
+        self.exception = result.exception
+
+
+@pytest.fixture
+def agree():
+    """`agree(*args)` runs the command line and returns exit code, stdout and stderr."""
+    runner = CliRunner()
+
+    def run(*args: str) -> Ran:
+        return Ran(runner.invoke(cli, [str(a) for a in args], catch_exceptions=True))
+
+    return run

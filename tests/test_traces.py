@@ -1,0 +1,103 @@
+"""Traces: one JSON format, written whole, loaded without executing anything, and replayed."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from explorer.check import check
+from explorer.replay import replay
+from explorer.trace import load_trace
+from models.registry import build_model
+from properties.errors import InputError
+from tests.conftest import ROOT
+
+STORED = sorted((ROOT / "counterexamples").glob("*.json"))
+
+
+def test_there_are_stored_counterexamples():
+    names = {p.name for p in STORED}
+    assert {"twophase--tm-commits-early.json", "twophase--rm-aborts-after-prepare.json"} <= names
+
+
+@pytest.mark.parametrize("path", STORED, ids=lambda p: p.name)
+def test_every_stored_counterexample_replays(path):
+    trace = load_trace(path)
+    outcome = replay(trace)
+    assert outcome.reproduces, outcome.message
+    assert outcome.steps_matched == len(trace.steps)
+
+
+@pytest.mark.parametrize("path", STORED, ids=lambda p: p.name)
+def test_every_stored_counterexample_is_minimal(path):
+    """BFS from scratch finds a violation of the same property that is no shorter."""
+    trace = load_trace(path)
+    result = check(build_model(trace.model, trace.params, trace.variant), only=[trace.property])
+    assert result.violation is not None and len(result.violation.trace) == len(trace.steps)
+
+
+def test_saved_trace_round_trips(tmp_path):
+    result = check(build_model("twophase", {"rms": 2}, "tm-commits-early"))
+    path = tmp_path / "t.json"
+    result.violation.trace.save(path)
+    data = json.loads(path.read_text())
+    assert data["format"] == 1 and data["model"] == "twophase" and data["variant"] == "tm-commits-early"
+    assert data["property"] == "consistent" and data["kind"] == "invariant"
+    assert data["initial"]["rm_state"] == ["working", "working"]
+    assert [s["action"] for s in data["steps"]] == ["TMCommit", "RMChooseToAbort", "RMRcvCommitMsg"]
+    assert replay(load_trace(path)).reproduces
+    assert [p.name for p in tmp_path.iterdir()] == ["t.json"]  # no temporary file left behind
+
+
+def _stored(tmp_path, edit) -> Path:
+    data = json.loads((ROOT / "counterexamples" / "twophase--tm-commits-early.json").read_text())
+    edit(data)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_replay_reports_a_step_that_is_not_enabled(tmp_path):
+    def swap(data):
+        data["steps"][0], data["steps"][1] = data["steps"][1], data["steps"][0]
+    outcome = replay(load_trace(_stored(tmp_path, swap)))
+    assert not outcome.reproduces and "step 1" in outcome.message
+
+
+def test_replay_reports_a_state_that_differs(tmp_path):
+    def corrupt(data):
+        data["steps"][0]["state"]["tm_state"] = "aborted"
+    outcome = replay(load_trace(_stored(tmp_path, corrupt)))
+    assert not outcome.reproduces and "different state" in outcome.message
+
+
+def test_replay_fails_when_the_bug_is_fixed(tmp_path):
+    def against_correct_model(data):
+        data["variant"] = None
+    outcome = replay(load_trace(_stored(tmp_path, against_correct_model)))
+    assert not outcome.reproduces and "not enabled" in outcome.message
+
+    def truncated(data):
+        data["steps"] = data["steps"][:2]
+    outcome = replay(load_trace(_stored(tmp_path, truncated)))
+    assert not outcome.reproduces and "no longer violated" in outcome.message
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("{not json", "not valid JSON"),
+    ("[]", "JSON object"),
+    ('{"format": 2}', '"format" must be 1'),
+    ('{"format": 1, "model": "twophase", "initial": {}, "steps": "x"}', '"steps" must be a list'),
+    ('{"format": 1, "model": "twophase", "initial": {}, "steps": [{"args": {}}]}', "step 1"),
+    ('{"format": 1, "model": "twophase", "steps": []}', '"initial"'),
+])
+def test_malformed_traces_are_rejected_with_the_reason(tmp_path, text, fragment):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=fragment.replace("[", r"\[")):
+        load_trace(path)
+
+
+def test_missing_trace_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_trace(tmp_path / "nope.json")
