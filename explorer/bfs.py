@@ -9,6 +9,7 @@ so a verdict carries no risk of a hash collision.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 from explorer.run import TICK, Run
 from models.contract import Step
@@ -41,32 +42,34 @@ def bfs(run: Run) -> None:
     fired, found = run.fired, run.found
     on_state = monitor.on_state
     check_transitions = monitor.has_transitions
+    plain = not check_transitions and within is None and canon is None
     max_depth = run.bounds.max_depth
-    generated, distinct, expanded = run.generated, run.distinct, 0
+    distinct, expanded = run.distinct, 0
+    actions: list[str] = []  # the action of every transition generated, counted once per level
+    fired_before = run.generated
     try:
         while frontier:
             last_level = max_depth is not None and run.depth >= max_depth
             next_frontier = []
-            append = next_frontier.append
+            append, record = next_frontier.append, actions.append
             for state in frontier:
                 state_key = state if canon is None else canon(state)
                 for action, args, succ in model.next(state):
-                    generated += 1
-                    try:
-                        fired[action] += 1
-                    except KeyError:
-                        fired[action] = 1
-                    if check_transitions and monitor.on_transition(state, Step(action, args, succ), state_key) \
-                            and monitor.done:
-                        run.stopped_by = "violation"
-                        return
-                    if succ is state:  # a stuttering step: nothing new, no lookup needed
-                        continue
-                    if within is not None and not within(succ):
-                        continue
-                    k = succ if canon is None else canon(succ)
-                    if k in parents:
-                        continue
+                    record(action)
+                    if plain:
+                        if succ in parents:
+                            continue
+                        k = succ
+                    else:
+                        if check_transitions and monitor.on_transition(state, Step(action, args, succ), state_key) \
+                                and monitor.done:
+                            run.stopped_by = "violation"
+                            return
+                        if within is not None and not within(succ):
+                            continue
+                        k = succ if canon is None else canon(succ)
+                        if k in parents:
+                            continue
                     if last_level:
                         run.stopped_by = "max-depth"  # a new state lies beyond the depth bound
                         return
@@ -86,8 +89,10 @@ def bfs(run: Run) -> None:
                         return
                 expanded += 1
                 if expanded % TICK == 0:
+                    _count(actions, fired)
                     run.current = state
-                    run.generated, run.distinct, run.queued = generated, distinct, len(frontier) - expanded
+                    run.generated = fired_before + sum(fired.values())
+                    run.distinct, run.queued = distinct, len(frontier) - expanded
                     if run.tick():
                         return
             expanded = 0
@@ -99,4 +104,12 @@ def bfs(run: Run) -> None:
         run.current = state
         raise
     finally:
-        run.generated, run.distinct = generated, distinct
+        _count(actions, fired)
+        run.generated, run.distinct = fired_before + sum(fired.values()), distinct
+
+
+def _count(actions: list[str], fired: dict[str, int]) -> None:
+    """Add a batch of generated actions to the per-action counts (counting in C, then clearing)."""
+    for action, n in Counter(actions).items():
+        fired[action] = fired.get(action, 0) + n
+    actions.clear()

@@ -13,7 +13,7 @@ from explorer.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED,
                              CheckResult, PropertyResult)
 from explorer.run import Run
 from explorer.trace import Trace, path_to
-from models.contract import EVENTUALLY, REACHABLE, TRANSITION, Model
+from models.contract import EVENTUALLY, REACHABLE, TRANSITION, Model, Step
 from properties.errors import InputError
 
 STRATEGIES = ("bfs", "dfs", "random")
@@ -84,6 +84,8 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str) -> CheckResul
         results[spec.name] = PropertyResult(spec.name, spec.kind, status, detail, trace)
     if not monitor.specs:
         warnings.append(f"model {model.label()} declares no properties: the search only counts states")
+    elif not any(s.kind == REACHABLE for s in type(model).properties()):
+        warnings.append(f"model {model.label()} declares no @reachable guard: success may be vacuous")
     coverage = {action: {"fired": run.fired.get(action, 0), "new": run.found.get(action, 0)}
                 for action in sorted(set(run.fired) | set(getattr(model, "actions", ())))}
     if run.exhausted or strategy == "bfs":
@@ -116,6 +118,8 @@ def _trace(model: Model, run: Run, model_ref: str, name: str, kind: str, strateg
         if path is None:
             return None
         initial, steps = path[0], list(path[1:])
+    view = model.view
     return Trace(model=model_ref, params=dict(model.values), variant=model.variant_name, property=name,
-                 kind=kind, initial=initial, steps=steps, engine=strategy)
+                 kind=kind, initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps],
+                 engine=strategy)
 

@@ -23,7 +23,7 @@ def replay(trace: Trace, model: Model | None = None) -> ReplayOutcome:
     """Follow the trace step by step through `model` (built from the trace when not given)."""
     model = model or build_model(trace.model, trace.params, trace.variant)
     wanted = canonical_text(trace.initial)
-    state = next((s for s in model.init() if canonical_text(encode(s)) == wanted), None)
+    state = next((s for s in model.init() if canonical_text(encode(model.view(s))) == wanted), None)
     if state is None:
         return ReplayOutcome(False, "the recorded initial state is not an initial state of today's model", 0)
     for i, recorded in enumerate(trace.steps, 1):
@@ -43,13 +43,13 @@ def _match(model: Model, state, recorded: dict):
         step = Step(*raw)
         if step.action != action or canonical_text(encode(step.args)) != args:
             continue
-        if canonical_text(encode(step.state)) == wanted_state:
+        if canonical_text(encode(model.view(step.state))) == wanted_state:
             return step, ""
         same_action.append(step)
     call = f"{action}({', '.join(f'{k}={v}' for k, v in recorded.get('args', {}).items())})"
     if not same_action:
         return None, f"{call} is not enabled in today's model"
-    changes = diff(encode(same_action[0].state), recorded["state"])
+    changes = diff(encode(model.view(same_action[0].state)), recorded["state"])
     return None, f"{call} leads to a different state ({'; '.join(changes[:3])})"
 
 

@@ -22,11 +22,15 @@ class Bounds:
     time_limit: float | None = None  # seconds
 
     def __post_init__(self) -> None:
-        for name in ("max_depth", "max_states", "time_limit"):
+        for name in ("max_depth", "max_states"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, float)) or math.isnan(value) or value < 1):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 flag = "--" + name.replace("_", "-")
-                raise InputError(f"{flag} must be at least 1, got {value}: give a positive bound or leave it out")
+                raise InputError(f"{flag} must be a whole number of at least 1, got {value}: "
+                                 "give a positive bound or leave it out")
+        limit = self.time_limit
+        if limit is not None and (not isinstance(limit, (int, float)) or math.isnan(limit) or limit <= 0):
+            raise InputError(f"--time-limit must be a positive number of seconds, got {limit}")
 
 
 @dataclass

@@ -182,6 +182,11 @@ class Model:
     within: Callable[[Any], bool] | None = None
     symmetry: Callable[[Any], Any] | None = None
 
+    def view(self, state: Any) -> Any:
+        """How a state reads in traces and reports (like TLC's ALIAS). The default is the state
+        itself; a model that stores compact tuples for speed returns a NamedTuple here."""
+        return state
+
     def chart(self, step: Step) -> list[tuple]:
         """How a step draws in a sequence diagram: a list of ("msg", src, dst, label) and
         ("note", actor, text) events. The default draws args `src` -> `dst` when present."""

@@ -86,12 +86,29 @@ def test_show_draws_a_flowchart_when_no_messages_are_sent(agree, tmp_path):
     assert chart.out.startswith("flowchart TD") and "Enter(proc=" in chart.out
 
 
-def test_verify_runs_the_default_suite_and_prints_a_table(agree):
-    ran = agree("verify", "--quiet")
+def test_the_default_suite_covers_every_model_variant_and_stored_trace():
+    from explorer.suite import default_suite
+    from models.registry import builtin_models
+
+    suite = default_suite()
+    checks = {(e.model, e.variant, e.expect, e.prop) for e in suite if e.kind == "check"}
+    for name, cls in builtin_models().items():
+        assert (name, None, "holds", None) in checks
+        for variant, info in cls.variants().items():
+            assert (name, variant, "violated" if info.breaks else "holds", info.breaks) in checks
+    replays = {e.trace.rsplit("/", 1)[-1] for e in suite if e.kind == "replay"}
+    assert replays == {p.name for p in (ROOT / "counterexamples").glob("*.json")}
+
+
+def test_verify_prints_a_table_and_exit_0_when_every_expectation_is_met(agree, tmp_path):
+    config = tmp_path / "suite.toml"
+    config.write_text('[[check]]\nmodel = "tcommit"\n\n[[check]]\nmodel = "twophase"\nvariant = "tm-commits-early"\n'
+                      'expect = "violated"\nproperty = "consistent"\n')
+    ran = agree("verify", "--config", config, "--quiet")
     assert ran.code == 0, ran.out
     header = ran.out.splitlines()[0].split()
     assert header == ["model", "variant", "expected", "result", "states", "time"]
-    assert "tm-commits-early" in ran.out and "expectations met" in ran.out
+    assert "tm-commits-early" in ran.out and "2 of 2 expectations met" in ran.out
 
 
 def test_verify_with_a_users_config(agree, tmp_path):
@@ -128,7 +145,8 @@ trace = "{TRACE.as_posix()}"
     (["check", "twophase", "-p", "rms=three"], "must be an integer"),
     (["check", "twophase", "-p", "rms"], "not key=value"),
     (["check", "twophase", "-p", "rms=0"], "below its minimum"),
-    (["check", "twophase", "--max-depth", "0"], "--max-depth must be at least 1"),
+    (["check", "twophase", "--max-depth", "0"], "--max-depth must be a whole number of at least 1"),
+    (["check", "twophase", "--time-limit", "0"], "--time-limit must be a positive number"),
     (["check", "twophase", "--property", "nope"], "no property 'nope'"),
     (["check", "twophase", "--strategy", "bogus"], "bogus"),
     (["check", "missing_file.py:Model"], "does not exist"),
@@ -190,3 +208,21 @@ def test_the_installed_command_exits_2_without_a_traceback():
     assert ran.returncode == 2
     assert ran.stderr.strip() == ("agree: error: parameter rms must be an integer, got 'x': "
                                   "use e.g. -p rms=3")
+
+
+def test_ctrl_c_stops_cleanly_with_a_summary():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "explorer", "check", "twophase", "-p", "rms=10", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    data = json.loads(out)
+    assert data["verdict"] == "incomplete" and data["stopped_by"] == "interrupted"
+    assert data["distinct_states"] > 0
+    assert "Traceback" not in err

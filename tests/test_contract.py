@@ -1,0 +1,74 @@
+"""The modelling contract, checked on every built-in model so new models keep to it."""
+
+import pytest
+
+from models import Model, Param
+from models.registry import builtin_models
+from properties.errors import InputError
+
+MODELS = sorted(builtin_models().items())
+VARIANTS = [(name, v) for name, cls in MODELS for v in cls.variants().values()]
+
+
+@pytest.mark.parametrize("name, cls", MODELS)
+def test_every_model_declares_a_reachable_guard_and_safety_properties(name, cls):
+    kinds = {p.kind for p in cls.properties()}
+    assert "reachable" in kinds, f"{name} has no @reachable guard"
+    assert kinds & {"invariant", "transition"}, f"{name} has no safety property"
+    assert cls.__doc__ and cls.name == name
+
+
+@pytest.mark.parametrize("name, cls", MODELS)
+def test_every_models_initial_states_are_hashable_and_stable(name, cls):
+    model = cls()
+    first, second = list(model.init()), list(model.init())
+    assert first and first == second
+    assert len({hash(s) for s in first}) == len(set(first))
+
+
+@pytest.mark.parametrize("name, variant", VARIANTS, ids=lambda v: getattr(v, "name", v))
+def test_every_variant_changes_exactly_one_rule_and_names_what_breaks(name, variant):
+    assert len(variant.rules) == 1, f"{variant.name} overrides {variant.rules}"
+    assert callable(getattr(variant.base, variant.rules[0], None)), "the rule must exist on the base model"
+    assert len(variant.says.split()) >= 4, "say in a sentence what rule changed"
+    properties = {p.name for p in variant.base.properties()}
+    assert variant.breaks is None or variant.breaks in properties
+    assert set(variant.defaults) <= set(variant.base.params)
+
+
+def test_params_parse_command_line_text_and_check_ranges():
+    p = Param(int, 3, "nodes", min=1, max=5)
+    assert p.parse("n", "4") == 4 and p.parse("n", 2) == 2
+    for bad in ("x", "0", "6", True, 2.5):
+        with pytest.raises(InputError):
+            p.parse("n", bad)
+    flag = Param(bool, False, "flag")
+    assert flag.parse("f", "yes") is True and flag.parse("f", "off") is False
+    with pytest.raises(InputError):
+        flag.parse("f", "maybe")
+    mode = Param(str, "a", "mode", choices=("a", "b"))
+    assert mode.parse("m", "b") == "b"
+    with pytest.raises(InputError, match="not one of"):
+        mode.parse("m", "c")
+
+
+def test_a_variant_registers_on_its_base_only():
+    class Base(Model):
+        name = "base"
+        params = {"n": Param(int, 2, "size")}
+
+        def rule(self, s):
+            return []
+
+    @Base.variant("broken", breaks=None, says="Rule does nothing", defaults={"n": 1})
+    class Broken(Base):
+        def rule(self, s):
+            return []
+
+    assert Base.variants()["broken"].rules == ("rule",)
+    assert Broken.variants() == {} and Broken.variant_name == "broken"
+    assert Broken().n == 1 and Base().n == 2  # the variant's default applies to it alone
+    with pytest.raises(InputError, match="no variant"):
+        Base.with_variant("nope")
+    with pytest.raises(TypeError):
+        Base.variant("bad", breaks=None, says="x", defaults={"nope": 1})(type("X", (Base,), {}))
