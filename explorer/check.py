@@ -93,7 +93,7 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str) -> CheckResul
         for action in never:
             warnings.append(f"action {action} never fired: the model or its bounds may be wrong")
     return CheckResult(
-        model=model_ref, params=dict(model.values), variant=model.variant_name, strategy=strategy,
+        model=model_ref, params=dict(model.parameters), variant=model.variant_name, strategy=strategy,
         exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
         generated=run.generated, depth=run.depth, seconds=seconds, symmetry=run.symmetry,
         properties=results, coverage=coverage, warnings=warnings)
@@ -119,7 +119,7 @@ def _trace(model: Model, run: Run, model_ref: str, name: str, kind: str, strateg
             return None
         initial, steps = path[0], list(path[1:])
     view = model.view
-    return Trace(model=model_ref, params=dict(model.values), variant=model.variant_name, property=name,
+    return Trace(model=model_ref, params=dict(model.parameters), variant=model.variant_name, property=name,
                  kind=kind, initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps],
                  engine=strategy)
 

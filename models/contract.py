@@ -153,6 +153,12 @@ class Model:
     params: ClassVar[dict[str, Param]] = {}
     variant_name: ClassVar[str | None] = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        clashes = sorted(k for k in cls.params if k == "parameters" or callable(getattr(Model, k, None)))
+        if clashes:
+            raise TypeError(f"{cls.__name__}: parameter name {clashes[0]!r} would hide a Model attribute")
+
     def __init__(self, **values: Any) -> None:
         unknown = sorted(set(values) - set(self.params))
         if unknown:
@@ -162,7 +168,7 @@ class Model:
         defaults = self.param_defaults()
         for key, spec in self.params.items():
             chosen[key] = spec.parse(key, values[key]) if key in values else defaults[key]
-        self.values = chosen
+        self.parameters = chosen
         for key, value in chosen.items():
             setattr(self, key, value)
         self.setup()
@@ -189,7 +195,10 @@ class Model:
 
     def chart(self, step: Step) -> list[tuple]:
         """How a step draws in a sequence diagram: a list of ("msg", src, dst, label) and
-        ("note", actor, text) events. The default draws args `src` -> `dst` when present."""
+        ("note", actor, text) events. The default draws args `src` -> `dst` when present.
+
+        Drawing works from the trace file, so `step.args` and `step.state` arrive JSON-encoded
+        (the state as `view` shows it: NamedTuples as dicts, sets as sorted lists)."""
         args = step.args
         label = step.action + _format_args({k: v for k, v in args.items() if k not in ("src", "dst")})
         if "src" in args and "dst" in args:
