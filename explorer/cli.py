@@ -26,7 +26,8 @@ class AgreeGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or os.environ.get("AGREE_DEBUG") == "1"
         try:
-            return super().main(args=argv, prog_name=prog_name or "agree", standalone_mode=False, **extra)
+            code = super().main(args=argv, prog_name=prog_name or "agree", standalone_mode=False, **extra)
+            sys.exit(code if isinstance(code, int) else EXIT_OK)  # ctx.exit(n) returns n here
         except click.exceptions.Exit as stop:
             sys.exit(stop.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt):
@@ -80,16 +81,12 @@ def cli(debug: bool) -> None:
 
 def _register_subcommands() -> None:
     from explorer.cli_check import check_command, list_command
+    from explorer.cli_quorums import quorums
     from explorer.cli_traces import replay_command, show_command
     from explorer.cli_verify import verify_command
 
-    for command in (list_command, check_command, replay_command, show_command, verify_command):
+    for command in (list_command, check_command, replay_command, show_command, verify_command, quorums):
         cli.add_command(command)
-    try:
-        from explorer.cli_quorums import quorums
-    except ImportError:  # pragma: no cover - present once the quorum commands land
-        return
-    cli.add_command(quorums)
 
 
 _register_subcommands()
