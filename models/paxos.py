@@ -22,11 +22,12 @@ Messages are plain tuples (b: ballot, a: acceptor, v: value, None: no value, -1:
 
 from __future__ import annotations
 
-from itertools import combinations, permutations
+from itertools import permutations
 from typing import Any, Iterable, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable
-from properties import consensus
+from properties import consensus, quorums
+from properties.errors import InputError
 
 NO_BALLOT = -1
 NONE = None  # the spec's None: "no value"
@@ -53,6 +54,8 @@ class Paxos(Model):
         "values": Param(int, 2, "number of values that may be proposed", min=1, max=4),
         "max_ballot": Param(int, 1, "ballots are 0..max_ballot", min=0, max=5),
         "max_restarts": Param(int, 0, "crash-restarts of acceptors allowed in a run", min=0, max=5),
+        "quorum": Param(str, "majority", "'majority', or a JSON file of quorums over a1..aN "
+                                         "(the format of `agree quorums explicit --file`)"),
     }
     actions = ("Phase1a", "Phase1b", "Phase2a", "Phase2b", "Restart")
 
@@ -69,10 +72,14 @@ class Paxos(Model):
         self._setup_symmetry()
 
     def quorum_system(self) -> Iterable[frozenset]:
-        """The quorums, as sets of acceptor names: majorities (the spec's Quorum constant, as in
-        MCPaxosTiny). Override this in a subclass to check Paxos with any other quorum system;
-        listing only the minimal quorums is enough, since `is_quorum` tests for a superset."""
-        return [frozenset(q) for q in combinations(self.names, self.acceptors // 2 + 1)]
+        """The quorums, as sets of acceptor names: majorities by default (the spec's Quorum
+        constant, as in MCPaxosTiny), or the explicit system in the file named by `quorum`, so a
+        disjoint pair that `agree quorums` found can be played out here. Override this in a
+        subclass for any other system; the minimal quorums are enough, since `is_quorum` tests
+        for a superset."""
+        if self.quorum == "majority":
+            return quorums.Majority(self.names).quorums()
+        return load_acceptor_quorums(self.quorum, self.names)
 
     def is_quorum(self, who: frozenset) -> bool:
         return any(q <= who for q in self.quorums)
@@ -400,7 +407,7 @@ class IgnoreReportedValue(Paxos):
                says="quorums are sets of floor(n/2) acceptors, so two of them can be disjoint")
 class MinorityQuorum(Paxos):
     def quorum_system(self) -> Iterable[frozenset]:
-        return [frozenset(q) for q in combinations(self.names, max(1, self.acceptors // 2))]
+        return quorums.Threshold(self.names, max(1, self.acceptors // 2)).quorums()
 
 
 @Paxos.variant("amnesia-restart", breaks="agreement", defaults={"max_restarts": 1},
@@ -416,3 +423,23 @@ class AmnesiaRestart(Paxos):
                     _put(max_bal, i, NO_BALLOT), _put(max_vbal, i, NO_BALLOT), _put(max_val, i, NONE),
                     msgs, restarts + 1)))
                 for i, a in self.indexed]
+
+
+def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> list[frozenset]:
+    """The minimal quorums of an explicit system stored as JSON, checked against the acceptors."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"quorum file {path!r} does not exist: give -p quorum=majority or a JSON file") from None
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot read quorum file {path!r}: {err}") from None
+    system = quorums.system_from_json(data)
+    if not isinstance(system, quorums.Explicit):
+        raise InputError(f"{path} holds phase-1 and phase-2 quorums; this Paxos uses one system: give \"quorums\"")
+    unknown = sorted(set(system.members) - set(acceptors))
+    if unknown:
+        raise InputError(f"{path} names {unknown[0]!r}, which is not an acceptor ({', '.join(acceptors)})")
+    return list(system.quorums())

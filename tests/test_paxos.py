@@ -80,7 +80,7 @@ def test_small_configurations_hold():
 
 def test_values_parameter_does_not_shadow_the_parameter_dict():
     model = Paxos(values=3)
-    assert model.parameters == {"acceptors": 3, "values": 3, "max_ballot": 1, "max_restarts": 0}
+    assert model.parameters == {"acceptors": 3, "values": 3, "max_ballot": 1, "max_restarts": 0, "quorum": "majority"}
     assert model.vals == ("v1", "v2", "v3")
 
 
