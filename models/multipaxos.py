@@ -57,9 +57,7 @@ class MultiPaxos(Model):
     actions = ("Phase1a", "Phase1b", "BecomeLeader", "Phase2a", "Phase2b", "Apply")
 
     def setup(self) -> None:
-        # The parameter `values` shadows Model.values (the dict of chosen parameters): keep the
-        # count apart and put the dict back.
-        self.value_count = self.values
+        self.value_count = self.values  # the number of commands; `vals` holds their names
         self.names = tuple(f"a{i}" for i in range(1, self.acceptors + 1))
         self.vals = tuple(f"v{i}" for i in range(1, self.value_count + 1))
         self.ballots = tuple(range(self.max_ballot + 1))

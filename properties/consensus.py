@@ -44,13 +44,18 @@ def chosen(votes: Iterable[tuple], is_quorum: Callable[[frozenset], bool]) -> se
     return {value for _, value in chosen_at(votes, is_quorum)}
 
 
-def slot_agreement(decisions: Iterable[tuple[Hashable, Hashable]]) -> bool:
-    """At most one value is decided for each slot of a replicated log, from `(slot, value)` pairs."""
+def at_most_one_per_key(pairs: Iterable[tuple[Hashable, Hashable]]) -> bool:
+    """No key is paired with two different values: one value per slot, one leader per term."""
     seen: dict[Hashable, Hashable] = {}
-    for slot, value in decisions:
-        if seen.setdefault(slot, value) != value:
+    for key, value in pairs:
+        if seen.setdefault(key, value) != value:
             return False
     return True
+
+
+def slot_agreement(decisions: Iterable[tuple[Hashable, Hashable]]) -> bool:
+    """At most one value is decided for each slot of a replicated log, from `(slot, value)` pairs."""
+    return at_most_one_per_key(decisions)
 
 
 def stays_decided(before: Mapping[Hashable, Hashable], after: Mapping[Hashable, Hashable]) -> bool:
