@@ -1,0 +1,88 @@
+"""Raft proof runs: distinct states, depth, time and peak memory of exhaustive BFS.
+
+    python benchmarks/bench_raft.py                 # every configuration below, in order
+    python benchmarks/bench_raft.py default proof   # chosen ones
+    python benchmarks/bench_raft.py --minutes 20    # time limit per run (default 20)
+
+Each configuration runs in a fresh process so its peak memory (resource ru_maxrss) is its own.
+A run that hits the time limit is reported as "incomplete", never as a proof. Prints a table and
+writes benchmarks/results/raft.json.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+FAULTS = {"max_duplicates": 1, "max_restarts": 1, "loss": True}
+CONFIGS = {  # name: (parameters, symmetry)
+    "default": ({}, False),
+    "default-sym": ({}, True),
+    # the proof run the design asks for: 3 nodes, 3 terms, 2 entries, duplication, loss, a restart
+    "proof": ({"nodes": 3, "max_term": 3, "max_log": 2, "max_messages": 2, **FAULTS}, True),
+    # smaller proof runs, largest first, in case the one above cannot finish in the time limit
+    "proof-3terms-1entry": ({"nodes": 3, "max_term": 3, "max_log": 1, "max_messages": 2, **FAULTS}, True),
+    "proof-2terms-2entries": ({"nodes": 3, "max_term": 2, "max_log": 2, "max_messages": 2, **FAULTS}, True),
+    "proof-2terms-1entry": ({"nodes": 3, "max_term": 2, "max_log": 1, "max_messages": 2, **FAULTS}, True),
+}
+
+
+def measure(name: str, minutes: float) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from explorer.check import check
+    from explorer.result import Bounds
+    from models.raft import Raft
+
+    params, symmetry = CONFIGS[name]
+    model = Raft(**params)
+    result = check(model, symmetry=symmetry, bounds=Bounds(time_limit=minutes * 60))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    failing = sorted(n for n, p in result.properties.items() if p.status not in ("holds", "reached"))
+    return {"config": name, "params": model.parameters, "symmetry": symmetry, "verdict": result.verdict,
+            "exhausted": result.exhausted, "distinct": result.distinct_states, "generated": result.generated,
+            "depth": result.depth, "seconds": round(result.seconds, 1),
+            "states_per_s": round(result.distinct_states / max(result.seconds, 1e-9)),
+            "peak_mib": round(peak / 1024, 1), "not_holding": failing}
+
+
+def main(argv: list[str]) -> None:
+    minutes = 20.0
+    if "--minutes" in argv:
+        at = argv.index("--minutes")
+        minutes = float(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
+    names = argv or list(CONFIGS)
+    rows = []
+    for name in names:
+        out = subprocess.run([sys.executable, __file__, "--one", name, str(minutes)], capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"{name}: failed\n{out.stderr[-2000:]}", file=sys.stderr)
+            continue
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        _print_row(row)
+        sys.stdout.flush()
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "raft.json").write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def _print_row(r: dict) -> None:
+    params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
+    verdict = r["verdict"] + ("" if r["exhausted"] else " (incomplete)")
+    print(f"{r['config']:<22} {'sym' if r['symmetry'] else '   '} {r['distinct']:>12,} states  depth {r['depth']:>3}  "
+          f"{r['seconds']:>8.1f} s  {r['peak_mib']:>8.1f} MiB  {verdict}  [{params}]"
+          + (f"  not holding: {', '.join(r['not_holding'])}" if r["not_holding"] else ""))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        print(json.dumps(measure(sys.argv[2], float(sys.argv[3]))))
+    else:
+        main(sys.argv[1:])
