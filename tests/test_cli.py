@@ -214,11 +214,11 @@ def test_ctrl_c_stops_cleanly_with_a_summary():
     import signal
     import subprocess
     import sys
-    import time
 
     proc = subprocess.Popen([sys.executable, "-m", "explorer", "check", "twophase", "-p", "rms=10", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    first = proc.stderr.readline()  # the first progress line: the search is under way
+    assert first.startswith("agree: ") and "states" in first
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
