@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from typing import Any, Callable
+from typing import Callable
 
 from explorer.bfs import bfs
 from explorer.dfs import dfs
@@ -82,7 +82,7 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str) -> CheckResul
         else:
             status, detail = INCOMPLETE, f"no violation found before {stopped}"
         results[spec.name] = PropertyResult(spec.name, spec.kind, status, detail, trace)
-    if not monitor.specs:
+    if not type(model).properties():
         warnings.append(f"model {model.label()} declares no properties: the search only counts states")
     elif not any(s.kind == REACHABLE for s in type(model).properties()):
         warnings.append(f"model {model.label()} declares no @reachable guard: success may be vacuous")

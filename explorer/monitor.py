@@ -20,7 +20,7 @@ class ModelError(Exception):
 class PropertyMonitor:
     def __init__(self, model: Model, only: list[str] | None = None, keep_going: bool = False) -> None:
         specs = type(model).properties()
-        if only:
+        if only is not None:  # [] checks nothing: the search only counts states
             names = {s.name for s in specs}
             missing = [n for n in only if n not in names]
             if missing:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from explorer.run import TICK, Run
+from explorer.run import Run
 from models.contract import Step
 
 DEFAULT_WALKS = 1000
@@ -47,13 +47,13 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
                     return
         while len(path) < length:
             run.current = state
-            steps = [Step(*step) for step in model.next(state)]
+            steps = list(model.next(state))
             run.generated += len(steps)
             if within is not None:
-                steps = [s for s in steps if within(s.state)]
+                steps = [s for s in steps if within(s[2])]
             if not steps:
                 break
-            step = rng.choice(steps)
+            step = Step(*rng.choice(steps))  # only the step taken needs a name
             run.fired[step.action] = run.fired.get(step.action, 0) + 1
             path.append(step)
             if monitor.has_transitions and monitor.on_transition(state, step, key):

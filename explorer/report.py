@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from explorer.result import HOLDS, INCOMPLETE, VIOLATED, CheckResult
+from explorer.result import HOLDS, INCOMPLETE, CheckResult
 from explorer.render import render_text
 
 
@@ -82,5 +82,3 @@ def render_result(result: CheckResult, model=None, show_coverage: bool = True) -
         lines.append(f"{violation.name}: {violation.detail}")
     return "\n".join(lines)
 
-
-__all__ = ["result_to_json", "render_result", "verdict_line", "describe_model", "VIOLATED"]

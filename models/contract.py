@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, ClassVar, Iterable, NamedTuple
 
 from properties.errors import InputError
 
@@ -298,7 +298,3 @@ def _short(value: Any) -> str:
         return "(" + ", ".join(map(_short, value)) + ")"
     return str(value)
 
-
-def iter_steps(model: Model, state: Any) -> Iterator[Step]:
-    """The model's successors, as an iterator (models may return any iterable)."""
-    return iter(model.next(state))
