@@ -250,13 +250,17 @@ class Raft(Model):
                 continue
             log, match = s.log[i], s.match_index[i]
             for index in range(len(log), s.commit[i], -1):
-                if log[index - 1][0] != s.term[i]:
+                if not self.commit_by_counting(log[index - 1][0], s.term[i]):
                     break  # earlier entries are from earlier terms too: never counted (Figure 8)
                 if 1 + sum(1 for k, m in enumerate(match) if k != i and m >= index) >= self.quorum:
                     steps.append(("AdvanceCommitIndex", {"server": name, "commit": index},
                                   self._update(s, i, commit=index)))
                     break
         return steps
+
+    def commit_by_counting(self, entry_term: int, current_term: int) -> bool:
+        """§5.4.2: a leader commits by counting replicas only entries from its current term."""
+        return entry_term == current_term
 
     def append_entries(self, s: RaftState) -> list:
         """AppendEntries(i, j) (§5.3): a leader sends j the entry at nextIndex[j] (or none, a
@@ -569,20 +573,8 @@ class Figure8Commit(Raft):
     steps later and state machine safety 7 steps later, when the term-4 leader overwrites the
     entry and commits its own by counting."""
 
-    def advance_commit_index(self, s: RaftState) -> list:
-        if LEADER not in s.role:
-            return []
-        steps = []
-        for i, name in enumerate(self.names):
-            if s.role[i] != LEADER:
-                continue
-            match = s.match_index[i]
-            for index in range(len(s.log[i]), s.commit[i], -1):
-                if 1 + sum(1 for k, m in enumerate(match) if k != i and m >= index) >= self.quorum:
-                    steps.append(("AdvanceCommitIndex", {"server": name, "commit": index},
-                                  self._update(s, i, commit=index)))
-                    break
-        return steps
+    def commit_by_counting(self, entry_term: int, current_term: int) -> bool:
+        return True
 
 
 @Raft.variant("vote-without-log-check", breaks="leader_completeness",
