@@ -13,6 +13,7 @@ from explorer.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED,
                              CheckResult, PropertyResult)
 from explorer.run import Run
 from explorer.trace import Trace, path_to
+from explorer.workers import can_fork
 from models.contract import EVENTUALLY, REACHABLE, TRANSITION, Model, Step
 from properties.errors import InputError
 
@@ -21,22 +22,30 @@ STRATEGIES = ("bfs", "dfs", "random")
 
 def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, symmetry: bool = False,
           only: list[str] | None = None, keep_going: bool = False, walks: int = DEFAULT_WALKS,
-          seed: int = 0, model_ref: str | None = None,
-          progress: Callable[[Run], None] | None = None) -> CheckResult:
-    """Search `model` with one strategy and judge every property; see CheckResult for the verdict."""
+          seed: int = 0, model_ref: str | None = None, progress: Callable[[Run], None] | None = None,
+          workers: int = 1, fingerprints: bool = False) -> CheckResult:
+    """Search `model` with one strategy and judge every property; see CheckResult for the verdict.
+
+    `workers` > 1 shares large BFS levels with forked helper processes (same results, sooner);
+    `fingerprints` stores 64-bit hashes instead of states, for state spaces too big for memory."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     if walks < 1:
         raise InputError(f"--walks must be at least 1, got {walks}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"--workers must be a whole number of at least 1, got {workers}")
     bounds = bounds or Bounds()
     monitor = PropertyMonitor(model, only, keep_going)
-    run = Run(model, bounds, monitor, symmetry, progress)
+    run = Run(model, bounds, monitor, symmetry, progress, fingerprints=fingerprints)
+    if workers > 1 and strategy == "bfs" and not can_fork():
+        run.warnings.append("this platform cannot fork: --workers was ignored, the search ran in one process")
+        workers = 1
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
     # collector walking millions of live states would cost more than the search itself
     try:
         if strategy == "bfs":
-            bfs(run)
+            bfs(run, workers)
         elif strategy == "dfs":
             dfs(run)
         else:
@@ -51,10 +60,10 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
     finally:
         if collecting:
             gc.enable()
-    return _result(model, run, strategy, model_ref or model.label())
+    return _result(model, run, strategy, model_ref or model.label(), workers if strategy == "bfs" else 1)
 
 
-def _result(model: Model, run: Run, strategy: str, model_ref: str) -> CheckResult:
+def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int) -> CheckResult:
     seconds = run.elapsed
     warnings = list(run.warnings)
     monitor = run.monitor
@@ -96,7 +105,8 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str) -> CheckResul
         model=model_ref, params=dict(model.parameters), variant=model.variant_name, strategy=strategy,
         exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
         generated=run.generated, depth=run.depth, seconds=seconds, symmetry=run.symmetry,
-        properties=results, coverage=coverage, warnings=warnings)
+        properties=results, coverage=coverage, warnings=warnings, workers=workers,
+        fingerprints=run.fingerprints)
 
 
 def _stop_reason(stopped_by: str | None) -> str:
@@ -110,7 +120,7 @@ def _trace(model: Model, run: Run, model_ref: str, name: str, kind: str, strateg
     monitor = run.monitor
     if strategy == "bfs":
         key = monitor.reached[name] if kind == REACHABLE else monitor.failed[name]
-        initial, steps = path_to(model, run.parents, key, run.canon)
+        initial, steps = path_to(model, run.parents, key, run.key_function())
         if kind == TRANSITION:
             steps.append(monitor.failed_step[name])
     else:

@@ -10,6 +10,7 @@ from explorer.progress import StderrProgress
 from explorer.random_walk import DEFAULT_WALKS
 from explorer.report import render_result, result_to_json
 from explorer.result import INCOMPLETE, VIOLATED, Bounds
+from explorer.workers import usable_cores
 from models.registry import build_model, builtin_models, load_model_class
 from properties.errors import InputError
 
@@ -22,6 +23,19 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
             raise InputError(f"parameter {pair!r} is not key=value: write e.g. -p rms=3")
         params[key.strip()] = value.strip()
     return params
+
+
+def parse_workers(value: str | int) -> int:
+    """`auto` (one per usable core) or a whole number of at least 1."""
+    if value == "auto":
+        return usable_cores()
+    try:
+        workers = int(value)
+    except (TypeError, ValueError):
+        workers = 0
+    if workers < 1:
+        raise InputError(f"--workers must be auto or a whole number of at least 1, got {value!r}")
+    return workers
 
 
 def describe_class(cls) -> dict:
@@ -75,6 +89,12 @@ def list_command(model: str | None, as_json: bool) -> None:
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds.")
 @click.option("--symmetry", is_flag=True, help="Reduce by the model's symmetry (if it offers one).")
+@click.option("--workers", default="auto", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
+              help="Processes sharing each large BFS level: a number, or auto (one per usable core). "
+                   "Results are the same as with 1.")
+@click.option("--fingerprints", is_flag=True,
+              help="Store 64-bit hashes of states instead of the states (far less memory; the verdict "
+                   "then gives the chance that a hash collision hid a state).")
 @click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
 @click.option("--keep-going", is_flag=True, help="After a violation, go on checking the other properties.")
 @click.option("--walks", type=int, default=DEFAULT_WALKS, show_default=True, help="Random walks (--strategy random).")
@@ -83,8 +103,9 @@ def list_command(model: str | None, as_json: bool) -> None:
 @click.option("--save-trace", type=click.Path(dir_okay=False), help="Write the counterexample here (JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, only,
-                  keep_going, walks, seed, require_exhausted, save_trace, as_json, quiet) -> None:
+def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, workers,
+                  fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, as_json,
+                  quiet) -> None:
     """Search every interleaving of MODEL within bounds and judge each property.
 
     MODEL is a built-in name (`agree list`), path/to/file.py:ClassName or package.module:ClassName.
@@ -95,7 +116,7 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     progress = None if quiet else StderrProgress()
     result = check(instance, strategy=strategy, bounds=Bounds(max_depth, max_states, time_limit),
                    symmetry=symmetry, only=list(only) or None, keep_going=keep_going, walks=walks,
-                   seed=seed, model_ref=model, progress=progress)
+                   seed=seed, model_ref=model, progress=progress, workers=workers, fingerprints=fingerprints)
     if progress is not None:
         progress.finish()
     violation = result.violation

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from explorer.cli import EXIT_FAILED, EXIT_OK, emit_json
+from explorer.cli_check import parse_workers
 from explorer.progress import StderrProgress
 from explorer.suite import Outcome, default_suite, load_suite, run_expectation
 
@@ -32,8 +33,10 @@ def _cells(o: Outcome) -> tuple:
 @click.option("--config", "config", type=click.Path(dir_okay=False),
               help="A suite file (TOML or JSON) of [[check]] and [[replay]] entries; see the README.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of outcomes instead of a table.")
+@click.option("--workers", default="auto", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
+              help="Processes sharing each large BFS level (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def verify_command(config: str | None, as_json: bool, quiet: bool) -> None:
+def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool) -> None:
     """Run a suite: the project's own by default (every model holds, every variant is caught,
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
     suite = load_suite(config) if config else default_suite()
@@ -42,7 +45,7 @@ def verify_command(config: str | None, as_json: bool, quiet: bool) -> None:
         click.echo(_row(COLUMNS))
     for expectation in suite:
         progress = None if quiet else StderrProgress()
-        outcome = run_expectation(expectation, progress)
+        outcome = run_expectation(expectation, progress, workers)
         if progress is not None:
             progress.finish()
         outcomes.append(outcome)

@@ -14,7 +14,7 @@ from models.contract import Step
 def dfs(run: Run) -> None:
     """Explore depth first, filling `run.path` with (initial state, steps) when a property fails."""
     model, monitor = run.model, run.monitor
-    within, canon = run.within, run.canon
+    within, key_of = run.within, run.key_function()
     max_depth = run.bounds.max_depth
     state_limit = run.bounds.max_states or float("inf")
     best: dict = {}  # key -> the smallest depth (in states) at which it was reached
@@ -25,7 +25,7 @@ def dfs(run: Run) -> None:
         run.generated += 1
         if within is not None and not within(init):
             continue
-        init_key = init if canon is None else canon(init)
+        init_key = init if key_of is None else key_of(init)
         if init_key in best:
             continue
         if run.distinct >= state_limit:
@@ -64,7 +64,7 @@ def dfs(run: Run) -> None:
             succ = step.state
             if within is not None and not within(succ):
                 continue
-            k = succ if canon is None else canon(succ)
+            k = succ if key_of is None else key_of(succ)
             depth = len(stack) + 1
             seen = best.get(k)
             if seen is not None and (max_depth is None or seen <= depth):

@@ -37,6 +37,8 @@ class PropertyMonitor:
         self.failed: dict[str, Any] = {}  # property name -> key of the state where it failed
         self.failed_step: dict[str, Any] = {}  # transition property -> the failing Step (from `failed`)
         self.reached: dict[str, Any] = {}  # reachable name -> key of the first state where it held
+        self.checked = 0  # states passed to on_state: a parallel BFS helper's clock
+        self.when: dict[str, int] = {}  # property name -> `checked` when it failed or was reached
 
     @property
     def has_transitions(self) -> bool:
@@ -51,10 +53,12 @@ class PropertyMonitor:
 
     def on_state(self, state: Any, key: Any) -> bool:
         """Check a newly found state; return True when some invariant failed in it."""
+        self.checked += 1
         failed = False
         for name, holds in self.invariants:
             if not holds(state):
                 self.failed[name] = key
+                self.when[name] = self.checked
                 failed = True
         if failed:
             self.invariants = [(n, f) for n, f in self.invariants if n not in self.failed]
@@ -62,6 +66,7 @@ class PropertyMonitor:
         for name, holds in self.reachables:
             if holds(state):
                 self.reached[name] = key
+                self.when[name] = self.checked
                 reached = True
         if reached:
             self.reachables = [(n, f) for n, f in self.reachables if n not in self.reached]
@@ -74,8 +79,27 @@ class PropertyMonitor:
             if not holds(before, step, step.state):
                 self.failed[name] = before_key
                 self.failed_step[name] = step
+                self.when[name] = self.checked
                 failed = True
         if failed:
             self.transitions = [(n, f) for n, f in self.transitions if n not in self.failed]
         return failed
+
+    def absorb(self, failed: list, reached: list, upto: int) -> bool:
+        """Take what a parallel helper's monitor found among the first `upto` states it reported
+        (entries are (name, key, step, when) and (name, key, when)). Returns True on a new failure."""
+        new_failure = False
+        for name, key, step, when in failed:
+            if when <= upto and name not in self.failed:
+                self.failed[name] = key
+                if step is not None:
+                    self.failed_step[name] = step
+                new_failure = True
+        for name, key, when in reached:
+            if when <= upto and name not in self.reached:
+                self.reached[name] = key
+        self.invariants = [(n, f) for n, f in self.invariants if n not in self.failed]
+        self.transitions = [(n, f) for n, f in self.transitions if n not in self.failed]
+        self.reachables = [(n, f) for n, f in self.reachables if n not in self.reached]
+        return new_failure
 

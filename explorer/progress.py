@@ -18,7 +18,7 @@ class StderrProgress:
 
     def __call__(self, run: Run) -> None:
         rate = run.distinct / run.elapsed if run.elapsed > 0 else 0
-        line = (f"agree: {run.distinct:,} states, {run.generated:,} generated, depth {run.depth}, "
+        line = (f"agree: {run.distinct:,} states, {run.generated + run.generated_elsewhere:,} generated, depth {run.depth}, "
                 f"{run.queued:,} queued, {rate:,.0f} states/s, {run.elapsed:.0f} s")
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K")

@@ -18,7 +18,7 @@ DEFAULT_LENGTH = 100
 
 def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
     model, monitor = run.model, run.monitor
-    within, canon = run.within, run.canon
+    within, key_of = run.within, run.key_function()
     length = run.bounds.max_depth or DEFAULT_LENGTH
     state_limit = run.bounds.max_states or float("inf")
     rng = random.Random(seed)
@@ -35,7 +35,7 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
     for walk in range(walks):
         state = rng.choice(initial)
         path = [state]
-        key = state if canon is None else canon(state)
+        key = state if key_of is None else key_of(state)
         if key not in seen:
             seen.add(key)
             run.distinct += 1
@@ -63,7 +63,7 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
                     run.stopped_by = "violation"
                     return
             state = step.state
-            key = state if canon is None else canon(state)
+            key = state if key_of is None else key_of(state)
             if key not in seen:
                 seen.add(key)
                 run.distinct += 1

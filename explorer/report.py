@@ -22,7 +22,10 @@ def result_to_json(result: CheckResult) -> dict:
         "seconds": round(result.seconds, 6),
         "states_per_second": round(result.states_per_second, 1),
         "symmetry": result.symmetry,
-        "state_storage": "exact (no fingerprint collisions possible)",
+        "workers": result.workers,
+        "state_storage": ("64-bit fingerprints" if result.fingerprints
+                          else "exact (no fingerprint collisions possible)"),
+        "collision_probability": result.collision_probability,
         "properties": {name: p.status for name, p in result.properties.items()},
         "property_details": {name: {"kind": p.kind, "status": p.status, "detail": p.detail,
                                     "trace_length": len(p.trace) if p.trace is not None else None}
@@ -48,6 +51,9 @@ def verdict_line(result: CheckResult) -> str:
     counts = (f"{result.distinct_states:,} distinct states ({result.generated:,} generated), depth {result.depth}, "
               f"{result.seconds:.2f} s, {result.states_per_second:,.0f} states/s")
     symmetry = ", symmetry reduced" if result.symmetry else ""
+    if result.fingerprints:
+        symmetry += (f", 64-bit fingerprints (chance a collision hid a state: {result.collision_probability:.1e},"
+                     " assuming uniform hashes)")
     if result.verdict == HOLDS:
         return f"holds within bounds: search exhausted, {counts}{symmetry}"
     if result.verdict == INCOMPLETE:

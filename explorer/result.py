@@ -62,6 +62,18 @@ class CheckResult:
     properties: dict[str, PropertyResult]
     coverage: dict[str, dict[str, int]]
     warnings: list[str] = field(default_factory=list)
+    workers: int = 1  # processes that shared the BFS levels
+    fingerprints: bool = False  # states stored as 64-bit hashes rather than exactly
+
+    @property
+    def collision_probability(self) -> float:
+        """With fingerprints, TLC's "optimistic" estimate of the chance that some state was taken
+        for another and never explored: n * (g - n) / 2^64 for n distinct of g generated states,
+        assuming the hash spreads states uniformly. 0 for exact storage."""
+        if not self.fingerprints:
+            return 0.0
+        n = self.distinct_states
+        return n * max(self.generated - n, 0) / 2.0 ** 64
 
     @property
     def violation(self) -> PropertyResult | None:

@@ -121,7 +121,7 @@ def load_suite(path: str) -> list[Expectation]:
     return suite
 
 
-def run_expectation(e: Expectation, progress: Callable | None = None) -> Outcome:
+def run_expectation(e: Expectation, progress: Callable | None = None, workers: int = 1) -> Outcome:
     started = time.monotonic()
     if e.kind == "replay":
         outcome = replay(load_trace(e.trace))
@@ -130,7 +130,7 @@ def run_expectation(e: Expectation, progress: Callable | None = None) -> Outcome
     model = build_model(e.model, e.params, e.variant)
     only = [e.prop] if e.prop and e.expect == VIOLATED else None
     result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, model_ref=e.model,
-                   bounds=Bounds(e.max_depth, e.max_states, e.time_limit), progress=progress)
+                   bounds=Bounds(e.max_depth, e.max_states, e.time_limit), progress=progress, workers=workers)
     problems = []
     if e.expect == HOLDS and result.verdict != HOLDS:
         problems.append(_why_not_holds(result))

@@ -131,13 +131,14 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
 # --------------------------------------------------------------------------- rebuilding paths
 
 
-def path_to(model: Model, parents: dict, key: Any, canon) -> tuple[Any, list]:
-    """Rebuild (initial state, steps) reaching `key` by re-executing the model along parent links."""
+def path_to(model: Model, parents: dict, key: Any, key_of) -> tuple[Any, list]:
+    """Rebuild (initial state, steps) reaching `key` by re-executing the model along parent links;
+    `key_of` maps a state to its key (None: the state is its own key)."""
     chain = [key]
     while parents[chain[-1]] is not None:
         chain.append(parents[chain[-1]])
     chain.reverse()
-    key_of = (lambda s: s) if canon is None else canon
+    key_of = key_of or (lambda s: s)
     initial = next(s for s in model.init() if key_of(s) == chain[0])
     state, steps = initial, []
     for wanted in chain[1:]:

@@ -215,7 +215,8 @@ def test_ctrl_c_stops_cleanly_with_a_summary():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "explorer", "check", "twophase", "-p", "rms=10", "--json"],
+    proc = subprocess.Popen([sys.executable, "-m", "explorer", "check", "twophase", "-p", "rms=10", "--json",
+                             "--workers", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stderr.readline()  # the first progress line: the search is under way
     assert first.startswith("agree: ") and "states" in first
