@@ -21,6 +21,8 @@ import time
 from array import array
 from collections import Counter
 from functools import partial
+from itertools import compress
+from operator import not_
 
 from explorer.run import TICK, Run
 from explorer.workers import Board, Helper, collect
@@ -293,26 +295,24 @@ class Search:
     def merge(self, share: dict, level: Level) -> str | None:
         """Add a helper's new states to `level` in its order, skipping those an earlier share
         found; take its findings within the merged prefix. Returns a stop that ends the search."""
-        run, parents, keys = self.run, self.parents, self.keys
+        run, parents = self.run, self.parents
         run.generated += sum(share["fired"].values())
         for action, n in share["fired"].items():
             run.fired[action] = run.fired.get(action, 0) + n
         states, new_keys, origins, actions = share["states"], share["keys"], share["origins"], share["actions"]
-        keyed = self.key_of is not None
-        room = self.state_limit - self.distinct - len(level.states)
+        # unseen[j]: states[j] was not found by an earlier share (computed in C: this runs per state)
+        unseen = list(map(not_, map(parents.__contains__, new_keys)))
         stop, merged = None, len(states)
-        for j, k in enumerate(new_keys):
-            if k in parents:
-                continue
-            if room <= 0:
-                stop, merged = "max-states", j
-                break
-            room -= 1
-            parents[k] = keys[origins[j]]
-            level.states.append(states[j])
-            if keyed:
-                level.keys.append(k)
-            level.actions.append(actions[j])
+        room = self.state_limit - self.distinct - len(level.states)
+        if sum(unseen) > room:  # the state bound falls inside this share: merge up to it
+            stop, merged = "max-states", [j for j, new in enumerate(unseen) if new][room]
+            unseen = unseen[:merged]
+        kept_keys = list(compress(new_keys, unseen))
+        parents.update(zip(kept_keys, map(self.keys.__getitem__, compress(origins, unseen))))
+        level.states.extend(compress(states, unseen))
+        if self.key_of is not None:
+            level.keys.extend(kept_keys)
+        level.actions.extend(compress(actions, unseen))
         if self.monitor.absorb(share["failed"], share["reached"], merged) and not self.monitor.keep_going:
             return "violation"
         if stop is None and share["stop"] in FINAL:
