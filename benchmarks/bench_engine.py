@@ -3,6 +3,9 @@
     python benchmarks/bench_engine.py            # rms = 7 and 8
     python benchmarks/bench_engine.py 5 6 7      # other sizes
 
+The engine runs twice per size: in one process (--workers 1) and sharing levels with one forked
+helper per usable core (--workers auto). Peak memory of a parallel run counts the helpers too.
+
 Each configuration runs in a fresh process so its peak memory (ru_maxrss) is its own. Prints a
 table and writes benchmarks/results/engine.json. TLC's counts for reference: rms=7 296,448 states,
 depth 23; rms=8 1,745,408 states.
@@ -20,15 +23,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def measure_engine(rms: int) -> dict:
+def measure_engine(rms: int, workers: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from explorer.check import check
     from models.registry import build_model
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = check(build_model("twophase", {"rms": rms}))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"engine": "agree bfs", "rms": rms, "verdict": result.verdict, "distinct": result.distinct_states,
+    result = check(build_model("twophase", {"rms": rms}), workers=workers)
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return {"engine": f"agree bfs, {workers} proc", "rms": rms, "verdict": result.verdict, "distinct": result.distinct_states,
             "generated": result.generated, "depth": result.depth, "seconds": round(result.seconds, 2),
             "states_per_s": round(result.states_per_second), "peak_mib": round(peak / 1024, 1),
             "bytes_per_state": round((peak - baseline) * 1024 / max(result.distinct_states, 1))}
@@ -49,7 +53,7 @@ def measure_by_hand(rms: int) -> dict:
 
 def in_fresh_process(kind: str, rms: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--one", kind, str(rms)], capture_output=True, text=True,
-                         check=True)
+                         check=True, cwd=ROOT)
     return json.loads(out.stdout)
 
 
@@ -59,7 +63,7 @@ def main(sizes: list[int]) -> None:
                "peak_mib", "bytes_per_state")
     print("  ".join(f"{c:>16}" for c in columns))
     for rms in sizes:
-        for kind in ("engine", "hand"):
+        for kind in ("engine-1", "engine-auto", "hand"):
             row = in_fresh_process(kind, rms)
             rows.append(row)
             print("  ".join(f"{row[c]:>16,}" if isinstance(row[c], int) else f"{row[c]!s:>16}" for c in columns),
@@ -70,7 +74,12 @@ def main(sizes: list[int]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        measure = measure_engine if sys.argv[2] == "engine" else measure_by_hand
-        print(json.dumps(measure(int(sys.argv[3]))))
+        kind, size = sys.argv[2], int(sys.argv[3])
+        if kind == "hand":
+            print(json.dumps(measure_by_hand(size)))
+        else:
+            sys.path.insert(0, str(ROOT))
+            from explorer.workers import usable_cores
+            print(json.dumps(measure_engine(size, 1 if kind == "engine-1" else usable_cores())))
     else:
         main([int(a) for a in sys.argv[1:]] or [7, 8])
