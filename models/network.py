@@ -15,6 +15,7 @@ DuplicateMessage, DropMessage) with the function `messages` represented as a sor
 from __future__ import annotations
 
 from bisect import bisect_left
+from operator import itemgetter
 from typing import Any, Iterable
 
 Bag = tuple  # of (message, count) pairs, sorted by message
@@ -35,9 +36,12 @@ def count(bag: Bag, message: Any) -> int:
     return 0
 
 
+_count = itemgetter(1)
+
+
 def size(bag: Bag) -> int:
     """The number of messages in flight, copies included."""
-    return sum(n for _, n in bag)
+    return sum(map(_count, bag))
 
 
 def messages(bag: Bag) -> tuple:
@@ -69,6 +73,16 @@ def consume(bag: Bag, message: Any) -> Bag:
     if left:
         return bag[:at] + ((message, left),) + bag[at + 1:]
     return bag[:at] + bag[at + 1:]
+
+
+def removals(bag: Bag) -> list[tuple[Any, Bag]]:
+    """Each distinct message in flight, in order, with the bag left once one copy of it is taken
+    out (delivered or lost): `consume` for every message at once, without searching the bag."""
+    taken = []
+    for at, (message, n) in enumerate(bag):
+        rest = bag[:at] + ((message, n - 1),) + bag[at + 1:] if n > 1 else bag[:at] + bag[at + 1:]
+        taken.append((message, rest))
+    return taken
 
 
 def reply(bag: Bag, request: Any, response: Any) -> Bag:

@@ -37,6 +37,7 @@ from properties import logs as props
 from properties.errors import InputError
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
+NO_VOTES = frozenset()
 
 
 class RaftState(NamedTuple):
@@ -120,6 +121,52 @@ def _last_term(log: tuple) -> int:
     return log[-1][0] if log else 0
 
 
+class _Renaming:
+    """One renaming of the servers, for symmetry: the server at old position order[k] moves to
+    position k, and every name changes by `rename`. Renamed networks and election histories are
+    remembered (a few thousand of each occur), which also shares them between canonical states."""
+
+    __slots__ = ("order", "rename", "_msgs", "_elected")
+
+    def __init__(self, order: tuple, rename: dict) -> None:
+        self.order, self.rename = order, rename
+        self._msgs: dict = {}
+        self._elected: dict = {}
+
+    def servers(self, s: RaftState) -> tuple:
+        """The per-server fields of s renamed, as a sortable tuple (None becomes "", frozensets
+        sorted tuples)."""
+        order, rename = self.order, self.rename
+
+        def per_server(values):
+            return tuple(values[i] for i in order)
+
+        def leader_vector(vector):
+            return tuple(vector[i] for i in order) if vector else ()
+
+        return (per_server(s.term), per_server(s.role), tuple(rename.get(s.voted_for[i], "") for i in order),
+                per_server(s.log), per_server(s.commit),
+                tuple(tuple(sorted(rename[v] for v in s.votes[i])) for i in order),
+                tuple(leader_vector(s.next_index[i]) for i in order),
+                tuple(leader_vector(s.match_index[i]) for i in order))
+
+    def shared(self, s: RaftState) -> tuple:
+        """The shared fields of s renamed: (msgs, elected, restarts, duplicates)."""
+        try:
+            msgs = self._msgs[s.msgs]
+        except KeyError:
+            msgs = self._msgs[s.msgs] = repr(network.rename(s.msgs, self.message))
+        try:
+            elected = self._elected[s.elected]
+        except KeyError:
+            rename = self.rename
+            elected = self._elected[s.elected] = repr(sorted((t, rename[v]) for t, v in s.elected))
+        return msgs, elected, s.restarts, s.duplicates
+
+    def message(self, m: tuple) -> tuple:
+        return m[:2] + (self.rename[m[2]], self.rename[m[3]]) + m[4:]
+
+
 class Raft(Model):
     """Raft after Ongaro & Ousterhout (2014), Figure 2, and Ongaro's raft.tla; see the module doc."""
 
@@ -151,11 +198,15 @@ class Raft(Model):
         self.handlers = {RV_REQ: self.handle_request_vote_request, RV_RESP: self.handle_request_vote_response,
                          AE_REQ: self.handle_append_entries_request,
                          AE_RESP: self.handle_append_entries_response}
-        self._memo_lm, self._memo_lc, self._memo_sms = {}, {}, {}
+        self._replaced = {}  # (per-server tuple, i, value) -> that tuple with position i replaced
+        self._memo_es, self._memo_lm, self._memo_lc, self._memo_sms, self._memo_cp = {}, {}, {}, {}, {}
+        self.own_vote = tuple(frozenset((name,)) for name in self.names)
         # symmetry: every permutation of positions, with the matching renaming of names
         # (p maps old positions to new ones; order[k] is the old position of the server now at k)
         self.perms = [(p, {self.names[i]: self.names[p[i]] for i in range(n)}) for p in permutations(range(n))]
         self.orders = [(tuple(p.index(k) for k in range(n)), rename) for p, rename in self.perms]
+        self.renamings = [_Renaming(order, rename) for order, rename in self.orders]
+        self._canon_servers = {}  # per-server fields -> (their least renaming, the renamings giving it)
 
     # ----- states
 
@@ -163,18 +214,34 @@ class Raft(Model):
         # raft.tla Init: everyone a follower in term 1 with no vote and an empty log. We start at
         # term 0 so that the first Timeout reaches term 1, which keeps max_term = "terms used".
         n = self.nodes
-        yield RaftState((0,) * n, (FOLLOWER,) * n, (None,) * n, ((),) * n, (0,) * n, (frozenset(),) * n,
+        yield RaftState((0,) * n, (FOLLOWER,) * n, (None,) * n, ((),) * n, (0,) * n, (NO_VOTES,) * n,
                         ((),) * n, ((),) * n, network.EMPTY, frozenset(), 0, 0)
 
-    @staticmethod
-    def _update(s: RaftState, i: int, **changes) -> RaftState:
+    def _update(self, s: RaftState, i: int, **changes) -> RaftState:
         """s with the given fields changed: per-server fields (term, role, ...) at server i only,
-        shared fields (msgs, elected, restarts, duplicates) as given."""
+        shared fields (msgs, elected, restarts, duplicates) as given. A per-server field whose
+        value does not change keeps its tuple; one that does is looked up in `_replaced`, so that
+        equal per-server tuples are one object, shared by every state that has it."""
         fields = list(s)
+        replaced = self._replaced
         for name, value in changes.items():
             at = _FIELD[name]
-            fields[at] = value if at >= _SHARED else _set(fields[at], i, value)
+            if at < _SHARED:
+                values = fields[at]
+                if values[i] == value:
+                    continue
+                key = (values, i, value)
+                try:
+                    value = replaced[key]
+                except KeyError:
+                    value = replaced[key] = values[:i] + (value,) + values[i + 1:]
+            fields[at] = value
         return _new(RaftState, fields)
+
+    @staticmethod
+    def _with_msgs(s: RaftState, msgs: tuple) -> RaftState:
+        """s with only the network changed (the commonest step: `_update` made cheap)."""
+        return _new(RaftState, s[:_SHARED] + (msgs,) + s[_SHARED + 1:])
 
     def next(self, s: RaftState) -> Iterator[Step]:
         # raft.tla Next: the server rules, then message receipt, then the network's faults
@@ -198,7 +265,7 @@ class Raft(Model):
             asks = [_new(RequestVoteRequest, (RV_REQ, term, name, peer, _last_term(log), len(log)))
                     for peer in self.names if peer != name]
             steps.append(("Timeout", {"server": name, "term": term}, self._update(
-                s, i, term=term, role=CANDIDATE, voted_for=name, votes=frozenset((name,)),
+                s, i, term=term, role=CANDIDATE, voted_for=name, votes=self.own_vote[i],
                 next_index=(), match_index=(), msgs=network.send_all(s.msgs, asks))))
         return steps
 
@@ -208,7 +275,7 @@ class Raft(Model):
         if s.restarts >= self.max_restarts:
             return []
         return [("Restart", {"server": name}, self._update(
-                    s, i, role=FOLLOWER, commit=0, votes=frozenset(), next_index=(), match_index=(),
+                    s, i, role=FOLLOWER, commit=0, votes=NO_VOTES, next_index=(), match_index=(),
                     restarts=s.restarts + 1))
                 for i, name in enumerate(self.names)]
 
@@ -222,7 +289,7 @@ class Raft(Model):
             if s.role[i] == CANDIDATE and len(s.votes[i]) >= self.quorum:
                 n, term = self.nodes, s.term[i]
                 steps.append(("BecomeLeader", {"server": name, "term": term}, self._update(
-                    s, i, role=LEADER, votes=frozenset(), next_index=(len(s.log[i]) + 1,) * n,
+                    s, i, role=LEADER, votes=NO_VOTES, next_index=(len(s.log[i]) + 1,) * n,
                     match_index=(0,) * n, elected=s.elected | {(term, name)})))
         return steps
 
@@ -283,7 +350,7 @@ class Raft(Model):
                     continue  # already in flight: a second copy is the network's Duplicate
                 steps.append(("AppendEntries", {"src": name, "dst": peer, "term": term, "prev_index": prev,
                                                 "entries": entries, "commit": m.commit},
-                              self._update(s, i, msgs=network.send(s.msgs, m))))
+                              self._with_msgs(s, network.send(s.msgs, m))))
         return steps
 
     # ----- receiving messages
@@ -292,10 +359,10 @@ class Raft(Model):
         """Receive(m) for each distinct message in flight: UpdateTerm first when the message
         carries a higher term, then the handler for its type (raft.tla's Receive)."""
         steps = []
-        for m, _ in s.msgs:
+        for m, rest in network.removals(s.msgs):
             i = self.position[m.dst]
             t = self.update_term(s, i, m.term) if m.term > s.term[i] else s
-            step = self.handlers[m.kind](t, m, i)
+            step = self.handlers[m.kind](t, m, i, rest)
             if step is not None:
                 steps.append(step)
         return steps
@@ -303,7 +370,7 @@ class Raft(Model):
     def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
         """UpdateTerm(i) (Figure 2, Rules for All Servers): a server that sees a higher term
         adopts it, forgets its vote and becomes a follower."""
-        return self._update(s, i, term=term, role=FOLLOWER, voted_for=None, votes=frozenset(),
+        return self._update(s, i, term=term, role=FOLLOWER, voted_for=None, votes=NO_VOTES,
                             next_index=(), match_index=())
 
     def up_to_date(self, last_term: int, last_index: int, log: tuple) -> bool:
@@ -312,7 +379,10 @@ class Raft(Model):
         mine = _last_term(log)
         return last_term > mine or (last_term == mine and last_index >= len(log))
 
-    def handle_request_vote_request(self, s: RaftState, m: RequestVoteRequest, i: int):
+    # Each handler gets the state (after UpdateTerm), the message, its receiver's position i and
+    # `rest`, the network once the message is taken out of it (raft.tla's Discard).
+
+    def handle_request_vote_request(self, s: RaftState, m: RequestVoteRequest, i: int, rest: tuple):
         """HandleRequestVoteRequest (Figure 2, RequestVote RPC receiver): grant the vote when the
         term is current, the voter has not voted for someone else, and the candidate's log is
         up to date; reply either way."""
@@ -321,34 +391,32 @@ class Raft(Model):
                  and self.up_to_date(m.last_log_term, m.last_log_index, s.log[i]))
         answer = _new(RequestVoteResponse, (RV_RESP, s.term[i], m.dst, m.src, grant))
         return ("HandleRequestVoteRequest", {"src": m.src, "dst": m.dst, "term": m.term, "granted": grant},
-                self._update(s, i, voted_for=m.src if grant else voted, msgs=network.reply(s.msgs, m, answer)))
+                self._update(s, i, voted_for=m.src if grant else voted, msgs=network.send(rest, answer)))
 
-    def handle_request_vote_response(self, s: RaftState, m: RequestVoteResponse, i: int):
+    def handle_request_vote_response(self, s: RaftState, m: RequestVoteResponse, i: int, rest: tuple):
         """HandleRequestVoteResponse: a candidate counts a granted vote of its current term;
         DropStaleResponse for an older term. A vote reaching a server that is no longer a
         candidate in that term is simply discarded (raft.tla tallies it, unused)."""
         if m.term < s.term[i]:
-            return self._drop_stale(s, m)
-        msgs = network.consume(s.msgs, m)
+            return self._drop_stale(s, m, rest)
         args = {"src": m.src, "dst": m.dst, "term": m.term, "granted": m.granted}
         if m.granted and s.role[i] == CANDIDATE:
-            return ("HandleRequestVoteResponse", args, self._update(s, i, votes=s.votes[i] | {m.src}, msgs=msgs))
-        return ("HandleRequestVoteResponse", args, self._update(s, i, msgs=msgs))
+            return ("HandleRequestVoteResponse", args, self._update(s, i, votes=s.votes[i] | {m.src}, msgs=rest))
+        return ("HandleRequestVoteResponse", args, self._with_msgs(s, rest))
 
-    def handle_append_entries_request(self, s: RaftState, m: AppendEntriesRequest, i: int):
+    def handle_append_entries_request(self, s: RaftState, m: AppendEntriesRequest, i: int, rest: tuple):
         """HandleAppendEntriesRequest (Figure 2, AppendEntries RPC receiver): reject an older
         term or a log that lacks the entry at prev_index; otherwise a candidate steps down (§5.2),
         a conflicting suffix is deleted, the new entry appended, and commitIndex advanced to
         min(leaderCommit, index of last new entry)."""
-        role, log = s.role[i], s.log[i]
-        args = {"src": m.src, "dst": m.dst, "term": m.term, "prev_index": m.prev_index, "entries": m.entries}
+        role, log, term = s.role[i], s.log[i], s.term[i]
         prev = m.prev_index
         log_ok = prev == 0 or (prev <= len(log) and log[prev - 1][0] == m.prev_term)
-        if m.term < s.term[i] or not log_ok:
-            answer = _new(AppendEntriesResponse, (AE_RESP, s.term[i], m.dst, m.src, False, 0))
-            return ("HandleAppendEntriesRequest", {**args, "success": False},
-                    self._update(s, i, role=FOLLOWER if role == CANDIDATE and m.term == s.term[i] else role,
-                                 msgs=network.reply(s.msgs, m, answer)))
+        if m.term < term or not log_ok:
+            answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, False, 0))
+            return ("HandleAppendEntriesRequest", self._append_args(m, False),
+                    self._update(s, i, role=FOLLOWER if role == CANDIDATE and m.term == term else role,
+                                 msgs=network.send(rest, answer)))
         if role == LEADER:
             return None  # two leaders in one term: impossible in Raft, left in flight for the variants
         if m.entries:
@@ -359,32 +427,36 @@ class Raft(Model):
                 log = log + m.entries
         match = prev + len(m.entries)
         commit = max(s.commit[i], min(m.commit, match))
-        answer = _new(AppendEntriesResponse, (AE_RESP, s.term[i], m.dst, m.src, True, match))
-        return ("HandleAppendEntriesRequest", {**args, "success": True},
-                self._update(s, i, role=FOLLOWER, log=log, commit=commit, msgs=network.reply(s.msgs, m, answer)))
+        answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, True, match))
+        return ("HandleAppendEntriesRequest", self._append_args(m, True),
+                self._update(s, i, role=FOLLOWER, log=log, commit=commit, msgs=network.send(rest, answer)))
 
-    def handle_append_entries_response(self, s: RaftState, m: AppendEntriesResponse, i: int):
+    @staticmethod
+    def _append_args(m: AppendEntriesRequest, success: bool) -> dict:
+        return {"src": m.src, "dst": m.dst, "term": m.term, "prev_index": m.prev_index, "entries": m.entries,
+                "success": success}
+
+    def handle_append_entries_response(self, s: RaftState, m: AppendEntriesResponse, i: int, rest: tuple):
         """HandleAppendEntriesResponse (Figure 2, Leaders): on success set matchIndex[j] and
         nextIndex[j] from the reply; on failure decrement nextIndex[j] and retry later.
         DropStaleResponse for an older term; discarded if the receiver is no longer leader."""
         if m.term < s.term[i]:
-            return self._drop_stale(s, m)
-        msgs = network.consume(s.msgs, m)
+            return self._drop_stale(s, m, rest)
         args = {"src": m.src, "dst": m.dst, "term": m.term, "success": m.success}
         if s.role[i] != LEADER:
-            return ("HandleAppendEntriesResponse", args, self._update(s, i, msgs=msgs))
+            return ("HandleAppendEntriesResponse", args, self._with_msgs(s, rest))
         j = self.position[m.src]
         nxt, match = s.next_index[i], s.match_index[i]
         if m.success:
             nxt, match = _set(nxt, j, m.match_index + 1), _set(match, j, m.match_index)
         else:
             nxt = _set(nxt, j, max(nxt[j] - 1, 1))
-        return ("HandleAppendEntriesResponse", args, self._update(s, i, next_index=nxt, match_index=match, msgs=msgs))
+        return ("HandleAppendEntriesResponse", args, self._update(s, i, next_index=nxt, match_index=match, msgs=rest))
 
-    def _drop_stale(self, s: RaftState, m) -> Step:
+    def _drop_stale(self, s: RaftState, m, rest: tuple) -> Step:
         """DropStaleResponse: a response from an older term is ignored."""
         return ("DropStaleResponse", {"src": m.src, "dst": m.dst, "term": m.term, "message": m.kind},
-                self._update(s, 0, msgs=network.consume(s.msgs, m)))
+                self._with_msgs(s, rest))
 
     # ----- the network's faults
 
@@ -401,7 +473,7 @@ class Raft(Model):
         """DropMessage(m): the network loses a message."""
         if not self.loss:
             return []
-        return [("Drop", self._net_args(m), self._update(s, 0, msgs=network.drop(s.msgs, m))) for m, _ in s.msgs]
+        return [("Drop", self._net_args(m), self._with_msgs(s, rest)) for m, rest in network.removals(s.msgs)]
 
     @staticmethod
     def _net_args(m) -> dict:
@@ -422,7 +494,12 @@ class Raft(Model):
     @invariant
     def election_safety(self, s: RaftState) -> bool:
         """At most one leader can be elected in a given term."""
-        return props.election_safety(self.leaders(s))
+        key = (s.elected, s.term, s.role) if LEADER in s.role else s.elected  # what leaders(s) reads
+        try:
+            return self._memo_es[key]
+        except KeyError:
+            self._memo_es[key] = answer = props.election_safety(self.leaders(s))
+            return answer
 
     # Many states share their logs, commit indexes and terms, so the log properties are
     # memoised on exactly the fields they read (a few thousand combinations at most).
@@ -437,8 +514,10 @@ class Raft(Model):
         """A leader of a later term holds every entry committed in an earlier one."""
         if LEADER not in s.role:
             return True
-        key = (s.log, s.commit, s.term, s.role)
-        return _memo(self._memo_lc, key, props.leader_completeness, s.log, s.commit, s.term, self.leader_positions(s))
+        return _memo(self._memo_lc, (s.log, s.commit, s.term, s.role), self._leaders_complete, s)
+
+    def _leaders_complete(self, s: RaftState) -> bool:
+        return props.leader_completeness(s.log, s.commit, s.term, self.leader_positions(s))
 
     @invariant
     def state_machine_safety(self, s: RaftState) -> bool:
@@ -461,7 +540,8 @@ class Raft(Model):
         entries."""
         if before.log is after.log or not any(before.commit):
             return True
-        return props.commit_persists(before.log, before.commit, after.log, self.quorum)
+        return _memo(self._memo_cp, (before.log, before.commit, after.log), props.commit_persists,
+                     before.log, before.commit, after.log, self.quorum)
 
     @reachable
     def leader_elected(self, s: RaftState) -> bool:
@@ -471,53 +551,49 @@ class Raft(Model):
     @reachable
     def committed_everywhere(self, s: RaftState) -> bool:
         """An entry is committed on every server."""
-        return min(s.commit) >= 1
+        return 0 not in s.commit
 
     @reachable
     def leader_after_commit(self, s: RaftState) -> bool:
         """A leader of a later term coexists with a server that has committed an entry: leader
         completeness is put to the test, not satisfied vacuously."""
+        if LEADER not in s.role or not any(s.commit):
+            return False
         return any(s.commit[i] and s.role[j] == LEADER and s.term[j] > s.term[i]
                    for i in range(self.nodes) for j in range(self.nodes))
 
     # ----- symmetry
 
     def symmetry(self, s: RaftState) -> tuple:
-        """The canonical representative of s under renaming servers: the least, over every
-        permutation of the servers, of a sortable encoding of the renamed state. Sound because no
-        rule or property distinguishes servers by name (elections, quorums and messages treat
-        them alike); values are not permuted.
+        """The canonical representative of s under renaming servers. Sound because no rule or
+        property distinguishes servers by name (elections, quorums and messages treat them
+        alike); values are not permuted.
 
-        The encoding starts with the terms, then the roles, by position, so only permutations
-        that list servers in sorted (term, role) order can give the least one; the others are
-        skipped, which changes nothing but the cost."""
-        signature = list(zip(s.term, s.role))
+        It is (servers, msgs, elected, restarts, duplicates): the least renaming of the
+        per-server fields (`_least_servers`, a function of those fields alone, so remembered for
+        each of the few thousand combinations that occur), then, among the permutations that
+        give it (several only when the servers' fields have a symmetry of their own), the least
+        renamed network and elections. The set of those permutations is a function of the
+        orbit, so the result is too, and it determines the state up to renaming."""
+        servers = s[:_SHARED]
+        try:
+            least, renamings = self._canon_servers[servers]
+        except KeyError:
+            least, renamings = self._canon_servers[servers] = self._least_servers(s)
+        if len(renamings) == 1:
+            return (least,) + renamings[0].shared(s)
+        return (least,) + min(r.shared(s) for r in renamings)
+
+    def _least_servers(self, s: RaftState) -> tuple:
+        """The least of the renamed per-server fields over every permutation of the servers,
+        and the renamings that give it. Only permutations that list the servers in sorted order
+        of a name-free signature (term, role, log, commit) can give the least one, as the
+        encoding starts with those fields; the others are skipped."""
+        signature = list(zip(s.term, s.role, s.log, s.commit))
         wanted = sorted(signature)
-        return min(self._renamed(s, order, rename) for order, rename in self.orders
-                   if [signature[i] for i in order] == wanted)
-
-    def _renamed(self, s: RaftState, order: tuple, rename: dict) -> tuple:
-        """s with the server at old position order[k] moved to position k and every name
-        renamed, as a sortable tuple (None becomes "", frozensets sorted tuples)."""
-
-        def per_server(values):
-            return tuple(values[i] for i in order)
-
-        def leader_vector(vector):
-            return tuple(vector[i] for i in order) if vector else ()
-
-        def message(m):
-            return m[:2] + (rename[m[2]], rename[m[3]]) + m[4:]
-
-        return (per_server(s.term), per_server(s.role),
-                tuple(rename.get(s.voted_for[i], "") for i in order),
-                per_server(s.log), per_server(s.commit),
-                tuple(tuple(sorted(rename[v] for v in s.votes[i])) for i in order),
-                tuple(leader_vector(s.next_index[i]) for i in order),
-                tuple(leader_vector(s.match_index[i]) for i in order),
-                network.rename(s.msgs, message),
-                tuple(sorted((t, rename[v]) for t, v in s.elected)),
-                s.restarts, s.duplicates)
+        candidates = [(r.servers(s), r) for r in self.renamings if [signature[i] for i in r.order] == wanted]
+        least = min(encoded for encoded, _ in candidates)
+        return repr(least), [r for encoded, r in candidates if encoded == least]
 
     # ----- drawing
 
