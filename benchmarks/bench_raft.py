@@ -4,9 +4,12 @@
     python benchmarks/bench_raft.py default proof   # chosen ones
     python benchmarks/bench_raft.py --minutes 20    # time limit per run (default 20)
 
-Each configuration runs in a fresh process so its peak memory (resource ru_maxrss) is its own.
-A run that hits the time limit is reported as "incomplete", never as a proof. Prints a table and
-writes benchmarks/results/raft.json.
+Each configuration runs in a fresh process so its peak memory (resource ru_maxrss, the largest of
+the search process and its helpers) is its own; every run uses one worker per usable core.
+A run that hits the time limit is reported as "incomplete", never as a proof. The proof run stores
+64-bit fingerprints (its tens of millions of states do not fit in memory exactly), and its row
+gives the estimated chance that a hash collision hid a state. Progress goes to stderr. Prints a
+table and writes benchmarks/results/raft.json.
 """
 
 from __future__ import annotations
@@ -21,31 +24,37 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 FAULTS = {"max_duplicates": 1, "max_restarts": 1, "loss": True}
-CONFIGS = {  # name: (parameters, symmetry)
-    "default": ({}, False),
-    "default-sym": ({}, True),
+CONFIGS = {  # name: (parameters, symmetry, fingerprints)
+    "default": ({}, False, False),
+    "default-sym": ({}, True, False),
     # the proof run the design asks for: 3 nodes, 3 terms, 2 entries, duplication, loss, a restart
-    "proof": ({"nodes": 3, "max_term": 3, "max_log": 2, "max_messages": 2, **FAULTS}, True),
-    # smaller proof runs, largest first, in case the one above cannot finish in the time limit
-    "proof-3terms-1entry": ({"nodes": 3, "max_term": 3, "max_log": 1, "max_messages": 2, **FAULTS}, True),
-    "proof-2terms-2entries": ({"nodes": 3, "max_term": 2, "max_log": 2, "max_messages": 2, **FAULTS}, True),
-    "proof-2terms-1entry": ({"nodes": 3, "max_term": 2, "max_log": 1, "max_messages": 2, **FAULTS}, True),
+    "proof": ({"nodes": 3, "max_term": 3, "max_log": 2, "max_messages": 2, **FAULTS}, True, True),
+    # smaller proof runs, with exact storage
+    "proof-3terms-1entry": ({"nodes": 3, "max_term": 3, "max_log": 1, "max_messages": 2, **FAULTS}, True, False),
+    "proof-2terms-2entries": ({"nodes": 3, "max_term": 2, "max_log": 2, "max_messages": 2, **FAULTS}, True, False),
+    "proof-2terms-1entry": ({"nodes": 3, "max_term": 2, "max_log": 1, "max_messages": 2, **FAULTS}, True, False),
 }
 
 
 def measure(name: str, minutes: float) -> dict:
     sys.path.insert(0, str(ROOT))
     from explorer.check import check
+    from explorer.progress import StderrProgress
     from explorer.result import Bounds
+    from explorer.workers import usable_cores
     from models.raft import Raft
 
-    params, symmetry = CONFIGS[name]
+    params, symmetry, fingerprints = CONFIGS[name]
     model = Raft(**params)
-    result = check(model, symmetry=symmetry, bounds=Bounds(time_limit=minutes * 60))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = usable_cores()
+    result = check(model, symmetry=symmetry, bounds=Bounds(time_limit=minutes * 60), workers=workers,
+                   fingerprints=fingerprints, progress=StderrProgress())
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     # holds/reached when exhausted; "incomplete" when the time limit came first (not a failure)
     failing = sorted(n for n, p in result.properties.items() if p.status not in ("holds", "reached", "incomplete"))
-    return {"config": name, "params": model.parameters, "symmetry": symmetry, "verdict": result.verdict,
+    return {"config": name, "params": model.parameters, "symmetry": symmetry, "workers": workers,
+            "fingerprints": fingerprints, "collision_probability": result.collision_probability,
+            "verdict": result.verdict,
             "exhausted": result.exhausted, "distinct": result.distinct_states, "generated": result.generated,
             "depth": result.depth, "seconds": round(result.seconds, 1),
             "states_per_s": round(result.distinct_states / max(result.seconds, 1e-9)),
@@ -61,9 +70,10 @@ def main(argv: list[str]) -> None:
     names = argv or list(CONFIGS)
     rows = []
     for name in names:
-        out = subprocess.run([sys.executable, __file__, "--one", name, str(minutes)], capture_output=True, text=True)
+        out = subprocess.run([sys.executable, __file__, "--one", name, str(minutes)], stdout=subprocess.PIPE,
+                             text=True)
         if out.returncode != 0:
-            print(f"{name}: failed\n{out.stderr[-2000:]}", file=sys.stderr)
+            print(f"{name}: failed (exit {out.returncode})", file=sys.stderr)
             continue
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
@@ -77,6 +87,8 @@ def main(argv: list[str]) -> None:
 def _print_row(r: dict) -> None:
     params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
     verdict = r["verdict"] + ("" if r["exhausted"] else " (incomplete)")
+    if r["fingerprints"]:
+        verdict += f" (fingerprints; collision chance {r['collision_probability']:.1e})"
     print(f"{r['config']:<22} {'sym' if r['symmetry'] else '   '} {r['distinct']:>12,} states  depth {r['depth']:>3}  "
           f"{r['seconds']:>8.1f} s  {r['peak_mib']:>8.1f} MiB  {verdict}  [{params}]"
           + (f"  not holding: {', '.join(r['not_holding'])}" if r["not_holding"] else ""))
