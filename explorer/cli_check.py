@@ -89,7 +89,7 @@ def list_command(model: str | None, as_json: bool) -> None:
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds.")
 @click.option("--symmetry", is_flag=True, help="Reduce by the model's symmetry (if it offers one).")
-@click.option("--workers", default="auto", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
+@click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
               help="Processes sharing each large BFS level: a number, or auto (one per usable core). "
                    "Results are the same as with 1.")
 @click.option("--fingerprints", is_flag=True,

@@ -33,7 +33,7 @@ def _cells(o: Outcome) -> tuple:
 @click.option("--config", "config", type=click.Path(dir_okay=False),
               help="A suite file (TOML or JSON) of [[check]] and [[replay]] entries; see the README.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of outcomes instead of a table.")
-@click.option("--workers", default="auto", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
+@click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
               help="Processes sharing each large BFS level (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool) -> None:
