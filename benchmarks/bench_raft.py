@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,9 @@ def measure(name: str, minutes: float) -> dict:
     from explorer.workers import usable_cores
     from models.raft import Raft
 
+    # a run started in the background inherits SIGINT ignored; `kill -INT` should still stop it
+    # cleanly, with its row printed (the search reports what it found so far)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     params, symmetry, fingerprints = CONFIGS[name]
     model = Raft(**params)
     workers = usable_cores()
@@ -86,7 +90,7 @@ def main(argv: list[str]) -> None:
 
 def _print_row(r: dict) -> None:
     params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
-    verdict = r["verdict"] + ("" if r["exhausted"] else " (incomplete)")
+    verdict = r["verdict"] + ("" if r["exhausted"] or r["verdict"] == "incomplete" else " (search incomplete)")
     if r["fingerprints"]:
         verdict += f" (fingerprints; collision chance {r['collision_probability']:.1e})"
     print(f"{r['config']:<22} {'sym' if r['symmetry'] else '   '} {r['distinct']:>12,} states  depth {r['depth']:>3}  "
