@@ -30,7 +30,7 @@ def _find(bag: Bag, message: Any) -> int:
 
 def count(bag: Bag, message: Any) -> int:
     """How many copies of `message` are in flight."""
-    at = _find(bag, message)
+    at = bisect_left(bag, (message,))  # _find, inlined: this and send run on most steps
     if at < len(bag) and bag[at][0] == message:
         return bag[at][1]
     return 0
@@ -51,7 +51,7 @@ def messages(bag: Bag) -> tuple:
 
 def send(bag: Bag, message: Any) -> Bag:
     """Add one copy of `message` (raft.tla's Send)."""
-    at = _find(bag, message)
+    at = bisect_left(bag, (message,))
     if at < len(bag) and bag[at][0] == message:
         return bag[:at] + ((message, bag[at][1] + 1),) + bag[at + 1:]
     return bag[:at] + ((message, 1),) + bag[at:]

@@ -101,6 +101,7 @@ class AppendEntriesResponse(NamedTuple):
 _new = tuple.__new__
 _FIELD = {name: k for k, name in enumerate(RaftState._fields)}
 _SHARED = _FIELD["msgs"]  # fields from here on are shared, not per server
+_RESTARTS = _FIELD["restarts"]
 
 
 def _set(values: tuple, i: int, value) -> tuple:
@@ -150,8 +151,8 @@ class _Renaming:
                 tuple(leader_vector(s.next_index[i]) for i in order),
                 tuple(leader_vector(s.match_index[i]) for i in order))
 
-    def shared(self, s: RaftState) -> tuple:
-        """The shared fields of s renamed: (msgs, elected, restarts, duplicates)."""
+    def canonical(self, servers: str, s: RaftState) -> tuple:
+        """(servers, then the shared fields of s renamed: msgs, elected, restarts, duplicates)."""
         try:
             msgs = self._msgs[s.msgs]
         except KeyError:
@@ -161,7 +162,7 @@ class _Renaming:
         except KeyError:
             rename = self.rename
             elected = self._elected[s.elected] = repr(sorted((t, rename[v]) for t, v in s.elected))
-        return msgs, elected, s.restarts, s.duplicates
+        return servers, msgs, elected, s.restarts, s.duplicates
 
     def message(self, m: tuple) -> tuple:
         return m[:2] + (self.rename[m[2]], self.rename[m[3]]) + m[4:]
@@ -201,6 +202,7 @@ class Raft(Model):
         self._replaced = {}  # (per-server tuple, i, value) -> that tuple with position i replaced
         self._memo_es, self._memo_lm, self._memo_lc, self._memo_sms, self._memo_cp = {}, {}, {}, {}, {}
         self.own_vote = tuple(frozenset((name,)) for name in self.names)
+        self.server_args = tuple({"server": name} for name in self.names)  # shared, never changed
         # symmetry: every permutation of positions, with the matching renaming of names
         # (p maps old positions to new ones; order[k] is the old position of the server now at k)
         self.perms = [(p, {self.names[i]: self.names[p[i]] for i in range(n)}) for p in permutations(range(n))]
@@ -241,7 +243,9 @@ class Raft(Model):
     @staticmethod
     def _with_msgs(s: RaftState, msgs: tuple) -> RaftState:
         """s with only the network changed (the commonest step: `_update` made cheap)."""
-        return _new(RaftState, s[:_SHARED] + (msgs,) + s[_SHARED + 1:])
+        fields = [*s]
+        fields[_SHARED] = msgs
+        return _new(RaftState, fields)
 
     def next(self, s: RaftState) -> Iterator[Step]:
         # raft.tla Next: the server rules, then message receipt, then the network's faults
@@ -274,10 +278,17 @@ class Raft(Model):
         (Figure 2, "Persistent state"), everything else is lost."""
         if s.restarts >= self.max_restarts:
             return []
-        return [("Restart", {"server": name}, self._update(
-                    s, i, role=FOLLOWER, commit=0, votes=NO_VOTES, next_index=(), match_index=(),
-                    restarts=s.restarts + 1))
-                for i, name in enumerate(self.names)]
+        return [("Restart", self.server_args[i], self._restarted(s, i)) for i in range(self.nodes)]
+
+    def _restarted(self, s: RaftState, i: int) -> RaftState:
+        """s after server i restarts: role, commitIndex, votes and leader state reset."""
+        if s.role[i] == FOLLOWER and not (s.commit[i] or s.votes[i] or s.next_index[i] or s.match_index[i]):
+            # nothing volatile to lose, so only the count changes: what `_update` gives, sooner
+            fields = [*s]
+            fields[_RESTARTS] += 1
+            return _new(RaftState, fields)
+        return self._update(s, i, role=FOLLOWER, commit=0, votes=NO_VOTES, next_index=(), match_index=(),
+                            restarts=s.restarts + 1)
 
     def become_leader(self, s: RaftState) -> list:
         """BecomeLeader(i) (§5.2): a candidate with votes from a majority becomes leader and
@@ -574,15 +585,17 @@ class Raft(Model):
         each of the few thousand combinations that occur), then, among the permutations that
         give it (several only when the servers' fields have a symmetry of their own), the least
         renamed network and elections. The set of those permutations is a function of the
-        orbit, so the result is too, and it determines the state up to renaming."""
+        orbit, so the result is too, and it determines the state up to renaming. The first
+        three parts are texts (their repr), remembered and shared, whose hashes Python caches:
+        the visited set hashes and compares such a key cheaply, and stores little per state."""
         servers = s[:_SHARED]
         try:
             least, renamings = self._canon_servers[servers]
         except KeyError:
             least, renamings = self._canon_servers[servers] = self._least_servers(s)
         if len(renamings) == 1:
-            return (least,) + renamings[0].shared(s)
-        return (least,) + min(r.shared(s) for r in renamings)
+            return renamings[0].canonical(least, s)
+        return min(r.canonical(least, s) for r in renamings)
 
     def _least_servers(self, s: RaftState) -> tuple:
         """The least of the renamed per-server fields over every permutation of the servers,
