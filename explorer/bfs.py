@@ -113,11 +113,13 @@ class Search:
 
     # ----- one level, or one share of it
 
-    def expand(self, lo: int, hi: int, last_level: bool, fresh: dict, level: Level, budget: int,
+    def expand(self, lo: int, hi: int, last_level: bool, fresh: dict | None, level: Level, budget: int,
                tick) -> str | None:
-        """Expand frontier[lo:hi], adding states new to both `parents` and `fresh` to `level` and
-        to `fresh` (key -> parent key). Returns why it stopped early, or None."""
+        """Expand frontier[lo:hi], adding the states new to `parents` (and to `fresh`, a helper's
+        own finds) to `level` and to `fresh`, or to `parents` itself when `fresh` is None
+        (key -> parent key). Returns why it stopped early, or None."""
         model, monitor, parents = self.model, self.monitor, self.parents
+        sink = parents if fresh is None else fresh
         frontier, keys, key_of, within = self.frontier, self.keys, self.key_of, self.run.within
         on_state, check_transitions = monitor.on_state, monitor.has_transitions
         plain = not check_transitions and within is None and key_of is None
@@ -132,7 +134,7 @@ class Search:
                 for action, args, succ in model.next(state):
                     record(action)
                     if plain:
-                        if succ in parents or succ in fresh:
+                        if succ in parents or (fresh is not None and succ in fresh):
                             continue
                         k = succ
                     else:
@@ -142,13 +144,13 @@ class Search:
                         if within is not None and not within(succ):
                             continue
                         k = succ if key_of is None else key_of(succ)
-                        if k in parents or k in fresh:
+                        if k in parents or (fresh is not None and k in fresh):
                             continue
                     if last_level:
                         return "max-depth"  # a new state lies beyond the depth bound
                     if found >= budget:
                         return "max-states"
-                    fresh[k] = state_key
+                    sink[k] = state_key
                     found += 1
                     keep_state(succ)
                     if keep_key is not None:
@@ -171,7 +173,7 @@ class Search:
     def expand_here(self, last_level: bool) -> tuple[Level, str | None]:
         level = Level(self.key_of is not None)
         try:
-            stop = self.expand(0, len(self.frontier), last_level, self.parents, level,
+            stop = self.expand(0, len(self.frontier), last_level, None, level,
                                self.state_limit - self.distinct, partial(self.tick, None))
         except KeyboardInterrupt:
             stop = "interrupted"
@@ -198,7 +200,7 @@ class Search:
     def show(self, level: Level, board: Board | None) -> None:
         """Put this process's and the helpers' progress into the counters a progress line shows."""
         run = self.run
-        expanded, new, generated = board.totals(self.workers - 1) if board is not None else (0, 0, 0)
+        expanded, new, generated = board.totals() if board is not None else (0, 0, 0)
         run.distinct = self.distinct + len(level.states) + new  # helpers' states may repeat ours
         run.queued = len(self.frontier) - level.expanded - expanded
         run.generated_elsewhere = generated
@@ -215,7 +217,7 @@ class Search:
             for h in range(helpers_wanted):
                 helpers.append(Helper(partial(self.helper_share, h, bounds[h + 1], bounds[h + 2], last_level, board)))
             try:
-                stop = self.expand(0, bounds[1], last_level, self.parents, level,
+                stop = self.expand(0, bounds[1], last_level, None, level,
                                    self.state_limit - self.distinct, partial(self.tick, board))
             except KeyboardInterrupt:
                 stop = "interrupted"

@@ -60,16 +60,14 @@ class PropertyMonitor:
                 self.failed[name] = key
                 self.when[name] = self.checked
                 failed = True
-        if failed:
-            self.invariants = [(n, f) for n, f in self.invariants if n not in self.failed]
         reached = False
         for name, holds in self.reachables:
             if holds(state):
                 self.reached[name] = key
                 self.when[name] = self.checked
                 reached = True
-        if reached:
-            self.reachables = [(n, f) for n, f in self.reachables if n not in self.reached]
+        if failed or reached:
+            self._prune()
         return failed
 
     def on_transition(self, before: Any, step: Any, before_key: Any) -> bool:
@@ -82,7 +80,7 @@ class PropertyMonitor:
                 self.when[name] = self.checked
                 failed = True
         if failed:
-            self.transitions = [(n, f) for n, f in self.transitions if n not in self.failed]
+            self._prune()
         return failed
 
     def absorb(self, failed: list, reached: list, upto: int) -> bool:
@@ -98,8 +96,12 @@ class PropertyMonitor:
         for name, key, when in reached:
             if when <= upto and name not in self.reached:
                 self.reached[name] = key
+        self._prune()
+        return new_failure
+
+    def _prune(self) -> None:
+        """Stop checking what has failed or been reached: each is reported once."""
         self.invariants = [(n, f) for n, f in self.invariants if n not in self.failed]
         self.transitions = [(n, f) for n, f in self.transitions if n not in self.failed]
         self.reachables = [(n, f) for n, f in self.reachables if n not in self.reached]
-        return new_failure
 

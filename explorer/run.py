@@ -61,10 +61,6 @@ class Run:
             return hash
         return lambda state: hash(canon(state))
 
-    def key(self, state: Any) -> Any:
-        key_of = self.key_function()
-        return state if key_of is None else key_of(state)
-
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started

@@ -37,6 +37,7 @@ class Board:
     """Shared memory: one flag (nonzero: stop now) and a row of counters per helper."""
 
     def __init__(self, helpers: int) -> None:
+        self.helpers = helpers
         self.memory = mmap.mmap(-1, _FLAG.size + _SLOT.size * max(helpers, 1))
 
     def stop_all(self) -> None:
@@ -48,8 +49,8 @@ class Board:
     def publish(self, helper: int, expanded: int, new: int, generated: int) -> None:
         _SLOT.pack_into(self.memory, _FLAG.size + helper * _SLOT.size, expanded, new, generated)
 
-    def totals(self, helpers: int) -> tuple[int, ...]:
-        rows = [_SLOT.unpack_from(self.memory, _FLAG.size + h * _SLOT.size) for h in range(helpers)]
+    def totals(self) -> tuple[int, ...]:
+        rows = [_SLOT.unpack_from(self.memory, _FLAG.size + h * _SLOT.size) for h in range(self.helpers)]
         return tuple(sum(column) for column in zip(*rows)) if rows else (0,) * COUNTERS
 
     def close(self) -> None:
