@@ -506,11 +506,10 @@ class Raft(Model):
     def election_safety(self, s: RaftState) -> bool:
         """At most one leader can be elected in a given term."""
         key = (s.elected, s.term, s.role) if LEADER in s.role else s.elected  # what leaders(s) reads
-        try:
-            return self._memo_es[key]
-        except KeyError:
-            self._memo_es[key] = answer = props.election_safety(self.leaders(s))
-            return answer
+        return _memo(self._memo_es, key, self._one_leader_per_term, s)
+
+    def _one_leader_per_term(self, s: RaftState) -> bool:
+        return props.election_safety(self.leaders(s))
 
     # Many states share their logs, commit indexes and terms, so the log properties are
     # memoised on exactly the fields they read (a few thousand combinations at most).
@@ -549,18 +548,10 @@ class Raft(Model):
     def commit_persistence(self, before: RaftState, step: Step, after: RaftState) -> bool:
         """An entry once committed stays on a majority, and no server changes its own committed
         entries."""
-        if not any(before.commit) or (before.log == after.log and not self._writes_log(step)):
+        if not any(before.commit):
             return True
         return _memo(self._memo_cp, (before.log, before.commit, after.log), props.commit_persists,
                      before.log, before.commit, after.log, self.quorum)
-
-    @staticmethod
-    def _writes_log(step: Step) -> bool:
-        """Does the step write a log even when it leaves it as it was? A successful
-        HandleAppendEntriesRequest does (a heartbeat, or entries already there). Commit
-        persistence is judged after every step that writes or changes a log, and only then:
-        a violation shows at the step that writes a log (figure8-commit), as it always has."""
-        return step.action == "HandleAppendEntriesRequest" and step.args["success"]
 
     @reachable
     def leader_elected(self, s: RaftState) -> bool:
@@ -606,10 +597,11 @@ class Raft(Model):
         return min(r.canonical(least, s) for r in renamings)
 
     def _least_servers(self, s: RaftState) -> tuple:
-        """The least of the renamed per-server fields over every permutation of the servers,
-        and the renamings that give it. Only permutations that list the servers in sorted order
-        of a name-free signature (term, role, log, commit) can give the least one, as the
-        encoding starts with those fields; the others are skipped."""
+        """The least of the renamed per-server fields over the permutations that list the servers
+        in sorted order of a name-free signature (term, role, log, commit), and the renamings
+        that give it. Every state of an orbit has the same such permutations (up to the
+        renaming), so restricting the minimum to them keeps it a function of the orbit while
+        skipping most permutations."""
         signature = list(zip(s.term, s.role, s.log, s.commit))
         wanted = sorted(signature)
         candidates = [(r.servers(s), r) for r in self.renamings if [signature[i] for i in r.order] == wanted]
