@@ -3,9 +3,11 @@
     python benchmarks/bench_raft.py                 # every configuration below, in order
     python benchmarks/bench_raft.py default proof   # chosen ones
     python benchmarks/bench_raft.py --minutes 20    # time limit per run (default 20)
+    python benchmarks/bench_raft.py --workers 1 proof   # processes per run (default: one per core)
 
 Each configuration runs in a fresh process so its peak memory (resource ru_maxrss, the largest of
-the search process and its helpers) is its own; every run uses one worker per usable core.
+the search process and its helpers) is its own; every run uses one worker per usable core unless
+--workers says otherwise (on a machine whose cores are not really free, one process is faster).
 A run that hits the time limit is reported as "incomplete", never as a proof. The proof run stores
 64-bit fingerprints (its tens of millions of states do not fit in memory exactly), and its row
 gives the estimated chance that a hash collision hid a state. Progress goes to stderr. Prints a
@@ -37,7 +39,7 @@ CONFIGS = {  # name: (parameters, symmetry, fingerprints)
 }
 
 
-def measure(name: str, minutes: float) -> dict:
+def measure(name: str, minutes: float, workers: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from explorer.check import check
     from explorer.progress import StderrProgress
@@ -50,7 +52,7 @@ def measure(name: str, minutes: float) -> dict:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     params, symmetry, fingerprints = CONFIGS[name]
     model = Raft(**params)
-    workers = usable_cores()
+    workers = workers or usable_cores()
     result = check(model, symmetry=symmetry, bounds=Bounds(time_limit=minutes * 60), workers=workers,
                    fingerprints=fingerprints, progress=StderrProgress())
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -66,16 +68,13 @@ def measure(name: str, minutes: float) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    minutes = 20.0
-    if "--minutes" in argv:
-        at = argv.index("--minutes")
-        minutes = float(argv[at + 1])
-        argv = argv[:at] + argv[at + 2:]
+    minutes, argv = _option(argv, "--minutes", 20.0)
+    workers, argv = _option(argv, "--workers", 0)
     names = argv or list(CONFIGS)
     rows = []
     for name in names:
-        out = subprocess.run([sys.executable, __file__, "--one", name, str(minutes)], stdout=subprocess.PIPE,
-                             text=True)
+        command = [sys.executable, __file__, "--one", name, str(minutes), str(workers)]
+        out = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if out.returncode != 0:
             print(f"{name}: failed (exit {out.returncode})", file=sys.stderr)
             continue
@@ -86,6 +85,14 @@ def main(argv: list[str]) -> None:
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / "raft.json").write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def _option(argv: list[str], flag: str, default):
+    """(the value after `flag`, converted like `default`, or default; argv without the two)."""
+    if flag not in argv:
+        return default, argv
+    at = argv.index(flag)
+    return type(default)(argv[at + 1]), argv[:at] + argv[at + 2:]
 
 
 def _print_row(r: dict) -> None:
@@ -100,6 +107,6 @@ def _print_row(r: dict) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        print(json.dumps(measure(sys.argv[2], float(sys.argv[3]))))
+        print(json.dumps(measure(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))))
     else:
         main(sys.argv[1:])
