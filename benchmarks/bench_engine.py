@@ -3,8 +3,10 @@
     python benchmarks/bench_engine.py            # rms = 7 and 8
     python benchmarks/bench_engine.py 5 6 7      # other sizes
 
-The engine runs twice per size: in one process (--workers 1) and sharing levels with one forked
-helper per usable core (--workers auto). Peak memory of a parallel run counts the helpers too.
+The engine runs three times per size: in one process (--workers 1); in one process checking no
+property (`only=[]`), which is the search machinery alone, the work the hand-written BFS does;
+and sharing levels with one forked helper per usable core (--workers auto). Peak memory of a
+parallel run counts the helpers too.
 
 Each configuration runs in a fresh process so its peak memory (ru_maxrss) is its own. Prints a
 table and writes benchmarks/results/engine.json. TLC's counts for reference: rms=7 296,448 states,
@@ -23,16 +25,17 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def measure_engine(rms: int, workers: int) -> dict:
+def measure_engine(rms: int, workers: int, properties: bool = True) -> dict:
     sys.path.insert(0, str(ROOT))
     from explorer.check import check
     from models.registry import build_model
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = check(build_model("twophase", {"rms": rms}), workers=workers)
+    result = check(build_model("twophase", {"rms": rms}), workers=workers, only=None if properties else [])
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return {"engine": f"agree bfs, {workers} proc", "rms": rms, "verdict": result.verdict, "distinct": result.distinct_states,
+    engine = f"agree bfs, {workers} proc" + ("" if properties else ", no props")
+    return {"engine": engine, "rms": rms, "verdict": result.verdict, "distinct": result.distinct_states,
             "generated": result.generated, "depth": result.depth, "seconds": round(result.seconds, 2),
             "states_per_s": round(result.states_per_second), "peak_mib": round(peak / 1024, 1),
             "bytes_per_state": round((peak - baseline) * 1024 / max(result.distinct_states, 1))}
@@ -61,13 +64,13 @@ def main(sizes: list[int]) -> None:
     rows = []
     columns = ("engine", "rms", "verdict", "distinct", "generated", "depth", "seconds", "states_per_s",
                "peak_mib", "bytes_per_state")
-    print("  ".join(f"{c:>16}" for c in columns))
+    print(f"{columns[0]:<28}" + "  ".join(f"{c:>13}" for c in columns[1:]))
     for rms in sizes:
-        for kind in ("engine-1", "engine-auto", "hand"):
+        for kind in ("engine-1", "engine-bare", "engine-auto", "hand"):
             row = in_fresh_process(kind, rms)
             rows.append(row)
-            print("  ".join(f"{row[c]:>16,}" if isinstance(row[c], int) else f"{row[c]!s:>16}" for c in columns),
-                  flush=True)
+            cells = (f"{row[c]:>13,}" if isinstance(row[c], int) else f"{row[c]!s:>13}" for c in columns[1:])
+            print(f"{row['engine']:<28}" + "  ".join(cells), flush=True)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "engine.json").write_text(json.dumps(rows, indent=2) + "\n")
 
@@ -80,6 +83,7 @@ if __name__ == "__main__":
         else:
             sys.path.insert(0, str(ROOT))
             from explorer.workers import usable_cores
-            print(json.dumps(measure_engine(size, 1 if kind == "engine-1" else usable_cores())))
+            workers = usable_cores() if kind == "engine-auto" else 1
+            print(json.dumps(measure_engine(size, workers, properties=kind != "engine-bare")))
     else:
         main([int(a) for a in sys.argv[1:]] or [7, 8])

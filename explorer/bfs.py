@@ -133,14 +133,16 @@ class Search:
                 state, state_key = frontier[idx], keys[idx]
                 for action, args, succ in model.next(state):
                     record(action)
-                    if plain:
-                        if succ in parents or (fresh is not None and succ in fresh):
+                    if plain:  # (a step back to `state` itself is never new: no lookup needed)
+                        if succ is state or succ in parents or (fresh is not None and succ in fresh):
                             continue
                         k = succ
                     else:
                         if check_transitions and monitor.on_transition(state, Step(action, args, succ), state_key) \
                                 and monitor.done:
                             return "violation"
+                        if succ is state:
+                            continue
                         if within is not None and not within(succ):
                             continue
                         k = succ if key_of is None else key_of(succ)
