@@ -4,6 +4,7 @@ import pytest
 
 from explorer.check import check
 from explorer.result import HOLDS, INCOMPLETE, UNREACHED, VIOLATED, Bounds
+from models import Step, transition
 from models.registry import build_model, load_model_class
 from tests.conftest import FIXTURES
 
@@ -107,6 +108,29 @@ def test_transition_property_violation_gives_the_failing_step():
         assert result.violation.name == "turns_grow" and result.violation.kind == "transition"
         assert [s.action for s in result.violation.trace.steps][-1] == "Leave"
     assert len(check(resets).violation.trace) == 3  # Request, Enter, Leave
+
+
+def test_a_step_back_to_the_same_state_object_is_still_judged_by_transition_properties():
+    # the BFS skips the visited-set lookup for such a step; it must not skip transition properties
+    mutex = load_model_class(MUTEX + ":Mutex")
+
+    class Stutters(mutex):
+        def next(self, s):
+            yield from super().next(s)
+            if "critical" in s.pcs:
+                yield Step("Stutter", {}, s)  # the very same object
+
+        @transition
+        def every_step_changes_something(self, before, step, after):
+            return after != before
+
+    model = Stutters(procs=2)
+    with_stutter = check(model, only=["every_step_changes_something"])
+    assert with_stutter.violation.trace.steps[-1].action == "Stutter"
+    assert len(with_stutter.violation.trace) == 3  # Request, Enter, Stutter
+    plain = check(model, only=[])  # the stutter adds no state, only generated transitions
+    assert plain.distinct_states == check(mutex(procs=2), only=[]).distinct_states
+    assert plain.generated > check(mutex(procs=2), only=[]).generated
 
 
 def test_an_unreached_guard_fails_the_check_instead_of_passing_vacuously():
