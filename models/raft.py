@@ -101,7 +101,6 @@ class AppendEntriesResponse(NamedTuple):
 _new = tuple.__new__
 _FIELD = {name: k for k, name in enumerate(RaftState._fields)}
 _SHARED = _FIELD["msgs"]  # fields from here on are shared, not per server
-_RESTARTS = _FIELD["restarts"]
 
 
 def _set(values: tuple, i: int, value) -> tuple:
@@ -206,8 +205,7 @@ class Raft(Model):
         # symmetry: every permutation of positions, with the matching renaming of names
         # (p maps old positions to new ones; order[k] is the old position of the server now at k)
         self.perms = [(p, {self.names[i]: self.names[p[i]] for i in range(n)}) for p in permutations(range(n))]
-        self.orders = [(tuple(p.index(k) for k in range(n)), rename) for p, rename in self.perms]
-        self.renamings = [_Renaming(order, rename) for order, rename in self.orders]
+        self.renamings = [_Renaming(tuple(p.index(k) for k in range(n)), rename) for p, rename in self.perms]
         self._canon_servers = {}  # per-server fields -> (their least renaming, the renamings giving it)
 
     # ----- states
@@ -278,17 +276,10 @@ class Raft(Model):
         (Figure 2, "Persistent state"), everything else is lost."""
         if s.restarts >= self.max_restarts:
             return []
-        return [("Restart", self.server_args[i], self._restarted(s, i)) for i in range(self.nodes)]
-
-    def _restarted(self, s: RaftState, i: int) -> RaftState:
-        """s after server i restarts: role, commitIndex, votes and leader state reset."""
-        if s.role[i] == FOLLOWER and not (s.commit[i] or s.votes[i] or s.next_index[i] or s.match_index[i]):
-            # nothing volatile to lose, so only the count changes: what `_update` gives, sooner
-            fields = [*s]
-            fields[_RESTARTS] += 1
-            return _new(RaftState, fields)
-        return self._update(s, i, role=FOLLOWER, commit=0, votes=NO_VOTES, next_index=(), match_index=(),
-                            restarts=s.restarts + 1)
+        return [("Restart", self.server_args[i], self._update(
+                    s, i, role=FOLLOWER, commit=0, votes=NO_VOTES, next_index=(), match_index=(),
+                    restarts=s.restarts + 1))
+                for i in range(self.nodes)]
 
     def become_leader(self, s: RaftState) -> list:
         """BecomeLeader(i) (§5.2): a candidate with votes from a majority becomes leader and
