@@ -23,14 +23,14 @@ Bag = tuple  # of (message, count) pairs, sorted by message
 EMPTY: Bag = ()
 
 
-def _find(bag: Bag, message: Any) -> int:
-    """The position of `message` in `bag`, or where it would go. `(m,)` sorts just before `(m, n)`."""
-    return bisect_left(bag, (message,))
+# bisect_left(bag, (message,)) is where `message` is in the bag, or where it would go: `(m,)`
+# sorts just before `(m, n)`. It is written out where used (count, send, consume): they run on
+# most steps of a model, and a helper function would cost a call each time.
 
 
 def count(bag: Bag, message: Any) -> int:
     """How many copies of `message` are in flight."""
-    at = bisect_left(bag, (message,))  # _find, inlined: this and send run on most steps
+    at = bisect_left(bag, (message,))
     if at < len(bag) and bag[at][0] == message:
         return bag[at][1]
     return 0
@@ -66,23 +66,24 @@ def send_all(bag: Bag, sent: Iterable[Any]) -> Bag:
 
 def consume(bag: Bag, message: Any) -> Bag:
     """Remove one copy of `message`, which must be in flight (raft.tla's Discard)."""
-    at = _find(bag, message)
+    at = bisect_left(bag, (message,))
     if not (at < len(bag) and bag[at][0] == message):
         raise ValueError(f"message {message!r} is not in flight")
-    left = bag[at][1] - 1
-    if left:
-        return bag[:at] + ((message, left),) + bag[at + 1:]
-    return bag[:at] + bag[at + 1:]
+    return _take(bag, at)
 
 
 def removals(bag: Bag) -> list[tuple[Any, Bag]]:
     """Each distinct message in flight, in order, with the bag left once one copy of it is taken
     out (delivered or lost): `consume` for every message at once, without searching the bag."""
-    taken = []
-    for at, (message, n) in enumerate(bag):
-        rest = bag[:at] + ((message, n - 1),) + bag[at + 1:] if n > 1 else bag[:at] + bag[at + 1:]
-        taken.append((message, rest))
-    return taken
+    return [(message, _take(bag, at)) for at, (message, _) in enumerate(bag)]
+
+
+def _take(bag: Bag, at: int) -> Bag:
+    """`bag` with one copy of its at-th message taken out."""
+    message, n = bag[at]
+    if n > 1:
+        return bag[:at] + ((message, n - 1),) + bag[at + 1:]
+    return bag[:at] + bag[at + 1:]
 
 
 def reply(bag: Bag, request: Any, response: Any) -> Bag:

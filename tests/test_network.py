@@ -27,6 +27,16 @@ def test_consume_removes_one_copy_and_the_pair_at_zero():
     assert bag == ((("m",), 2),)  # pure: the argument is unchanged
 
 
+def test_removals_take_one_copy_of_each_distinct_message_in_order():
+    bag = network.from_messages([("b",), ("a",), ("b",), ("c",)])
+    taken = network.removals(bag)
+    assert [m for m, _ in taken] == [("a",), ("b",), ("c",)]
+    assert taken[0][1] == network.from_messages([("b",), ("b",), ("c",)])
+    assert taken[1][1] == network.from_messages([("a",), ("b",), ("c",)])  # one copy of two left
+    assert all(rest == network.consume(bag, m) for m, rest in taken)
+    assert network.removals(network.EMPTY) == []
+
+
 def test_consuming_a_message_not_in_flight_is_an_error():
     with pytest.raises(ValueError):
         network.consume(network.EMPTY, ("m",))
