@@ -35,7 +35,8 @@ def measure_engine(rms: int, workers: int, properties: bool = True) -> dict:
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     engine = f"agree bfs, {workers} proc" + ("" if properties else ", no props")
-    return {"engine": engine, "rms": rms, "verdict": result.verdict, "distinct": result.distinct_states,
+    verdict = result.verdict if properties else "-"  # nothing was checked: no verdict to give
+    return {"engine": engine, "rms": rms, "verdict": verdict, "distinct": result.distinct_states,
             "generated": result.generated, "depth": result.depth, "seconds": round(result.seconds, 2),
             "states_per_s": round(result.states_per_second), "peak_mib": round(peak / 1024, 1),
             "bytes_per_state": round((peak - baseline) * 1024 / max(result.distinct_states, 1))}

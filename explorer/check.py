@@ -93,6 +93,8 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
         results[spec.name] = PropertyResult(spec.name, spec.kind, status, detail, trace)
     if not type(model).properties():
         warnings.append(f"model {model.label()} declares no properties: the search only counts states")
+    elif not monitor.specs:
+        warnings.append("no property was selected: the search only counts states")
     elif not any(s.kind == REACHABLE for s in type(model).properties()):
         warnings.append(f"model {model.label()} declares no @reachable guard: success may be vacuous")
     coverage = {action: {"fired": run.fired.get(action, 0), "new": run.found.get(action, 0)}

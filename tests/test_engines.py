@@ -129,6 +129,7 @@ def test_a_step_back_to_the_same_state_object_is_still_judged_by_transition_prop
     assert with_stutter.violation.trace.steps[-1].action == "Stutter"
     assert len(with_stutter.violation.trace) == 3  # Request, Enter, Stutter
     plain = check(model, only=[])  # the stutter adds no state, only generated transitions
+    assert any("no property was selected" in w for w in plain.warnings)  # "holds" of nothing, said so
     assert plain.distinct_states == check(mutex(procs=2), only=[]).distinct_states
     assert plain.generated > check(mutex(procs=2), only=[]).generated
 
