@@ -27,7 +27,7 @@ ROOT = HERE.parent
 
 def measure_engine(rms: int, workers: int, properties: bool = True) -> dict:
     sys.path.insert(0, str(ROOT))
-    from explorer.check import check
+    from explorer.engines.check import check
     from models.registry import build_model
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -83,7 +83,7 @@ if __name__ == "__main__":
             print(json.dumps(measure_by_hand(size)))
         else:
             sys.path.insert(0, str(ROOT))
-            from explorer.workers import usable_cores
+            from explorer.engines.workers import usable_cores
             workers = usable_cores() if kind == "engine-auto" else 1
             print(json.dumps(measure_engine(size, workers, properties=kind != "engine-bare")))
     else:

@@ -25,7 +25,7 @@ COLUMNS = ("max_ballot", "symmetry", "verdict", "distinct", "generated", "depth"
 
 def measure(max_ballot: int, symmetry: bool) -> dict:
     sys.path.insert(0, str(ROOT))
-    from explorer.check import check
+    from explorer.engines.check import check
     from models.paxos import Paxos
 
     result = check(Paxos(acceptors=3, values=2, max_ballot=max_ballot), symmetry=symmetry)

@@ -41,10 +41,10 @@ CONFIGS = {  # name: (parameters, symmetry, fingerprints)
 
 def measure(name: str, minutes: float, workers: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from explorer.check import check
-    from explorer.progress import StderrProgress
-    from explorer.result import Bounds
-    from explorer.workers import usable_cores
+    from explorer.engines.check import check
+    from explorer.engines.progress import StderrProgress
+    from explorer.engines.result import Bounds
+    from explorer.engines.workers import usable_cores
     from models.raft import Raft
 
     # a run started in the background inherits SIGINT ignored; `kill -INT` should still stop it

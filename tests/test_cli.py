@@ -87,7 +87,7 @@ def test_show_draws_a_flowchart_when_no_messages_are_sent(agree, tmp_path):
 
 
 def test_the_default_suite_covers_every_model_variant_and_stored_trace():
-    from explorer.suite import default_suite
+    from explorer.cli.suite import default_suite
     from models.registry import builtin_models
 
     suite = default_suite()

@@ -8,18 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from explorer.cli import cli
-from explorer.cli_quorums import quorums
-
-
-@pytest.fixture(autouse=True)
-def registered():
-    """The main CLI registers `quorums` itself; make sure of it whatever was imported first."""
-    if "quorums" not in cli.commands:
-        cli.add_command(quorums)
 
 
 def run(*args):
-    return CliRunner().invoke(quorums, [str(a) for a in args])
+    """`agree quorums ARGS` through the main group, so the command's registration is tested too."""
+    return CliRunner().invoke(cli, ["quorums", *(str(a) for a in args)])
 
 
 @pytest.mark.parametrize("args, code", [

@@ -2,8 +2,8 @@
 
 import pytest
 
-from explorer.check import check
-from explorer.result import HOLDS, INCOMPLETE, UNREACHED, VIOLATED, Bounds
+from explorer.engines.check import check
+from explorer.engines.result import HOLDS, INCOMPLETE, UNREACHED, VIOLATED, Bounds
 from models import Step, transition
 from models.registry import build_model, load_model_class
 from tests.conftest import FIXTURES
@@ -12,11 +12,11 @@ MUTEX = f"{FIXTURES / 'mutex_model.py'}"
 
 
 def _reachable(model, strategy, **kw):
-    from explorer.bfs import bfs
-    from explorer.dfs import dfs
-    from explorer.monitor import PropertyMonitor
-    from explorer.random_walk import random_walks
-    from explorer.run import Run
+    from explorer.engines.bfs import bfs
+    from explorer.engines.dfs import dfs
+    from explorer.engines.monitor import PropertyMonitor
+    from explorer.engines.random_walk import random_walks
+    from explorer.engines.run import Run
 
     run = Run(model, Bounds(kw.pop("max_depth", None)), PropertyMonitor(model, only=[]), False)
     {"bfs": bfs, "dfs": dfs, "random": lambda r: random_walks(r, **kw)}[strategy](run)

@@ -2,10 +2,10 @@
 
 import pytest
 
-import explorer.bfs
-from explorer.check import check
-from explorer.monitor import ModelError
-from explorer.result import INCOMPLETE, Bounds
+import explorer.engines.bfs
+from explorer.engines.check import check
+from explorer.engines.monitor import ModelError
+from explorer.engines.result import INCOMPLETE, Bounds
 from models import Model, Step, invariant, reachable
 from models.registry import build_model, load_model_class
 from tests.conftest import FIXTURES
@@ -16,7 +16,7 @@ MUTEX = f"{FIXTURES / 'mutex_model.py'}"
 @pytest.fixture
 def parallel_everywhere(monkeypatch):
     """Share every level, however small, so small models exercise the forked helpers."""
-    monkeypatch.setattr(explorer.bfs, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(explorer.engines.bfs, "PARALLEL_MIN", 1)
 
 
 def summary(result) -> dict:

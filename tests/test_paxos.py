@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from explorer.check import check
-from explorer.render import render_mermaid
-from explorer.replay import replay
-from explorer.result import HOLDS, VIOLATED
-from explorer.trace import load_trace
+from explorer.engines.check import check
+from explorer.traces.render import render_mermaid
+from explorer.traces.replay import replay
+from explorer.engines.result import HOLDS, VIOLATED
+from explorer.engines.trace import load_trace
 from models.paxos import Paxos, PaxosState
 from models.registry import build_model
 from properties import consensus

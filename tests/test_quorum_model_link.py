@@ -3,8 +3,8 @@ finds are exactly the two quorums that choose different values in the Paxos coun
 
 import json
 
-from explorer.check import check
-from explorer.result import HOLDS, VIOLATED
+from explorer.engines.check import check
+from explorer.engines.result import HOLDS, VIOLATED
 from models.paxos import Paxos
 from properties.quorums import Explicit, check_intersection
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.check import check
-from explorer.replay import replay
-from explorer.trace import load_trace
+from explorer.engines.check import check
+from explorer.traces.replay import replay
+from explorer.engines.trace import load_trace
 from models.registry import build_model
 from properties.errors import InputError
 from tests.conftest import ROOT

@@ -2,8 +2,8 @@
 
 import pytest
 
-from explorer.check import check
-from explorer.result import HOLDS, VIOLATED
+from explorer.engines.check import check
+from explorer.engines.result import HOLDS, VIOLATED
 from models.registry import build_model
 
 

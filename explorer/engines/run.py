@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from explorer.monitor import PropertyMonitor
-from explorer.result import Bounds
+from explorer.engines.monitor import PropertyMonitor
+from explorer.engines.result import Bounds
 from models.contract import Model
 
 TICK = 512  # expanded states between looks at the clock

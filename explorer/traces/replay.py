@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.encoding import canonical_text, encode
-from explorer.render import diff
-from explorer.trace import Trace
+from explorer.engines.encoding import canonical_text, encode
+from explorer.traces.render import diff
+from explorer.engines.trace import Trace
 from models.contract import INVARIANT, REACHABLE, TRANSITION, Model, Step
 from models.registry import build_model
 

@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import click
 
-from explorer.check import STRATEGIES, check
-from explorer.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json
-from explorer.progress import StderrProgress
-from explorer.random_walk import DEFAULT_WALKS
-from explorer.report import render_result, result_to_json
-from explorer.result import INCOMPLETE, VIOLATED, Bounds
-from explorer.workers import usable_cores
+from explorer.engines.check import STRATEGIES, check
+from explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params, parse_workers
+from explorer.engines.progress import StderrProgress
+from explorer.engines.random_walk import DEFAULT_WALKS
+from explorer.traces.report import render_result, result_to_json
+from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
 from models.registry import build_model, builtin_models, load_model_class
-from properties.errors import InputError
-
-
-def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"parameter {pair!r} is not key=value: write e.g. -p rms=3")
-        params[key.strip()] = value.strip()
-    return params
-
-
-def parse_workers(value: str | int) -> int:
-    """`auto` (one per usable core) or a whole number of at least 1."""
-    if value == "auto":
-        return usable_cores()
-    try:
-        workers = int(value)
-    except (TypeError, ValueError):
-        workers = 0
-    if workers < 1:
-        raise InputError(f"--workers must be auto or a whole number of at least 1, got {value!r}")
-    return workers
 
 
 def describe_class(cls) -> dict:

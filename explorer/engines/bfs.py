@@ -6,7 +6,7 @@ A key is the state itself, its canonical representative under symmetry, or with 
 a 64-bit hash of either (see `Run.key_function`).
 
 The search goes level by level. With `workers` > 1 a large level is split into contiguous
-shares of the frontier: this process expands the first, forked helpers (explorer.workers) the
+shares of the frontier: this process expands the first, forked helpers (explorer.engines.workers) the
 others against the visited set as it stood when the level began, and their new states are then
 merged in frontier order. Merging in order, and keeping only what a helper found within the
 prefix that was merged, makes a parallel run report what a single process would: the same
@@ -24,8 +24,8 @@ from functools import partial
 from itertools import compress
 from operator import not_
 
-from explorer.run import TICK, Run
-from explorer.workers import Board, Helper, collect
+from explorer.engines.run import TICK, Run
+from explorer.engines.workers import Board, Helper, collect
 from models.contract import Step
 
 PARALLEL_MIN = 2000  # frontier states below which a fork costs more than it saves

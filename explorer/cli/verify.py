@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from explorer.cli import EXIT_FAILED, EXIT_OK, emit_json
-from explorer.cli_check import parse_workers
-from explorer.progress import StderrProgress
-from explorer.suite import Outcome, default_suite, load_suite, run_expectation
+from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, parse_workers
+from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
+from explorer.engines.progress import StderrProgress
 
 COLUMNS = ("model", "variant", "expected", "result", "states", "time")
 WIDTHS = (24, 26, 22, 38, 10, 8)

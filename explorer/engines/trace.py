@@ -6,7 +6,7 @@ Format 1:
      "engine": "bfs", "initial": <state>,
      "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...]}
 
-States are encoded by `explorer.encoding`. Files are written whole (a temporary file, then a
+States are encoded by `explorer.engines.encoding`. Files are written whole (a temporary file, then a
 rename) and loaded with `json` only, so a trace can be kept, diffed and shared safely.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from explorer.encoding import encode
+from explorer.engines.encoding import encode
 from models.contract import Model, Step
 from properties.errors import InputError
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from explorer.cli import EXIT_FAILED, EXIT_OK, emit_json
-from explorer.render import RENDERERS
-from explorer.replay import replay
-from explorer.trace import load_trace
+from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json
+from explorer.traces.render import RENDERERS
+from explorer.traces.replay import replay
+from explorer.engines.trace import load_trace
 from models.registry import build_model
 from properties.errors import InputError
 

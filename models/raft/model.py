@@ -26,148 +26,23 @@ Where this model differs from raft.tla, and why (each keeps the paper's semantic
   every BecomeLeader, so election safety also sees leaders that have since stepped down.
 """
 
+
 from __future__ import annotations
 
 from itertools import chain, permutations
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from models import network
 from models.contract import Model, Param, Step, invariant, reachable, transition
+from models.raft.receive import RaftReceive
+from models.raft.state import (_FIELD, _SHARED, AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ,
+                               RV_RESP, AppendEntriesRequest, RaftState, RequestVoteRequest, _last_term, _memo, _new)
+from models.raft.symmetry import RaftSymmetry, _Renaming
 from properties import logs as props
 from properties.errors import InputError
 
-FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
-NO_VOTES = frozenset()
 
-
-class RaftState(NamedTuple):
-    term: tuple  # currentTerm per server (durable)
-    role: tuple  # follower / candidate / leader per server
-    voted_for: tuple  # votedFor per server, a server name or None (durable)
-    log: tuple  # per server, a tuple of (term, value) entries (durable)
-    commit: tuple  # commitIndex per server
-    votes: tuple  # votesGranted per server: a frozenset of names, empty unless candidate
-    next_index: tuple  # per server: () unless leader, else nextIndex per server (by position)
-    match_index: tuple  # per server: () unless leader, else matchIndex per server
-    msgs: tuple  # the network: a bag, see models.network
-    elected: frozenset  # history variable: (term, server) of every BecomeLeader
-    restarts: int  # Restart steps taken (bounded by max_restarts)
-    duplicates: int  # Duplicate steps taken (bounded by max_duplicates)
-
-
-# Messages (Figure 2's RPC arguments and results). The first field names the type, so messages
-# of different types compare and the bag can stay sorted.
-RV_REQ, RV_RESP = "RequestVoteRequest", "RequestVoteResponse"
-AE_REQ, AE_RESP = "AppendEntriesRequest", "AppendEntriesResponse"
-
-
-class RequestVoteRequest(NamedTuple):
-    kind: str
-    term: int
-    src: str
-    dst: str
-    last_log_term: int
-    last_log_index: int
-
-
-class RequestVoteResponse(NamedTuple):
-    kind: str
-    term: int
-    src: str
-    dst: str
-    granted: bool
-
-
-class AppendEntriesRequest(NamedTuple):
-    kind: str
-    term: int
-    src: str
-    dst: str
-    prev_index: int
-    prev_term: int
-    entries: tuple  # at most one (term, value) entry, as in raft.tla
-    commit: int
-
-
-class AppendEntriesResponse(NamedTuple):
-    kind: str
-    term: int
-    src: str
-    dst: str
-    success: bool
-    match_index: int
-
-
-_new = tuple.__new__
-_FIELD = {name: k for k, name in enumerate(RaftState._fields)}
-_SHARED = _FIELD["msgs"]  # fields from here on are shared, not per server
-
-
-def _set(values: tuple, i: int, value) -> tuple:
-    """`values` with position i replaced."""
-    return values[:i] + (value,) + values[i + 1:]
-
-
-def _memo(table: dict, key, predicate, *args) -> bool:
-    """predicate(*args), remembered in `table` under `key` (which must determine the answer)."""
-    try:
-        return table[key]
-    except KeyError:
-        table[key] = answer = predicate(*args)
-        return answer
-
-
-def _last_term(log: tuple) -> int:
-    return log[-1][0] if log else 0
-
-
-class _Renaming:
-    """One renaming of the servers, for symmetry: the server at old position order[k] moves to
-    position k, and every name changes by `rename`. Renamed networks and election histories are
-    remembered (a few thousand of each occur), which also shares them between canonical states."""
-
-    __slots__ = ("order", "rename", "_msgs", "_elected")
-
-    def __init__(self, order: tuple, rename: dict) -> None:
-        self.order, self.rename = order, rename
-        self._msgs: dict = {}
-        self._elected: dict = {}
-
-    def servers(self, s: RaftState) -> tuple:
-        """The per-server fields of s renamed, as a sortable tuple (None becomes "", frozensets
-        sorted tuples)."""
-        order, rename = self.order, self.rename
-
-        def per_server(values):
-            return tuple(values[i] for i in order)
-
-        def leader_vector(vector):
-            return tuple(vector[i] for i in order) if vector else ()
-
-        return (per_server(s.term), per_server(s.role), tuple(rename.get(s.voted_for[i], "") for i in order),
-                per_server(s.log), per_server(s.commit),
-                tuple(tuple(sorted(rename[v] for v in s.votes[i])) for i in order),
-                tuple(leader_vector(s.next_index[i]) for i in order),
-                tuple(leader_vector(s.match_index[i]) for i in order))
-
-    def canonical(self, servers: str, s: RaftState) -> tuple:
-        """(servers, then the shared fields of s renamed: msgs, elected, restarts, duplicates)."""
-        try:
-            msgs = self._msgs[s.msgs]
-        except KeyError:
-            msgs = self._msgs[s.msgs] = repr(network.rename(s.msgs, self.message))
-        try:
-            elected = self._elected[s.elected]
-        except KeyError:
-            rename = self.rename
-            elected = self._elected[s.elected] = repr(sorted((t, rename[v]) for t, v in s.elected))
-        return servers, msgs, elected, s.restarts, s.duplicates
-
-    def message(self, m: tuple) -> tuple:
-        return m[:2] + (self.rename[m[2]], self.rename[m[3]]) + m[4:]
-
-
-class Raft(Model):
+class Raft(RaftReceive, RaftSymmetry, Model):
     """Raft after Ongaro & Ousterhout (2014), Figure 2, and Ongaro's raft.tla; see the module doc."""
 
     name = "raft"
@@ -355,132 +230,6 @@ class Raft(Model):
                               self._with_msgs(s, network.send(s.msgs, m))))
         return steps
 
-    # ----- receiving messages
-
-    def receive(self, s: RaftState) -> list:
-        """Receive(m) for each distinct message in flight: UpdateTerm first when the message
-        carries a higher term, then the handler for its type (raft.tla's Receive)."""
-        steps = []
-        for m, rest in network.removals(s.msgs):
-            i = self.position[m.dst]
-            t = self.update_term(s, i, m.term) if m.term > s.term[i] else s
-            step = self.handlers[m.kind](t, m, i, rest)
-            if step is not None:
-                steps.append(step)
-        return steps
-
-    def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
-        """UpdateTerm(i) (Figure 2, Rules for All Servers): a server that sees a higher term
-        adopts it, forgets its vote and becomes a follower."""
-        return self._update(s, i, term=term, role=FOLLOWER, voted_for=None, votes=NO_VOTES,
-                            next_index=(), match_index=())
-
-    def up_to_date(self, last_term: int, last_index: int, log: tuple) -> bool:
-        """The election restriction (§5.4.1): the candidate's log is at least as up-to-date as
-        the voter's: a later last term, or the same last term and at least as long."""
-        mine = _last_term(log)
-        return last_term > mine or (last_term == mine and last_index >= len(log))
-
-    # Each handler gets the state (after UpdateTerm), the message, its receiver's position i and
-    # `rest`, the network once the message is taken out of it (raft.tla's Discard).
-
-    def handle_request_vote_request(self, s: RaftState, m: RequestVoteRequest, i: int, rest: tuple):
-        """HandleRequestVoteRequest (Figure 2, RequestVote RPC receiver): grant the vote when the
-        term is current, the voter has not voted for someone else, and the candidate's log is
-        up to date; reply either way."""
-        voted = s.voted_for[i]
-        grant = (m.term == s.term[i] and voted in (None, m.src)
-                 and self.up_to_date(m.last_log_term, m.last_log_index, s.log[i]))
-        answer = _new(RequestVoteResponse, (RV_RESP, s.term[i], m.dst, m.src, grant))
-        return ("HandleRequestVoteRequest", {"src": m.src, "dst": m.dst, "term": m.term, "granted": grant},
-                self._update(s, i, voted_for=m.src if grant else voted, msgs=network.send(rest, answer)))
-
-    def handle_request_vote_response(self, s: RaftState, m: RequestVoteResponse, i: int, rest: tuple):
-        """HandleRequestVoteResponse: a candidate counts a granted vote of its current term;
-        DropStaleResponse for an older term. A vote reaching a server that is no longer a
-        candidate in that term is simply discarded (raft.tla tallies it, unused)."""
-        if m.term < s.term[i]:
-            return self._drop_stale(s, m, rest)
-        args = {"src": m.src, "dst": m.dst, "term": m.term, "granted": m.granted}
-        if m.granted and s.role[i] == CANDIDATE:
-            return ("HandleRequestVoteResponse", args, self._update(s, i, votes=s.votes[i] | {m.src}, msgs=rest))
-        return ("HandleRequestVoteResponse", args, self._with_msgs(s, rest))
-
-    def handle_append_entries_request(self, s: RaftState, m: AppendEntriesRequest, i: int, rest: tuple):
-        """HandleAppendEntriesRequest (Figure 2, AppendEntries RPC receiver): reject an older
-        term or a log that lacks the entry at prev_index; otherwise a candidate steps down (§5.2),
-        a conflicting suffix is deleted, the new entry appended, and commitIndex advanced to
-        min(leaderCommit, index of last new entry)."""
-        role, log, term = s.role[i], s.log[i], s.term[i]
-        prev = m.prev_index
-        log_ok = prev == 0 or (prev <= len(log) and log[prev - 1][0] == m.prev_term)
-        if m.term < term or not log_ok:
-            answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, False, 0))
-            return ("HandleAppendEntriesRequest", self._append_args(m, False),
-                    self._update(s, i, role=FOLLOWER if role == CANDIDATE and m.term == term else role,
-                                 msgs=network.send(rest, answer)))
-        if role == LEADER:
-            return None  # two leaders in one term: impossible in Raft, left in flight for the variants
-        if m.entries:
-            entry = m.entries[0]
-            if len(log) > prev and log[prev][0] != entry[0]:
-                log = log[:prev] + m.entries  # conflict: delete it and all that follow, append
-            elif len(log) == prev:
-                log = log + m.entries
-        match = prev + len(m.entries)
-        commit = max(s.commit[i], min(m.commit, match))
-        answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, True, match))
-        return ("HandleAppendEntriesRequest", self._append_args(m, True),
-                self._update(s, i, role=FOLLOWER, log=log, commit=commit, msgs=network.send(rest, answer)))
-
-    @staticmethod
-    def _append_args(m: AppendEntriesRequest, success: bool) -> dict:
-        return {"src": m.src, "dst": m.dst, "term": m.term, "prev_index": m.prev_index, "entries": m.entries,
-                "success": success}
-
-    def handle_append_entries_response(self, s: RaftState, m: AppendEntriesResponse, i: int, rest: tuple):
-        """HandleAppendEntriesResponse (Figure 2, Leaders): on success set matchIndex[j] and
-        nextIndex[j] from the reply; on failure decrement nextIndex[j] and retry later.
-        DropStaleResponse for an older term; discarded if the receiver is no longer leader."""
-        if m.term < s.term[i]:
-            return self._drop_stale(s, m, rest)
-        args = {"src": m.src, "dst": m.dst, "term": m.term, "success": m.success}
-        if s.role[i] != LEADER:
-            return ("HandleAppendEntriesResponse", args, self._with_msgs(s, rest))
-        j = self.position[m.src]
-        nxt, match = s.next_index[i], s.match_index[i]
-        if m.success:
-            nxt, match = _set(nxt, j, m.match_index + 1), _set(match, j, m.match_index)
-        else:
-            nxt = _set(nxt, j, max(nxt[j] - 1, 1))
-        return ("HandleAppendEntriesResponse", args, self._update(s, i, next_index=nxt, match_index=match, msgs=rest))
-
-    def _drop_stale(self, s: RaftState, m, rest: tuple) -> Step:
-        """DropStaleResponse: a response from an older term is ignored."""
-        return ("DropStaleResponse", {"src": m.src, "dst": m.dst, "term": m.term, "message": m.kind},
-                self._with_msgs(s, rest))
-
-    # ----- the network's faults
-
-    def duplicate_message(self, s: RaftState) -> list:
-        """DuplicateMessage(m): the network delivers a message twice (bounded by max_duplicates
-        and max_messages)."""
-        if s.duplicates >= self.max_duplicates or network.size(s.msgs) >= self.max_messages:
-            return []
-        return [("Duplicate", self._net_args(m),
-                 self._update(s, 0, msgs=network.duplicate(s.msgs, m), duplicates=s.duplicates + 1))
-                for m, _ in s.msgs]
-
-    def drop_message(self, s: RaftState) -> list:
-        """DropMessage(m): the network loses a message."""
-        if not self.loss:
-            return []
-        return [("Drop", self._net_args(m), self._with_msgs(s, rest)) for m, rest in network.removals(s.msgs)]
-
-    @staticmethod
-    def _net_args(m) -> dict:
-        return {"src": m.src, "dst": m.dst, "message": m.kind, "term": m.term}
-
     # ----- views for the properties
 
     def leaders(self, s: RaftState) -> frozenset:
@@ -563,42 +312,6 @@ class Raft(Model):
         return any(s.commit[i] and s.role[j] == LEADER and s.term[j] > s.term[i]
                    for i in range(self.nodes) for j in range(self.nodes))
 
-    # ----- symmetry
-
-    def symmetry(self, s: RaftState) -> tuple:
-        """The canonical representative of s under renaming servers. Sound because no rule or
-        property distinguishes servers by name (elections, quorums and messages treat them
-        alike); values are not permuted.
-
-        It is (servers, msgs, elected, restarts, duplicates): the least renaming of the
-        per-server fields (`_least_servers`, a function of those fields alone, so remembered for
-        each of the few thousand combinations that occur), then, among the permutations that
-        give it (several only when the servers' fields have a symmetry of their own), the least
-        renamed network and elections. The set of those permutations is a function of the
-        orbit, so the result is too, and it determines the state up to renaming. The first
-        three parts are texts (their repr), remembered and shared, whose hashes Python caches:
-        the visited set hashes and compares such a key cheaply, and stores little per state."""
-        servers = s[:_SHARED]
-        try:
-            least, renamings = self._canon_servers[servers]
-        except KeyError:
-            least, renamings = self._canon_servers[servers] = self._least_servers(s)
-        if len(renamings) == 1:
-            return renamings[0].canonical(least, s)
-        return min(r.canonical(least, s) for r in renamings)
-
-    def _least_servers(self, s: RaftState) -> tuple:
-        """The least of the renamed per-server fields over the permutations that list the servers
-        in sorted order of a name-free signature (term, role, log, commit), and the renamings
-        that give it. Every state of an orbit has the same such permutations (up to the
-        renaming), so restricting the minimum to them keeps it a function of the orbit while
-        skipping most permutations."""
-        signature = list(zip(s.term, s.role, s.log, s.commit))
-        wanted = sorted(signature)
-        candidates = [(r.servers(s), r) for r in self.renamings if [signature[i] for i in r.order] == wanted]
-        least = min(encoded for encoded, _ in candidates)
-        return repr(least), [r for encoded, r in candidates if encoded == least]
-
     # ----- drawing
 
     def participants(self) -> list[str]:
@@ -638,64 +351,3 @@ class Raft(Model):
                                                f"{'ok' if a['success'] else 'fail'})")]
         return super().chart(step)
 
-
-# ----- broken variants: each overrides exactly one rule and names the property that fails.
-
-@Raft.variant("figure8-commit", breaks="leader_completeness",
-              says="a leader commits an entry of an earlier term once a majority stores it (paper §5.4.2, "
-                   "Figure 8): a later leader lacks it; exposed with nodes=3, max_term=4, max_log=1, max_messages=2",
-              defaults={"max_term": 4, "max_log": 1, "max_messages": 2, "loss": False})
-class Figure8Commit(Raft):
-    """AdvanceCommitIndex without the "log[N].term == currentTerm" condition: commit by counting
-    replicas. Smallest bounds: nodes=3, max_term=4, max_log=1, client_values=1, max_messages=2,
-    no loss, restarts or duplicates (terms 1 and 2 write rival entries, the term-3 leader commits the term-1 one by
-    counting, the term-4 leader lacks it). Continuing that trace, commit persistence fails 5
-    steps later and state machine safety 7 steps later, when the term-4 leader overwrites the
-    entry and commits its own by counting."""
-
-    def commit_by_counting(self, entry_term: int, current_term: int) -> bool:
-        return True
-
-
-@Raft.variant("vote-without-log-check", breaks="leader_completeness",
-              says="voters grant votes without the election restriction (§5.4.1): a server whose log lacks "
-                   "a committed entry becomes leader; exposed with nodes=3, max_term=2, max_log=1, max_messages=2",
-              defaults={"max_term": 2, "max_log": 1, "loss": False})
-class VoteWithoutLogCheck(Raft):
-    """HandleRequestVoteRequest without the "candidate's log is at least as up-to-date" check.
-    Smallest bounds: nodes=3, max_term=2, max_log=1, max_messages=2."""
-
-    def up_to_date(self, last_term: int, last_index: int, log: tuple) -> bool:
-        return True
-
-
-@Raft.variant("leader-ignores-higher-term", breaks="election_safety",
-              says="a leader that sees a higher term adopts it but stays leader (Figure 2 says: convert to "
-                   "follower): it leads a term it never won; exposed with nodes=3, max_term=2, max_log=0, "
-                   "max_messages=2",
-              defaults={"max_term": 2, "max_log": 0, "loss": False})
-class LeaderIgnoresHigherTerm(Raft):
-    """UpdateTerm keeps a leader's role (and its leader state). Smallest bounds: nodes=3,
-    max_term=2, max_log=0, max_messages=2."""
-
-    def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
-        if s.role[i] == LEADER:
-            return self._update(s, i, term=term, voted_for=None)
-        return super().update_term(s, i, term)
-
-
-@Raft.variant("volatile-votedfor", breaks="election_safety",
-              says="votedFor is not persisted, so a restarted server votes again in the same term: two leaders "
-                   "in one term; exposed with nodes=3, max_term=1, max_log=0, max_restarts=1, max_messages=3",
-              defaults={"max_term": 1, "max_log": 0, "max_restarts": 1, "max_messages": 3, "loss": False})
-class VolatileVotedFor(Raft):
-    """Restart also forgets votedFor (Figure 2 lists it as persistent state). Smallest bounds:
-    nodes=3, max_term=1, max_log=0, max_restarts=1, max_messages=3 (two candidates ask at once)."""
-
-    def restart(self, s: RaftState) -> list:
-        if s.restarts >= self.max_restarts:
-            return []
-        return [("Restart", {"server": name}, self._update(
-                    s, i, role=FOLLOWER, voted_for=None, commit=0, votes=frozenset(), next_index=(), match_index=(),
-                    restarts=s.restarts + 1))
-                for i, name in enumerate(self.names)]

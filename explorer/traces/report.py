@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from explorer.result import HOLDS, INCOMPLETE, CheckResult
-from explorer.render import render_text
+from explorer.engines.result import HOLDS, INCOMPLETE, CheckResult
+from explorer.traces.render import render_text
 
 
 def result_to_json(result: CheckResult) -> dict:

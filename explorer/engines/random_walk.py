@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from explorer.run import Run
+from explorer.engines.run import Run
 from models.contract import Step
 
 DEFAULT_WALKS = 1000

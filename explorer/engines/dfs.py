@@ -7,7 +7,7 @@ state at the bound has a successor never seen. Counterexamples are the DFS path,
 
 from __future__ import annotations
 
-from explorer.run import TICK, Run
+from explorer.engines.run import TICK, Run
 from models.contract import Step
 
 

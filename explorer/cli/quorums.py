@@ -5,7 +5,7 @@ Exit 0 when every required intersection holds (or every lemma comes out as expec
 pair of quorums fails, 2 for bad input (raised as InputError; the main `agree` group prints it).
 Exit codes are raised as SystemExit, like the other commands: AgreeGroup runs click with
 standalone_mode=False, where click turns ctx.exit(code) into a return value and the code is lost.
-This module imports nothing from explorer.cli, so importing it first cannot break registration.
+It imports nothing from the other commands; the group in explorer.cli registers it.
 """
 
 from __future__ import annotations

@@ -5,15 +5,15 @@ from __future__ import annotations
 import gc
 from typing import Callable
 
-from explorer.bfs import bfs
-from explorer.dfs import dfs
-from explorer.monitor import ModelError, PropertyMonitor
-from explorer.random_walk import DEFAULT_WALKS, random_walks
-from explorer.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
+from explorer.engines.bfs import bfs
+from explorer.engines.dfs import dfs
+from explorer.engines.monitor import ModelError, PropertyMonitor
+from explorer.engines.random_walk import DEFAULT_WALKS, random_walks
+from explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
                              CheckResult, PropertyResult)
-from explorer.run import Run
-from explorer.trace import Trace, path_to
-from explorer.workers import can_fork
+from explorer.engines.run import Run
+from explorer.engines.trace import Trace, path_to
+from explorer.engines.workers import can_fork
 from models.contract import EVENTUALLY, REACHABLE, TRANSITION, Model, Step
 from properties.errors import InputError
 

@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from explorer.check import STRATEGIES, check
-from explorer.replay import replay
-from explorer.result import HOLDS, VIOLATED, Bounds
-from explorer.trace import load_trace
+from explorer.engines.check import STRATEGIES, check
+from explorer.traces.replay import replay
+from explorer.engines.result import HOLDS, VIOLATED, Bounds
+from explorer.engines.trace import load_trace
 from models.registry import build_model, builtin_models
 from properties.errors import InputError
 
-COUNTEREXAMPLES = Path(__file__).resolve().parent.parent / "counterexamples"
+COUNTEREXAMPLES = Path(__file__).resolve().parents[2] / "counterexamples"
 
 
 @dataclass

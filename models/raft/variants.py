@@ -1,0 +1,66 @@
+"""Broken variants of Raft: each overrides exactly one rule and names the property that fails."""
+
+from __future__ import annotations
+
+from models.raft.model import Raft
+from models.raft.state import FOLLOWER, LEADER, RaftState
+
+
+@Raft.variant("figure8-commit", breaks="leader_completeness",
+              says="a leader commits an entry of an earlier term once a majority stores it (paper §5.4.2, "
+                   "Figure 8): a later leader lacks it; exposed with nodes=3, max_term=4, max_log=1, max_messages=2",
+              defaults={"max_term": 4, "max_log": 1, "max_messages": 2, "loss": False})
+class Figure8Commit(Raft):
+    """AdvanceCommitIndex without the "log[N].term == currentTerm" condition: commit by counting
+    replicas. Smallest bounds: nodes=3, max_term=4, max_log=1, client_values=1, max_messages=2,
+    no loss, restarts or duplicates (terms 1 and 2 write rival entries, the term-3 leader commits the term-1 one by
+    counting, the term-4 leader lacks it). Continuing that trace, commit persistence fails 5
+    steps later and state machine safety 7 steps later, when the term-4 leader overwrites the
+    entry and commits its own by counting."""
+
+    def commit_by_counting(self, entry_term: int, current_term: int) -> bool:
+        return True
+
+
+@Raft.variant("vote-without-log-check", breaks="leader_completeness",
+              says="voters grant votes without the election restriction (§5.4.1): a server whose log lacks "
+                   "a committed entry becomes leader; exposed with nodes=3, max_term=2, max_log=1, max_messages=2",
+              defaults={"max_term": 2, "max_log": 1, "loss": False})
+class VoteWithoutLogCheck(Raft):
+    """HandleRequestVoteRequest without the "candidate's log is at least as up-to-date" check.
+    Smallest bounds: nodes=3, max_term=2, max_log=1, max_messages=2."""
+
+    def up_to_date(self, last_term: int, last_index: int, log: tuple) -> bool:
+        return True
+
+
+@Raft.variant("leader-ignores-higher-term", breaks="election_safety",
+              says="a leader that sees a higher term adopts it but stays leader (Figure 2 says: convert to "
+                   "follower): it leads a term it never won; exposed with nodes=3, max_term=2, max_log=0, "
+                   "max_messages=2",
+              defaults={"max_term": 2, "max_log": 0, "loss": False})
+class LeaderIgnoresHigherTerm(Raft):
+    """UpdateTerm keeps a leader's role (and its leader state). Smallest bounds: nodes=3,
+    max_term=2, max_log=0, max_messages=2."""
+
+    def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
+        if s.role[i] == LEADER:
+            return self._update(s, i, term=term, voted_for=None)
+        return super().update_term(s, i, term)
+
+
+@Raft.variant("volatile-votedfor", breaks="election_safety",
+              says="votedFor is not persisted, so a restarted server votes again in the same term: two leaders "
+                   "in one term; exposed with nodes=3, max_term=1, max_log=0, max_restarts=1, max_messages=3",
+              defaults={"max_term": 1, "max_log": 0, "max_restarts": 1, "max_messages": 3, "loss": False})
+class VolatileVotedFor(Raft):
+    """Restart also forgets votedFor (Figure 2 lists it as persistent state). Smallest bounds:
+    nodes=3, max_term=1, max_log=0, max_restarts=1, max_messages=3 (two candidates ask at once)."""
+
+    def restart(self, s: RaftState) -> list:
+        if s.restarts >= self.max_restarts:
+            return []
+        return [("Restart", {"server": name}, self._update(
+                    s, i, role=FOLLOWER, voted_for=None, commit=0, votes=frozenset(), next_index=(), match_index=(),
+                    restarts=s.restarts + 1))
+                for i, name in enumerate(self.names)]
