@@ -2,7 +2,7 @@
 
 Conventions every subcommand follows: results on stdout, progress on stderr, `--json` for machines;
 exit 0 when every expectation is met, 1 when a property fails, 2 for bad usage or input (one line,
-no traceback unless `agree --debug`), 130 when interrupted.
+no traceback unless `agree --debug`), 3 for a bug in agree itself, 130 when interrupted (143 on SIGTERM).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from explorer.cli.check import check_command, list_command
-from explorer.cli.common import AgreeGroup
+from explorer.cli.common import AgreeGroup, install_signal_handlers
 from explorer.cli.quorums import quorums
 from explorer.cli.traces import replay_command, show_command
 from explorer.cli.verify import verify_command
@@ -30,7 +30,9 @@ def cli(debug: bool) -> None:
     agree verify [--config FILE]    run a suite of expectations (the project's by default)
     agree quorums KIND ...          prove quorum intersection with Z3, or get disjoint quorums
 
-    Exit codes: 0 expectations met, 1 a property failed, 2 bad input, 130 interrupted.
+    Exit codes: 0 expectations met, 1 a property failed, 2 bad input (or an error in a
+    model's own code), 3 a bug in agree (traceback saved to a file), 130 interrupted, 143 SIGTERM.
+    --debug adds tracebacks and never changes the exit code.
     """
 
 
@@ -39,4 +41,5 @@ for _command in (list_command, check_command, replay_command, show_command, veri
 
 
 def main() -> None:
+    install_signal_handlers()
     cli.main()

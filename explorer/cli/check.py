@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from explorer.engines.check import STRATEGIES, check
-from explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params, parse_workers
+from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
 from explorer.engines.progress import StderrProgress
 from explorer.engines.random_walk import DEFAULT_WALKS
 from explorer.traces.report import render_result, result_to_json
@@ -108,7 +108,7 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     if result.verdict == VIOLATED:
         raise SystemExit(EXIT_FAILED)
     if result.stopped_by == "interrupted":
-        raise SystemExit(EXIT_INTERRUPTED)
+        raise SystemExit(interrupted_exit_code())
     if require_exhausted and result.verdict == INCOMPLETE:
         raise SystemExit(EXIT_FAILED)
     raise SystemExit(EXIT_OK)

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import tempfile
+import threading
+import traceback
 
 import click
 
@@ -16,11 +20,41 @@ from explorer.engines.monitor import ModelError
 from explorer.engines.workers import usable_cores
 from properties.errors import InputError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised by the SIGTERM handler, so a terminated run stops, reports and cleans up exactly as
+    an interrupted one does (every engine already handles KeyboardInterrupt)."""
+
+
+_signals = {"received": None}
+
+
+def _on_sigterm(signum, frame) -> None:
+    _signals["received"] = signal.SIGTERM
+    raise Terminated()
+
+
+def install_signal_handlers() -> None:
+    """Ctrl-C and SIGTERM stop a run cleanly. SIGINT is set explicitly because a job started in
+    the background by a non-interactive shell inherits it ignored, and `kill -INT` would do nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def interrupted_exit_code() -> int:
+    """143 after SIGTERM, 130 after Ctrl-C / SIGINT."""
+    return EXIT_TERMINATED if _signals["received"] == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 class AgreeGroup(click.Group):
-    """A click group that reports bad input as one line and exit 2 instead of a traceback."""
+    """A click group that turns every failure into one line and a documented exit code: 2 for bad
+    input (usage, files, the user's model), 3 for a bug in agree itself (its traceback goes to a
+    file), 130/143 when interrupted. `--debug` adds the traceback and never changes the code."""
 
     def main(self, args=None, prog_name=None, **extra):
         argv = list(sys.argv[1:] if args is None else args)
@@ -32,29 +66,48 @@ class AgreeGroup(click.Group):
             sys.exit(stop.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("agree: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            sys.exit(interrupted_exit_code())
         except click.UsageError as err:
-            if debug:
-                raise
             hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
-            fail(f"{err.format_message()}{hint}")
+            fail(f"{err.format_message()}{hint}", debug)
         except click.ClickException as err:
-            if debug:
-                raise
-            fail(err.format_message())
+            fail(err.format_message(), debug)
         except InputError as err:
-            if debug:
-                raise
-            fail(str(err))
+            fail(str(err), debug)
         except ModelError as err:
-            if debug:
-                raise
-            fail(f"{err} (run `agree --debug ...` for the traceback)")
+            fail(str(err) + ("" if debug else " (run `agree --debug ...` for the traceback)"), debug)
+        except Exception as err:  # a bug in agree: say so, keep the traceback, never look like a verdict
+            internal_error(err, debug)
 
 
-def fail(message: str) -> None:
+def fail(message: str, debug: bool = False) -> None:
+    """Bad input: one line on stderr (after the traceback under --debug), exit 2."""
+    if debug:
+        traceback.print_exc()
     click.echo(f"agree: error: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def internal_error(err: Exception, debug: bool) -> None:
+    """A bug in agree: exit 3 with one line naming the file that holds the full traceback."""
+    text = traceback.format_exc()
+    if debug:
+        click.echo(text, err=True, nl=False)
+    where = _save_traceback(text)
+    saved = f"the traceback is in {where}" if where else "the traceback could not be saved; run with --debug"
+    click.echo(f"agree: internal error: {type(err).__name__}: {err} (a bug in agree, not in your input; "
+               f"{saved}; please report it)", err=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+def _save_traceback(text: str) -> str | None:
+    try:
+        fd, path = tempfile.mkstemp(prefix="agree-crash-", suffix=".txt")
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        return path
+    except OSError:
+        return None
 
 
 def emit_json(data) -> None:

@@ -84,10 +84,15 @@ class CheckResult:
         return None
 
     @property
+    def unchecked(self) -> list[str]:
+        """Selected properties that this search could not judge: while one remains, nothing holds."""
+        return [r.name for r in self.properties.values() if r.status == NOT_CHECKED]
+
+    @property
     def verdict(self) -> str:
         if self.violation is not None:
             return VIOLATED
-        return HOLDS if self.exhausted else INCOMPLETE
+        return HOLDS if self.exhausted and not self.unchecked else INCOMPLETE
 
     @property
     def states_per_second(self) -> float:
@@ -102,4 +107,6 @@ class CheckResult:
             "random": "random walks never exhaust a state space",
             "violation": "it stopped at the first violation",
         }
+        if self.exhausted and self.unchecked:
+            return f"property {', '.join(self.unchecked)} was not checked (liveness is not checked yet)"
         return reasons.get(self.stopped_by or "", "")

@@ -56,6 +56,9 @@ def verdict_line(result: CheckResult) -> str:
                      " assuming uniform hashes)")
     if result.verdict == HOLDS:
         return f"holds within bounds: search exhausted, {counts}{symmetry}"
+    if result.verdict == INCOMPLETE and result.exhausted:
+        return (f"incomplete: the search was exhausted with no violation, but {result.why_incomplete()}; "
+                f"{counts}{symmetry}")
     if result.verdict == INCOMPLETE:
         return (f"incomplete: no violation found, but {result.why_incomplete()} and not every state was "
                 f"explored; {counts}{symmetry}")
