@@ -1,6 +1,12 @@
 """The command line: exit codes, JSON, user models, and one clear line for every bad input."""
 
 import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,13 +27,19 @@ def test_list_shows_models_parameters_variants_and_properties(agree):
     assert data[0]["variants"]["tm-commits-early"]["changes"] == ["tm_commit"]
 
 
-def test_check_json_has_the_documented_fields(agree):
+def documented_json_fields() -> set[str]:
+    """The field names the README lists for `agree check --json`."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("- `--json` prints one object with")
+    bullet = re.split(r"\n(?:- |\n)", readme[start + 2:])[0]
+    return set(re.findall(r"`([a-z_]+)`", bullet.split("(`property`")[0]))
+
+
+def test_check_json_has_exactly_the_documented_fields(agree):
     ran = agree("check", "twophase", "--json", "--quiet")
     assert ran.code == 0
     data = json.loads(ran.out)
-    for key in ("model", "params", "variant", "verdict", "exhausted", "distinct_states", "generated",
-                "depth", "seconds", "properties", "coverage", "violation"):
-        assert key in data
+    assert set(data) == documented_json_fields()
     assert (data["verdict"], data["exhausted"], data["distinct_states"], data["depth"]) == ("holds", True, 288, 11)
     assert data["properties"] == {"type_ok": "holds", "consistent": "holds",
                                   "all_committed": "reached", "all_aborted": "reached"}
@@ -53,8 +65,10 @@ def test_check_json_violation_carries_the_trace(agree):
 def test_incomplete_exits_0_unless_exhaustion_is_required(agree):
     ran = agree("check", "twophase", "--max-depth", "4")
     assert ran.code == 0 and "incomplete" in ran.out and "depth bound" in ran.out
-    assert agree("check", "twophase", "--max-depth", "4", "--require-exhausted").code == 1
-    assert agree("check", "twophase", "--max-depth", "11", "--require-exhausted").code == 0
+    required = agree("check", "twophase", "--max-depth", "4", "--require-exhausted")
+    assert required.code == 1 and "verdict: incomplete" in required.out
+    exhausted = agree("check", "twophase", "--max-depth", "11", "--require-exhausted")  # TLC: depth 11
+    assert exhausted.code == 0 and "verdict: holds" in exhausted.out
 
 
 def test_strategies_from_the_command_line(agree):
@@ -65,7 +79,8 @@ def test_strategies_from_the_command_line(agree):
 
 def test_a_users_model_file_and_its_variant(agree):
     assert agree("check", f"{MUTEX}:Mutex", "-p", "procs=2").code == 0
-    assert agree("check", f"{MUTEX}:Mutex", "--variant", "no-lock").code == 1
+    no_lock = agree("check", f"{MUTEX}:Mutex", "--variant", "no-lock")
+    assert no_lock.code == 1 and "VIOLATED: mutual_exclusion" in no_lock.out
     ran = agree("check", f"{MUTEX}:CounterResets", "--json")
     assert ran.code == 1 and json.loads(ran.out)["violation"]["property"] == "turns_grow"
     assert agree("check", "models.twophase:TwoPhase").code == 0
@@ -199,11 +214,23 @@ def test_a_model_that_raises_is_reported_in_one_line(agree, tmp_path):
     assert ran.code == 2 and "ZeroDivisionError" in ran.err and "Traceback" not in ran.err
 
 
-def test_the_installed_command_exits_2_without_a_traceback():
-    import subprocess
-    import sys
+def installed_agree() -> str:
+    """The `agree` script that installing the project put beside this Python."""
+    script = Path(sys.executable).parent / "agree"
+    found = str(script) if script.exists() else shutil.which("agree")
+    assert found, "the `agree` command is not installed: run the README's install command"
+    return found
 
-    ran = subprocess.run([sys.executable, "-m", "explorer", "check", "twophase", "-p", "rms=x"],
+
+def test_the_installed_command_runs_a_check():
+    ran = subprocess.run([installed_agree(), "check", "tcommit", "--quiet"], capture_output=True, text=True,
+                         timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "verdict: holds within bounds: search exhausted, 34 distinct states" in ran.stdout  # TLC: 34
+
+
+def test_the_installed_command_exits_2_without_a_traceback():
+    ran = subprocess.run([installed_agree(), "check", "twophase", "-p", "rms=x"],
                          capture_output=True, text=True, timeout=60)
     assert ran.returncode == 2
     assert ran.stderr.strip() == ("agree: error: parameter rms must be an integer, got 'x': "
@@ -211,10 +238,6 @@ def test_the_installed_command_exits_2_without_a_traceback():
 
 
 def test_ctrl_c_stops_cleanly_with_a_summary():
-    import signal
-    import subprocess
-    import sys
-
     proc = subprocess.Popen([sys.executable, "-m", "explorer", "check", "twophase", "-p", "rms=10", "--json",
                              "--workers", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

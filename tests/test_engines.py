@@ -153,4 +153,4 @@ def test_keep_going_finds_every_broken_property():
 def test_time_limit_stops_the_search():
     result = check(build_model("twophase", {"rms": 8}), bounds=Bounds(time_limit=1))
     assert result.verdict == INCOMPLETE and result.stopped_by == "time-limit"
-    assert result.seconds < 10
+    assert 0 < result.distinct_states < 1745408  # rms=8 has 1,745,408 states (TLC): it stopped early

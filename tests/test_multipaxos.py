@@ -40,7 +40,6 @@ def test_three_acceptors_one_slot_hold():
     assert (result.distinct_states, result.depth) == (13089, 21)
 
 
-@pytest.mark.slow
 def test_three_ballots_hold():
     result = check(MultiPaxos(slots=1, max_ballot=2, replicas=1))
     assert result.verdict == HOLDS and result.exhausted

@@ -123,7 +123,7 @@ def test_a_model_error_in_a_helper_names_the_state(parallel_everywhere):
 def test_the_time_limit_stops_every_helper():
     result = check(build_model("twophase", {"rms": 8}), workers=2, bounds=Bounds(time_limit=1.5))
     assert result.verdict == INCOMPLETE and result.stopped_by == "time-limit"
-    assert result.seconds < 10 and result.distinct_states > 0
+    assert 0 < result.distinct_states < 1745408  # rms=8 has 1,745,408 states (TLC): it stopped early
 
 
 def test_workers_must_be_positive():

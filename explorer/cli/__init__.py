@@ -7,9 +7,16 @@ no traceback unless `agree --debug`), 3 for a bug in agree itself, 130 when inte
 
 from __future__ import annotations
 
-import click
+import sys
 
-from explorer.cli.check import check_command, list_command
+if sys.version_info < (3, 11):  # checked before the imports that need 3.11 (tomllib): one line, no traceback
+    print(f"agree: error: agree needs Python 3.11 or newer, this is {sys.version.split()[0]}: "
+          "install a newer Python and make the virtual environment with it", file=sys.stderr)
+    sys.exit(2)
+
+import click  # noqa: E402
+
+from explorer.cli.check import check_command, list_command  # noqa: E402
 from explorer.cli.common import AgreeGroup, install_signal_handlers
 from explorer.cli.quorums import quorums
 from explorer.cli.traces import replay_command, show_command
