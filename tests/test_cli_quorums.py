@@ -100,9 +100,12 @@ def test_prove():
 
 def test_exit_codes_survive_the_main_cli():
     runner = CliRunner()
-    assert runner.invoke(cli, ["quorums", "majority", "--nodes", "5"]).exit_code == 0
-    assert runner.invoke(cli, ["quorums", "majority", "--nodes", "4", "--size", "2"]).exit_code == 1
-    assert runner.invoke(cli, ["quorums", "prove", "--lemma", "bft-3f+1"]).exit_code == 0
+    holds = runner.invoke(cli, ["quorums", "majority", "--nodes", "5"])
+    assert holds.exit_code == 0 and "DISJOINT" not in holds.stdout
+    disjoint = runner.invoke(cli, ["quorums", "majority", "--nodes", "4", "--size", "2"])
+    assert disjoint.exit_code == 1 and "DISJOINT" in disjoint.stdout
+    lemma = runner.invoke(cli, ["quorums", "prove", "--lemma", "bft-3f+1"])
+    assert lemma.exit_code == 0 and "bft-3f+1" in lemma.stdout
 
 
 @pytest.fixture
