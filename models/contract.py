@@ -15,7 +15,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple
 
-from properties.errors import InputError
+from properties.errors import InputError, did_you_mean
 
 
 class Step(NamedTuple):
@@ -163,7 +163,8 @@ class Model:
         unknown = sorted(set(values) - set(self.params))
         if unknown:
             known = ", ".join(f"{k} (default {p.default})" for k, p in self.params.items()) or "none"
-            raise InputError(f"model {self.label()} has no parameter {unknown[0]!r}; its parameters: {known}")
+            raise InputError(f"model {self.label()} has no parameter {unknown[0]!r}"
+                             f"{did_you_mean(unknown[0], self.params)}; its parameters: {known}")
         chosen = {}
         defaults = self.param_defaults()
         for key, spec in self.params.items():
@@ -281,7 +282,8 @@ class Model:
         variants = cls.variants()
         if variant not in variants:
             known = ", ".join(variants) or "none"
-            raise InputError(f"model {cls.label()} has no variant {variant!r}; its variants: {known}")
+            raise InputError(f"model {cls.label()} has no variant {variant!r}{did_you_mean(variant, variants)}; "
+                             f"its variants: {known}")
         return variants[variant].cls
 
 

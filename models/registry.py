@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from models.contract import Model
-from properties.errors import InputError
+from properties.errors import InputError, did_you_mean
 
 
 def builtin_models() -> dict[str, type[Model]]:
@@ -35,7 +35,7 @@ def load_model_class(spec: str) -> type[Model]:
         models = builtin_models()
         if spec not in models:
             known = ", ".join(sorted(models))
-            raise InputError(f"unknown model {spec!r}: built-in models are {known}; "
+            raise InputError(f"unknown model {spec!r}{did_you_mean(spec, models)}: built-in models are {known}; "
                              "a model of your own is given as path/to/file.py:ClassName or package.module:ClassName")
         return models[spec]
     where, _, attr = spec.rpartition(":")

@@ -171,6 +171,10 @@ trace = "{TRACE.as_posix()}"
     (["show", "missing.json"], "does not exist"),
     (["verify", "--config", "missing.toml"], "does not exist"),
     (["frobnicate"], "No such command"),
+    (["check", "rafft"], "unknown model 'rafft' (did you mean 'raft'?)"),
+    (["check", "raft", "--variant", "figure8"], "(did you mean 'figure8-commit'?)"),
+    (["check", "raft", "-p", "node=3"], "no parameter 'node' (did you mean 'nodes'?)"),
+    (["check", "raft", "--property", "log_matchin"], "(did you mean 'log_matching'?)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(agree, args, fragment):
     ran = agree(*args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.contract import EVENTUALLY, INVARIANT, REACHABLE, TRANSITION, Model, PropertySpec
-from properties.errors import InputError
+from properties.errors import InputError, did_you_mean
 
 
 class ModelError(Exception):
@@ -25,7 +25,8 @@ class PropertyMonitor:
             missing = [n for n in only if n not in names]
             if missing:
                 known = ", ".join(sorted(names)) or "none"
-                raise InputError(f"model {model.label()} has no property {missing[0]!r}; its properties: {known}")
+                raise InputError(f"model {model.label()} has no property {missing[0]!r}"
+                                 f"{did_you_mean(missing[0], names)}; its properties: {known}")
             specs = [s for s in specs if s.name in only]
         self.specs: list[PropertySpec] = specs
         self.keep_going = keep_going
