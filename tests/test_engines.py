@@ -154,3 +154,17 @@ def test_time_limit_stops_the_search():
     result = check(build_model("twophase", {"rms": 8}), bounds=Bounds(time_limit=1))
     assert result.verdict == INCOMPLETE and result.stopped_by == "time-limit"
     assert 0 < result.distinct_states < 1745408  # rms=8 has 1,745,408 states (TLC): it stopped early
+
+
+def test_actions_a_parameter_switches_off_are_noted_not_warned():
+    result = check(build_model("raft", {"max_term": 1, "max_log": 0}))  # restarts, duplicates off by default
+    assert result.coverage["Restart"] == {"fired": 0, "new": 0, "off": "max_restarts=0"}
+    assert not any("Restart" in w or "Duplicate" in w for w in result.warnings)
+    on = check(build_model("raft", {"max_term": 1, "max_log": 0, "max_restarts": 1}))
+    assert on.coverage["Restart"]["fired"] > 0 and "off" not in on.coverage["Restart"]
+
+
+def test_a_search_stopped_early_does_not_warn_about_actions_it_did_not_reach():
+    result = check(build_model("twophase", {"rms": 3}), bounds=Bounds(max_depth=2))
+    assert result.coverage["TMCommit"]["fired"] == 0  # needs every RM prepared: depth 2 is too shallow
+    assert not any("never fired" in w for w in result.warnings)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
+
 import click
 
 from explorer.engines.check import STRATEGIES, check
@@ -38,19 +41,28 @@ def list_command(model: str | None, as_json: bool) -> None:
         emit_json(described)
         return
     for d in described:
-        click.echo(f"{d['name']}: {d['summary']}")
-        click.echo("  parameters: " + (", ".join(f"{k}={p['default']} ({p['help']})" for k, p in d["params"].items())
-                                       or "none"))
+        click.echo(_wrapped(f"{d['name']}: {d['summary']}", ""))
+        click.echo(_wrapped("parameters: " + (", ".join(f"{k}={p['default']} ({p['help']})"
+                                                      for k, p in d["params"].items()) or "none"), "  "))
         click.echo("  properties:")
         for p in d["properties"]:
-            click.echo(f"    {p['name']:<28} {p['kind']:<10} {p['doc']}")
+            click.echo(_wrapped(f"{p['name']:<28} {p['kind']:<10} {p['doc']}", "    ", 40))
         if d["variants"]:
             click.echo("  variants:")
             for name, v in d["variants"].items():
                 breaks = f"breaks {v['breaks']}" if v["breaks"] else "should still hold"
                 defaults = f"; defaults {v['defaults']}" if v["defaults"] else ""
-                click.echo(f"    {name:<28} {breaks}: {v['says']} (changes {', '.join(v['changes'])}{defaults})")
+                click.echo(_wrapped(f"{name:<28} {breaks}: {v['says']} (changes {', '.join(v['changes'])}{defaults})",
+                                    "    ", 29))
         click.echo("")
+
+
+def _wrapped(text: str, indent: str, hang: int = 2) -> str:
+    """Text wrapped to the terminal's width (at most 100 columns), continuation lines indented under
+    the description, so nothing is cut."""
+    width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
+    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent + " " * hang,
+                         break_on_hyphens=False)
 
 
 @click.command("check")

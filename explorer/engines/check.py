@@ -99,9 +99,12 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
         warnings.append(f"model {model.label()} declares no @reachable guard: success may be vacuous")
     coverage = {action: {"fired": run.fired.get(action, 0), "new": run.found.get(action, 0)}
                 for action in sorted(set(run.fired) | set(getattr(model, "actions", ())))}
-    if run.exhausted or strategy == "bfs":
-        never = [a for a, c in coverage.items() if c["fired"] == 0]
-        for action in never:
+    off = model.actions_off()
+    for action, why in off.items():
+        if action in coverage and coverage[action]["fired"] == 0:
+            coverage[action]["off"] = why
+    if run.exhausted:  # a search cut short proves nothing about what could never fire
+        for action in (a for a, c in coverage.items() if c["fired"] == 0 and a not in off):
             warnings.append(f"action {action} never fired: the model or its bounds may be wrong")
     return CheckResult(
         model=model_ref, params=dict(model.parameters), variant=model.variant_name, strategy=strategy,

@@ -53,15 +53,7 @@ def diff(before: Any, after: Any, path: str = "") -> list[str]:
 
 def render_text(trace: dict, model: Model | None = None) -> str:
     """The initial state in full, then each step with the fields it changed."""
-    lines = []
-    head = f"{trace['model']}"
-    if trace.get("params"):
-        head += "(" + ", ".join(f"{k}={v}" for k, v in trace["params"].items()) + ")"
-    if trace.get("variant"):
-        head += f" --variant {trace['variant']}"
-    if trace.get("property"):
-        head += f": {trace['property']} ({trace.get('kind') or 'property'})"
-    lines.append(head)
+    lines = [_title(trace)]
     lines.append("  0. initial state")
     initial = trace["initial"]
     if isinstance(initial, dict):
@@ -87,6 +79,18 @@ def _label(text: str) -> str:
     return str(text).replace(";", ",").replace("#", "").replace("\n", " ")
 
 
+def _title(trace: dict) -> str:
+    """model(params) --variant V: property (kind), the header of a drawing."""
+    head = str(trace["model"])
+    if trace.get("params"):
+        head += "(" + ", ".join(f"{k}={v}" for k, v in trace["params"].items()) + ")"
+    if trace.get("variant"):
+        head += f" --variant {trace['variant']}"
+    if trace.get("property"):
+        head += f": {trace['property']} ({trace.get('kind') or 'property'})"
+    return head
+
+
 def render_mermaid(trace: dict, model: Model | None = None) -> str:
     """A sequence diagram when steps send messages, otherwise a flowchart of the steps."""
     chart = model.chart if model is not None else (lambda step: Model.chart(None, step))  # src/dst only
@@ -101,8 +105,7 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
                 if name is not None and str(name) not in actors:
                     actors.append(str(name))
     lines = ["sequenceDiagram"]
-    if trace.get("property"):
-        lines.append(f"    %% {trace['model']}: {trace['property']} ({trace.get('kind')})")
+    lines.append(f"    %% {_title(trace)}")
     lines += [f"    participant {_actor(a)} as {a}" for a in actors]
     span = f"{_actor(actors[0])},{_actor(actors[-1])}" if len(actors) > 1 else _actor(actors[0])
     for i, step, drawn in events:
@@ -120,7 +123,7 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
 
 
 def _flowchart(trace: dict) -> str:
-    lines = ["flowchart TD", '    S0(["initial state"])']
+    lines = ["flowchart TD", f"    %% {_title(trace)}", '    S0(["initial state"])']
     for i, step in enumerate(trace["steps"], 1):
         text = _label(_call(step["action"], step.get("args", {}))).replace('"', "'")
         lines.append(f'    S{i - 1} --> S{i}["{i}. {text}"]')

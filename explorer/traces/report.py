@@ -77,7 +77,8 @@ def render_result(result: CheckResult, model=None, show_coverage: bool = True) -
         lines.append("coverage (transitions fired / new states found):")
         aw = max(len(a) for a in result.coverage)
         for action, c in result.coverage.items():
-            lines.append(f"  {action:<{aw}}  {c['fired']:>10,}  {c['new']:>10,}")
+            off = f"  (off: {c['off']})" if "off" in c else ""
+            lines.append(f"  {action:<{aw}}  {c['fired']:>10,}  {c['new']:>10,}{off}")
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
     violation = result.violation
