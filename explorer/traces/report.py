@@ -72,6 +72,9 @@ def render_result(result: CheckResult, model=None, show_coverage: bool = True) -
         extra = f"  {prop.detail}" if prop.detail else ""
         if prop.status == "reached" and prop.trace is not None:
             extra = f"  (shortest example: {len(prop.trace)} steps)"
+        elif prop.status == "violated" and prop.trace is not None:
+            shortest = "shortest " if result.strategy == "bfs" else ""
+            extra = f"  ({shortest}counterexample: {len(prop.trace)} steps)"
         lines.append(f"  {name:<{width}}  {prop.kind:<10}  {prop.status:<10}{extra}")
     if show_coverage and result.coverage:
         lines.append("coverage (transitions fired / new states found):")
