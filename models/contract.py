@@ -210,6 +210,11 @@ class Model:
         """The actors of a sequence diagram, in order (empty: take them from the chart)."""
         return []
 
+    def node_names(self) -> list[str]:
+        """The names of the nodes, in the order of per-node fields (e.g. ["s1", "s2", "s3"] for a
+        `term` tuple with one entry per server), so state diffs say `term[s2]` instead of `term[1]`."""
+        return []
+
     def actions_off(self) -> dict[str, str]:
         """Actions this configuration switches off on purpose, each with the parameter setting that
         does it (e.g. {"Restart": "max_restarts=0"}): coverage notes them instead of warning that

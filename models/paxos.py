@@ -382,6 +382,9 @@ class Paxos(Model):
     def participants(self) -> list[str]:
         return [f"b{b}" for b in self.ballots] + list(self.names)
 
+    def node_names(self) -> list[str]:
+        return list(self.names)
+
     def actions_off(self) -> dict[str, str]:
         return {} if self.max_restarts else {"Restart": "max_restarts=0"}
 

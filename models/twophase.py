@@ -152,6 +152,9 @@ class TwoPhase(Model):
     def participants(self) -> list[str]:
         return ["TM", *self.names]
 
+    def node_names(self) -> list[str]:
+        return list(self.names)
+
     def chart(self, step: Step) -> list[tuple]:
         rm = step.args.get("rm")
         if step.action == "RMPrepare":

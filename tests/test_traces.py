@@ -109,3 +109,36 @@ def test_malformed_traces_are_rejected_with_the_reason(tmp_path, text, fragment)
 def test_missing_trace_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load_trace(tmp_path / "nope.json")
+
+
+# ----- diffs say what changed, where
+
+def test_a_list_with_nulls_and_repeats_changes_by_position():
+    from explorer.traces.render import diff
+
+    before = {"max_val": [None, "v1", "v1"]}
+    after = {"max_val": ["v1", "v1", "v1"]}
+    assert diff(before, after) == ["max_val[0]: null -> v1"]
+    assert diff(before, after, names=["a1", "a2", "a3"]) == ["max_val[a1]: null -> v1"]
+
+
+def test_a_message_bag_changes_as_received_and_sent():
+    from explorer.traces.render import diff
+
+    request = {"kind": "AppendEntriesRequest", "term": 2, "src": "s1", "dst": "s2"}
+    reply = {"kind": "AppendEntriesResponse", "term": 2, "src": "s2", "dst": "s1", "success": True}
+    before, after = {"msgs": [[request, 1]]}, {"msgs": [[reply, 2]]}
+    assert diff(before, after) == ["msgs - AppendEntriesRequest(term=2, src=s1, dst=s2)",
+                                   "msgs + AppendEntriesResponse(term=2, src=s2, dst=s1, success=true) ×2"]
+
+
+def test_a_set_that_grows_shows_the_new_element():
+    from explorer.traces.render import diff
+
+    assert diff({"msgs": [["1a", 0]]}, {"msgs": [["1a", 0], ["1a", 1]]}) == ['msgs + ["1a", 1]']
+
+
+def test_shown_traces_name_the_node_that_changed(agree):
+    out = agree("show", ROOT / "counterexamples" / "raft--volatile-votedfor.json").out
+    assert "voted_for[s2]: s1 -> null" in out  # the restarted server forgets its vote
+    assert "msgs + RequestVoteResponse(term=1, src=s2, dst=s1, granted=true)" in out

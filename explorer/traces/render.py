@@ -24,8 +24,46 @@ def _call(action: str, args: dict) -> str:
     return f"{action}({inner})" if inner else action
 
 
-def diff(before: Any, after: Any, path: str = "") -> list[str]:
-    """Lines saying what changed between two encoded states."""
+def _short(v: Any) -> str:
+    """A value in a diff line: a message (an object with a `kind`) as Kind(field=value, ...)."""
+    if isinstance(v, dict) and isinstance(v.get("kind"), str):
+        return _call(v["kind"], {k: x for k, x in v.items() if k != "kind"})
+    return _value(v)
+
+
+def _bag(value: Any) -> dict[str, tuple[Any, int]] | None:
+    """A message bag (`models.network`: [message, count] pairs) as text -> (message, count), else None."""
+    if not isinstance(value, list) or not all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[1], int) and not isinstance(p[1], bool)
+            and p[1] >= 1 and isinstance(p[0], (list, dict)) for p in value):
+        return None
+    return {json.dumps(m, sort_keys=True): (m, n) for m, n in value}
+
+
+def _multiset_diff(path: str, before: dict, after: dict) -> list[str]:
+    """+ / - lines for what a multiset gained and lost (×k for several copies)."""
+    out = []
+    for sign, one, other in (("-", before, after), ("+", after, before)):
+        for text, (item, n) in one.items():
+            extra = n - other.get(text, (None, 0))[1]
+            if extra > 0:
+                out.append(f"{path} {sign} {_short(item)}" + (f" ×{extra}" if extra > 1 else ""))
+    return out
+
+
+def _counted(items: list) -> dict[str, tuple[Any, int]]:
+    counts: dict[str, tuple[Any, int]] = {}
+    for item in items:
+        text = json.dumps(item, sort_keys=True)
+        counts[text] = (item, counts.get(text, (item, 0))[1] + 1)
+    return counts
+
+
+def diff(before: Any, after: Any, path: str = "", names: list[str] | None = None) -> list[str]:
+    """Lines saying what changed between two encoded states: objects field by field, message
+    bags as messages received (-) and sent (+), arrays of equal length position by position
+    (named by `names`, the model's node names, where the array has one entry per node), arrays
+    that grew or shrank (sets, logs) as the elements added (+) and removed (-)."""
     if before == after:
         return []
     if isinstance(before, dict) and isinstance(after, dict):
@@ -35,20 +73,21 @@ def diff(before: Any, after: Any, path: str = "") -> list[str]:
             if key not in after:
                 out.append(f"{sub}: removed")
             elif key not in before:
-                out.append(f"{sub} = {_value(after[key])}")
+                out.append(f"{sub} = {_short(after[key])}")
             else:
-                out += diff(before[key], after[key], sub)
+                out += diff(before[key], after[key], sub, names)
         return out
     if isinstance(before, list) and isinstance(after, list):
-        if len(before) == len(after) and all(type(a) is type(b) for a, b in zip(before, after)):
-            changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
-            if len(changed) <= 2:
-                return [line for i in changed for line in diff(before[i], after[i], f"{path}[{i}]")]
-        gone = [x for x in before if x not in after]
-        new = [x for x in after if x not in before]
-        if gone or new:
-            return [f"{path} + {_value(x)}" for x in new] + [f"{path} - {_value(x)}" for x in gone]
-    return [f"{path}: {_value(before)} -> {_value(after)}"]
+        bags = _bag(before), _bag(after)
+        if None not in bags and (before or after):
+            return _multiset_diff(path, *bags)
+        if len(before) == len(after):
+            label = names if names is not None and len(names) == len(before) else None
+            return [line for i, (a, b) in enumerate(zip(before, after))
+                    for line in diff(a, b, f"{path}[{label[i] if label else i}]")]
+        # a set (encoded as a sorted array) or a sequence that grew or shrank: what came and went
+        return _multiset_diff(path, _counted(before), _counted(after))
+    return [f"{path}: {_short(before)} -> {_short(after)}"]
 
 
 def render_text(trace: dict, model: Model | None = None) -> str:
@@ -61,14 +100,20 @@ def render_text(trace: dict, model: Model | None = None) -> str:
     else:
         lines.append(f"       {_value(initial)}")
     state = initial
+    names = _node_names(model)
     for i, step in enumerate(trace["steps"], 1):
         lines.append(f"{i:>3}. {_call(step['action'], step.get('args', {}))}")
-        changes = diff(state, step["state"])
+        changes = diff(state, step["state"], names=names)
         lines += [f"       {c}" for c in changes] or ["       (no change)"]
         state = step["state"]
     if trace.get("property") and trace.get("kind") in ("invariant", "transition"):
         lines.append(f"  => {trace['property']} is violated")
     return "\n".join(lines)
+
+
+def _node_names(model: Model | None) -> list[str] | None:
+    names = model.node_names() if model is not None else None
+    return [str(n) for n in names] if names else None
 
 
 def _actor(name: str) -> str:

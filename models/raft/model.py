@@ -317,6 +317,9 @@ class Raft(RaftReceive, RaftSymmetry, Model):
     def participants(self) -> list[str]:
         return list(self.names)
 
+    def node_names(self) -> list[str]:
+        return list(self.names)
+
     def actions_off(self) -> dict[str, str]:
         off = {"Restart": "max_restarts=0", "Duplicate": "max_duplicates=0", "Drop": "loss=False"}
         on = {"Restart": self.max_restarts, "Duplicate": self.max_duplicates, "Drop": self.loss}
