@@ -210,6 +210,11 @@ class Model:
         """The actors of a sequence diagram, in order (empty: take them from the chart)."""
         return []
 
+    def about(self) -> str:
+        """One line on the configuration in force that the parameters alone do not show (for
+        example the quorum systems a subclass chose); shown under a check's header."""
+        return ""
+
     def node_names(self) -> list[str]:
         """The names of the nodes, in the order of per-node fields (e.g. ["s1", "s2", "s3"] for a
         `term` tuple with one entry per server), so state diffs say `term[s2]` instead of `term[1]`."""

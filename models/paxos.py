@@ -54,8 +54,11 @@ class Paxos(Model):
         "values": Param(int, 2, "number of values that may be proposed", min=1, max=4),
         "max_ballot": Param(int, 1, "ballots are 0..max_ballot", min=0, max=5),
         "max_restarts": Param(int, 0, "crash-restarts of acceptors allowed in a run", min=0, max=5),
-        "quorum": Param(str, "majority", "'majority', or a JSON file of quorums over a1..aN "
-                                         "(the format of `agree quorums explicit --file`)"),
+        "quorum": Param(str, "majority", "'majority', or a JSON file of quorums over a1..aN: one system "
+                                         "(\"quorums\") or flexible (\"phase1\", \"phase2\"), or what "
+                                         "`agree quorums ... --nodes a1,a2,a3 --json` writes"),
+        "q1": Param(int, 0, "phase-1 quorum size, with q2 (flexible Paxos); 0: from `quorum`", min=0, max=7),
+        "q2": Param(int, 0, "phase-2 quorum size, with q1; safe when q1 + q2 > acceptors", min=0, max=7),
     }
     actions = ("Phase1a", "Phase1b", "Phase2a", "Phase2b", "Restart")
 
@@ -64,22 +67,47 @@ class Paxos(Model):
         self.names = tuple(f"a{i}" for i in range(1, self.acceptors + 1))
         self.vals = tuple(f"v{i}" for i in range(1, self.value_count + 1))
         self.ballots = tuple(range(self.max_ballot + 1))
-        self.quorums = [frozenset(q) for q in self.quorum_system()]
+        phase1, phase2 = self.quorum_systems()
+        self.phase1_quorums = [frozenset(q) for q in phase1]  # answer 1a: a leader learns what is safe
+        self.phase2_quorums = [frozenset(q) for q in phase2]  # vote 2b: a value is chosen
         self._chosen_cache: dict[frozenset, frozenset] = {}
         self.indexed = tuple(enumerate(self.names))
 
+    def quorum_systems(self) -> tuple[Iterable[frozenset], Iterable[frozenset]]:
+        """(phase-1 quorums, phase-2 quorums) as sets of acceptor names. Lamport's spec has one
+        system for both; Howard, Malkhi & Spiegelman, "Flexible Paxos" (2016), show that Paxos stays
+        safe when only every phase-1 quorum meets every phase-2 quorum. Sizes q1, q2 give
+        threshold systems; a `quorum` file may give both phases; otherwise `quorum_system()`
+        serves both. Override this (or just `quorum_system`) in a subclass for any other systems."""
+        if self.q1 or self.q2:
+            if not (self.q1 and self.q2):
+                raise InputError(f"give both q1 and q2 (got q1={self.q1}, q2={self.q2}), e.g. -p q1=3 -p q2=2")
+            for name, size in (("q1", self.q1), ("q2", self.q2)):
+                if size > self.acceptors:
+                    raise InputError(f"{name}={size} is more than the {self.acceptors} acceptors")
+            return quorums.Threshold(self.names, self.q1).quorums(), quorums.Threshold(self.names, self.q2).quorums()
+        if self.quorum not in ("majority", ""):
+            phase1, phase2 = load_acceptor_quorums(self.quorum, self.names)
+            return phase1, phase2
+        one = list(self.quorum_system())
+        return one, one
+
     def quorum_system(self) -> Iterable[frozenset]:
-        """The quorums, as sets of acceptor names: majorities by default (the spec's Quorum
-        constant, as in MCPaxosTiny), or the explicit system in the file named by `quorum`, so a
-        disjoint pair that `agree quorums` found can be played out here. Override this in a
-        subclass for any other system; the minimal quorums are enough, since `is_quorum` tests
-        for a superset."""
-        if self.quorum == "majority":
-            return quorums.Majority(self.names).quorums()
-        return load_acceptor_quorums(self.quorum, self.names)
+        """The quorums of both phases when they are one system: majorities by default (the spec's
+        Quorum constant, as in MCPaxosTiny). The minimal quorums are enough, since `is_quorum`
+        tests for a superset."""
+        return quorums.Majority(self.names).quorums()
 
     def is_quorum(self, who: frozenset) -> bool:
-        return any(q <= who for q in self.quorums)
+        """Does `who` include a phase-2 quorum (so that their votes choose a value)?"""
+        return any(q <= who for q in self.phase2_quorums)
+
+    def about(self) -> str:
+        def text(qs):
+            return " ".join("{" + ",".join(sorted(q)) + "}" for q in sorted(qs, key=sorted))
+        if self.phase1_quorums == self.phase2_quorums:
+            return f"quorums {text(self.phase1_quorums)}"
+        return f"phase-1 quorums {text(self.phase1_quorums)}; phase-2 quorums {text(self.phase2_quorums)}"
 
     # ----- the spec
 
@@ -127,7 +155,7 @@ class Paxos(Model):
         for b in sorted(reports):
             answered = reports[b]
             allowed: set = set()
-            for q in self.quorums:
+            for q in self.phase1_quorums:
                 if q <= answered.keys():
                     allowed |= self.values_safe_at([r for a in q for r in answered[a]])
             for v in sorted(allowed):
@@ -238,7 +266,7 @@ class Paxos(Model):
                 if s.max_bal[where[a]] < b or (mbal >= 0 and (a, mbal, mval) not in votes):
                     return False
             elif m[0] == "2a":
-                if not any(self._shows_safe_at(s, q, m[1], m[2], votes) for q in self.quorums):
+                if not any(self._shows_safe_at(s, q, m[1], m[2], votes) for q in self.phase1_quorums):
                     return False
             elif m[0] == "2b":
                 _, a, b, v = m
@@ -286,14 +314,19 @@ class Paxos(Model):
             return self._symmetric_quorums
         except AttributeError:
             pass
-        quorums, names = set(self.quorums), self.names
+        names = self.names
         swaps = [{**{a: a for a in names}, names[i]: names[i + 1], names[i + 1]: names[i]}
                  for i in range(len(names) - 1)]  # adjacent transpositions generate every permutation
-        self._symmetric_quorums = all({frozenset(swap[a] for a in q) for q in quorums} == quorums for swap in swaps)
+        self._symmetric_quorums = all(self._keeps_quorums(swap) for swap in swaps)
         self._value_codes = [{NONE: 0, **{v: k + 1 for k, v in enumerate(perm)}} for perm in permutations(self.vals)]
         self._position = {a: i for i, a in enumerate(names)}
         self._encoded: dict = {}  # message -> its encodings under each permutation of the values
         return self._symmetric_quorums
+
+    def _keeps_quorums(self, rename: dict) -> bool:
+        """Does renaming acceptors map each phase's quorum system onto itself?"""
+        return all({frozenset(rename[a] for a in q) for q in qs} == set(qs)
+                   for qs in (self.phase1_quorums, self.phase2_quorums))
 
     def _canonical_by_signatures(self, s: PaxosState) -> tuple:
         max_bal, max_vbal, max_val, msgs, restarts = s
@@ -351,13 +384,12 @@ class Paxos(Model):
         The acceptor permutations are those that map the quorum system onto itself; values are all
         interchangeable, since any value may be proposed."""
         n = self.acceptors
-        quorums = set(self.quorums)
         value_code = {NONE: 0, **{v: k + 1 for k, v in enumerate(self.vals)}}
         universe = self._message_universe()
         self._symmetries = []
         for acc_perm in permutations(range(n)):
             rename = {self.names[i]: self.names[acc_perm[i]] for i in range(n)}
-            if {frozenset(rename[a] for a in q) for q in quorums} != quorums:
+            if not self._keeps_quorums(rename):
                 continue
             for val_perm in permutations(self.vals):
                 vmap = {NONE: NONE, **dict(zip(self.vals, val_perm))}
@@ -492,8 +524,9 @@ class AmnesiaRestart(Paxos):
                 for i, a in self.indexed]
 
 
-def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> list[frozenset]:
-    """The minimal quorums of an explicit system stored as JSON, checked against the acceptors."""
+def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> tuple[list[frozenset], list[frozenset]]:
+    """(phase-1, phase-2) minimal quorums from a JSON file: one explicit system (both phases),
+    a flexible pair, or an `agree quorums --json` report; every member must be an acceptor."""
     import json
     from pathlib import Path
 
@@ -504,9 +537,9 @@ def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> list[frozens
     except (OSError, ValueError) as err:
         raise InputError(f"cannot read quorum file {path!r}: {err}") from None
     system = quorums.system_from_json(data)
-    if not isinstance(system, quorums.Explicit):
-        raise InputError(f"{path} holds phase-1 and phase-2 quorums; this Paxos uses one system: give \"quorums\"")
-    unknown = sorted(set(system.members) - set(acceptors))
+    phases = (system, system) if isinstance(system, quorums.Explicit) else (system.phase1, system.phase2)
+    unknown = sorted({m for phase in phases for m in phase.members} - set(acceptors))
     if unknown:
-        raise InputError(f"{path} names {unknown[0]!r}, which is not an acceptor ({', '.join(acceptors)})")
-    return list(system.quorums())
+        raise InputError(f"{path} names {unknown[0]!r}, which is not an acceptor ({', '.join(acceptors)}): "
+                         f"name the nodes as the model does, e.g. agree quorums ... --nodes {','.join(acceptors)}")
+    return list(phases[0].quorums()), list(phases[1].quorums())

@@ -80,7 +80,8 @@ def test_small_configurations_hold():
 
 def test_values_parameter_does_not_shadow_the_parameter_dict():
     model = Paxos(values=3)
-    assert model.parameters == {"acceptors": 3, "values": 3, "max_ballot": 1, "max_restarts": 0, "quorum": "majority"}
+    assert model.parameters == {"acceptors": 3, "values": 3, "max_ballot": 1, "max_restarts": 0, "quorum": "majority",
+                                "q1": 0, "q2": 0}
     assert model.vals == ("v1", "v2", "v3")
 
 
@@ -129,11 +130,11 @@ def renamed(model, s: PaxosState, order: list[int], rename: dict, swap: dict) ->
 def brute_force_orbit_count(model, states) -> int:
     """Orbits as sets of renamings: every acceptor permutation that maps the quorums onto
     themselves, times every permutation of the values."""
-    names, quorums = list(model.names), set(model.quorums)
+    names, systems = list(model.names), [set(model.phase1_quorums), set(model.phase2_quorums)]
     symmetries = []
     for p in permutations(range(len(names))):
         rename = {names[i]: names[p[i]] for i in range(len(names))}
-        if {frozenset(rename[a] for a in q) for q in quorums} == quorums:
+        if all({frozenset(rename[a] for a in q) for q in qs} == qs for qs in systems):
             order = [p.index(k) for k in range(len(names))]
             for vals in permutations(model.vals):
                 symmetries.append((order, rename, {None: None, **dict(zip(model.vals, vals))}))
@@ -262,3 +263,36 @@ def test_consensus_predicates():
     assert consensus.prefix_consistent([("x",), ("x", "y"), ()])
     assert not consensus.prefix_consistent([("x", "y"), ("x", "z")])
     assert all(consensus.is_prefix(a, b) for a, b in combinations([(), ("x",), ("x", "y")], 2))
+
+
+# ----- flexible Paxos (Howard, Malkhi & Spiegelman 2016): safe iff every phase-1 quorum meets
+# every phase-2 quorum; for thresholds over n acceptors that is q1 + q2 > n.
+
+@pytest.mark.parametrize("q1, q2, safe", [(3, 1, True), (2, 2, True), (2, 1, False), (1, 2, False)])
+def test_flexible_quorum_sizes_decide_agreement(q1, q2, safe):
+    result = check(Paxos(acceptors=3, q1=q1, q2=q2), only=["agreement"])
+    assert result.verdict == (HOLDS if safe else VIOLATED)
+
+
+def test_flexible_quorums_from_agree_quorums_json(agree, tmp_path):
+    report = agree("quorums", "flexible", "--nodes", "a1,a2,a3", "--q1", "2", "--q2", "1", "--json")
+    assert report.code == 1  # 2 + 1 = 3: a phase-1 quorum can miss a phase-2 quorum
+    path = tmp_path / "q.json"
+    path.write_text(report.out)
+    ran = agree("check", "paxos", "-p", f"quorum={path}", "--property", "agreement")
+    assert ran.code == 1 and "VIOLATED: agreement" in ran.out
+    assert "phase-1 quorums {a1,a2} {a1,a3} {a2,a3}; phase-2 quorums {a1} {a2} {a3}" in ran.out
+
+
+def test_a_quorum_file_naming_other_nodes_says_how_to_name_them(agree, tmp_path):
+    path = tmp_path / "q.json"
+    path.write_text(agree("quorums", "majority", "--nodes", "3", "--json").out)
+    ran = agree("check", "paxos", "-p", f"quorum={path}")
+    assert ran.code == 2 and "'n1', which is not an acceptor" in ran.err and "--nodes a1,a2,a3" in ran.err
+
+
+def test_q1_needs_q2():
+    from properties.errors import InputError
+
+    with pytest.raises(InputError, match="give both q1 and q2"):
+        Paxos(q1=2)

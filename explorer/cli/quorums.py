@@ -94,6 +94,24 @@ def load_file(path: str):
 
 # ---- running and reporting ---------------------------------------------------------------------
 
+LISTED_QUORUMS = 5000  # a report lists minimal quorums up to this many, for `-p quorum=FILE`
+
+
+def quorum_lists(first: Check) -> dict:
+    """The minimal quorums of the first check, as a model's quorum file takes them: "quorums" for
+    one system, "phase1" and "phase2" for two (the first check's first and second systems)."""
+    def listed(system):
+        found = system.quorums()
+        return [sorted(q) for q in found] if len(found) <= LISTED_QUORUMS else None
+    try:
+        one, two = listed(first.first), listed(first.second)
+    except InputError:  # too many to enumerate at all
+        return {}
+    if one is None or two is None:
+        return {}
+    return {"quorums": one} if first.first == first.second else {"phase1": one, "phase2": two}
+
+
 def run_checks(kind: str, system_text: str, checks: list[Check], as_json: bool) -> None:
     results = [(check_intersection(c.first, c.second, c.at_least, label=c.label), c.required) for c in checks]
     required = [r for r, needed in results if needed]
@@ -108,6 +126,7 @@ def run_checks(kind: str, system_text: str, checks: list[Check], as_json: bool) 
             "witness": failed[0].witness if failed else None,
             "checks": [{**r.to_dict(), "first": r.first.describe(), "second": r.second.describe(),
                         "required": needed} for r, needed in results],
+            **quorum_lists(checks[0]),
         }, indent=2))
     else:
         click.echo(f"system:  {system_text}")

@@ -111,7 +111,7 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
         exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
         generated=run.generated, depth=run.depth, seconds=seconds, symmetry=run.symmetry,
         properties=results, coverage=coverage, warnings=warnings, workers=workers,
-        fingerprints=run.fingerprints)
+        fingerprints=run.fingerprints, about=model.about())
 
 
 def _stop_reason(stopped_by: str | None) -> str:

@@ -64,6 +64,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
     workers: int = 1  # processes that shared the BFS levels
     fingerprints: bool = False  # states stored as 64-bit hashes rather than exactly
+    about: str = ""  # the model's own line on its configuration (Model.about)
 
     @property
     def collision_probability(self) -> float:

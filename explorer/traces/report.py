@@ -12,6 +12,7 @@ def result_to_json(result: CheckResult) -> dict:
         "model": result.model,
         "params": result.params,
         "variant": result.variant,
+        "about": result.about,
         "strategy": result.strategy,
         "verdict": result.verdict,
         "exhausted": result.exhausted,
@@ -66,7 +67,8 @@ def verdict_line(result: CheckResult) -> str:
 
 
 def render_result(result: CheckResult, model=None, show_coverage: bool = True) -> str:
-    lines = [f"{describe_model(result)}, {result.strategy}", f"verdict: {verdict_line(result)}", "properties:"]
+    lines = [f"{describe_model(result)}, {result.strategy}"] + ([f"  {result.about}"] if result.about else [])
+    lines += [f"verdict: {verdict_line(result)}", "properties:"]
     width = max((len(n) for n in result.properties), default=0)
     for name, prop in result.properties.items():
         extra = f"  {prop.detail}" if prop.detail else ""

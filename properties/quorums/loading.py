@@ -10,10 +10,19 @@ FORMAT = ('a JSON object with "quorums" (a list of member lists) or "phase1" and
           '(two such lists), and optionally "members"')
 
 
+REPORT_KEYS = ("kind", "verdict")  # an `agree quorums --json` report carries these besides the quorums
+
+
 def system_from_json(data) -> Explicit | FlexiblePaxos:
-    """One explicit system, or a phase-1/phase-2 pair when the data has "phase1" and "phase2"."""
+    """One explicit system, or a phase-1/phase-2 pair when the data has "phase1" and "phase2"; an
+    `agree quorums --json` report is read through the quorum lists it carries."""
     if not isinstance(data, dict):
         raise InputError(f"expected {FORMAT}, got a JSON {type(data).__name__}")
+    if all(k in data for k in REPORT_KEYS):
+        if "quorums" not in data and "phase1" not in data:
+            raise InputError("this `agree quorums --json` report lists no quorums (too many to list): "
+                             "give an explicit file instead")
+        data = {k: data[k] for k in ("quorums", "phase1", "phase2", "members") if k in data}
     members = data.get("members")
     if members is not None and not isinstance(members, list):
         raise InputError('"members" must be a list of node names')
