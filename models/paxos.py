@@ -123,29 +123,31 @@ class Paxos(Model):
     def phase1a(self, s: PaxosState) -> list[Step]:
         """Phase1a(b): the leader of ballot b asks every acceptor to join it (Paxos Made Simple,
         phase 1(a)). Unguarded as in the spec: sending it again is a stuttering step."""
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        return [("Phase1a", {"bal": b}, _new(PaxosState, (max_bal, max_vbal, max_val, msgs | {("1a", b)}, restarts)))
-                for b in self.ballots]
+        return [("Phase1a", {"bal": b}, self.rebuild(s, msgs=s.msgs | {("1a", b)})) for b in self.ballots]
 
     def phase1b(self, s: PaxosState) -> list[Step]:
-        """Phase1b(a): on a 1a for a ballot above maxBal[a], acceptor a joins it (promising to
-        ignore lower ballots) and reports its latest vote <<maxVBal[a], maxVal[a]>>."""
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        asked = sorted(m[1] for m in msgs if m[0] == "1a")
-        steps = []
-        for i, a in self.indexed:
-            for b in asked:
-                if b > max_bal[i]:
-                    reply = ("1b", a, b, max_vbal[i], max_val[i])
-                    steps.append(("Phase1b", {"acc": a, "bal": b}, _new(PaxosState, (
-                        _put(max_bal, i, b), max_vbal, max_val, msgs | {reply}, restarts))))
-        return steps
+        """Phase1b(a): on a 1a for ballot b, acceptor a joins b if `may_join` allows it."""
+        asked = sorted(m[1] for m in s.msgs if m[0] == "1a")
+        return [("Phase1b", {"acc": a, "bal": b}, self.join(s, i, b))
+                for i, a in self.indexed for b in asked if self.may_join(s, i, b)]
+
+    def may_join(self, s: PaxosState, i: int, b: int) -> bool:
+        """Phase1b's guard: only a ballot above every one acceptor i has joined (maxBal[a] < b)."""
+        return b > s.max_bal[i]
+
+    def join(self, s: PaxosState, i: int, b: int) -> PaxosState:
+        """Phase1b's effect: acceptor i promises to ignore ballots below b (maxBal[a] := b) and
+        reports its latest vote <<maxVBal[a], maxVal[a]>> in a 1b message."""
+        return self.rebuild(s, max_bal=put(s.max_bal, i, b), msgs=s.msgs | {self.one_b(s, i, b)})
+
+    def one_b(self, s: PaxosState, i: int, b: int) -> tuple:
+        """The 1b message acceptor i sends for ballot b: ("1b", a, b, maxVBal[a], maxVal[a])."""
+        return ("1b", self.names[i], b, s.max_vbal[i], s.max_val[i])
 
     def phase2a(self, s: PaxosState) -> list[Step]:
-        """Phase2a(b, v): once a quorum has answered ballot b's 1a, its leader asks for votes on
-        v, where v is the value of the highest vote those answers report, or any value if they
-        report none; at most one 2a is ever sent per ballot."""
-        max_bal, max_vbal, max_val, msgs, restarts = s
+        """Phase2a(b, v): once a phase-1 quorum has answered ballot b's 1a, its leader asks for
+        votes on a value from `values_safe_at` of their reports; at most one 2a per ballot."""
+        msgs = s.msgs
         proposed = {m[1] for m in msgs if m[0] == "2a"}
         reports: dict[int, dict[str, list]] = {}  # ballot -> acceptor -> [(mbal, mval)]
         for m in msgs:
@@ -159,8 +161,7 @@ class Paxos(Model):
                 if q <= answered.keys():
                     allowed |= self.values_safe_at([r for a in q for r in answered[a]])
             for v in sorted(allowed):
-                steps.append(("Phase2a", {"bal": b, "val": v}, _new(PaxosState, (
-                    max_bal, max_vbal, max_val, msgs | {("2a", b, v)}, restarts))))
+                steps.append(("Phase2a", {"bal": b, "val": v}, self.rebuild(s, msgs=msgs | {("2a", b, v)})))
         return steps
 
     def values_safe_at(self, reports: list[tuple]) -> set:
@@ -174,31 +175,42 @@ class Paxos(Model):
         return {v for b, v in votes if b == top}
 
     def phase2b(self, s: PaxosState) -> list[Step]:
-        """Phase2b(a): on a 2a for a ballot at least maxBal[a], acceptor a votes for its value
-        (Paxos Made Simple, phase 2(b)) and records the vote."""
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        requests = sorted(m[1:] for m in msgs if m[0] == "2a")
-        steps = []
-        for i, a in self.indexed:
-            for b, v in requests:
-                if b >= max_bal[i]:
-                    steps.append(self._vote(s, i, a, b, v))
-        return steps
+        """Phase2b(a): on a 2a for ballot b and value v, acceptor a votes if `may_vote` allows it
+        (Paxos Made Simple, phase 2(b))."""
+        requests = sorted(m[1:] for m in s.msgs if m[0] == "2a")
+        return [("Phase2b", {"acc": a, "bal": b, "val": v}, self.vote(s, i, b, v))
+                for i, a in self.indexed for b, v in requests if self.may_vote(s, i, b)]
 
-    def _vote(self, s: PaxosState, i: int, a: str, b: int, v: Any) -> Step:
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        return ("Phase2b", {"acc": a, "bal": b, "val": v}, _new(PaxosState, (
-            _put(max_bal, i, b), _put(max_vbal, i, b), _put(max_val, i, v), msgs | {("2b", a, b, v)}, restarts)))
+    def may_vote(self, s: PaxosState, i: int, b: int) -> bool:
+        """Phase2b's guard: never below a ballot acceptor i has joined (m.bal >= maxBal[a])."""
+        return b >= s.max_bal[i]
+
+    def vote(self, s: PaxosState, i: int, b: int, v: Any) -> PaxosState:
+        """Phase2b's effect: acceptor i joins b, records its vote (maxVBal, maxVal) and sends 2b."""
+        return self.rebuild(s, max_bal=put(s.max_bal, i, b), max_vbal=put(s.max_vbal, i, b),
+                            max_val=put(s.max_val, i, v), msgs=s.msgs | {("2b", self.names[i], b, v)})
 
     def restart(self, s: PaxosState) -> list[Step]:
-        """Restart(a): acceptor a crashes and recovers. maxBal, maxVBal and maxVal are on
-        stable storage ("Paxos Made Simple", section 2.2: an acceptor remembers what it must even
-        if it fails and restarts), so they survive; only the count of restarts changes."""
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        if restarts >= self.max_restarts:
+        """Restart(a): acceptor a crashes and recovers (at most max_restarts times in a run)."""
+        if s.restarts >= self.max_restarts:
             return []
-        after = _new(PaxosState, (max_bal, max_vbal, max_val, msgs, restarts + 1))
-        return [("Restart", {"acc": a}, after) for a in self.names]
+        return [("Restart", {"acc": a}, self.restarted(s, i)) for i, a in self.indexed]
+
+    def restarted(self, s: PaxosState, i: int) -> PaxosState:
+        """The state after acceptor i restarts. maxBal, maxVBal and maxVal are on stable storage
+        ("Paxos Made Simple", section 2.2: an acceptor remembers what it must even if it fails and
+        restarts), so they survive; only the count of restarts changes."""
+        return self.rebuild(s, restarts=s.restarts + 1)
+
+    def rebuild(self, s: PaxosState, max_bal: tuple | None = None, max_vbal: tuple | None = None,
+                max_val: tuple | None = None, msgs: frozenset | None = None,
+                restarts: int | None = None) -> PaxosState:
+        """s with the given fields replaced. It keeps the type of s and any fields a subclass's
+        state adds after Paxos's five, so a subclass can extend the state without touching the
+        rules (cheaper than NamedTuple._replace, which matters in the search's inner loop)."""
+        return _new(type(s), (s[0] if max_bal is None else max_bal, s[1] if max_vbal is None else max_vbal,
+                              s[2] if max_val is None else max_val, s[3] if msgs is None else msgs,
+                              s[4] if restarts is None else restarts) + s[5:])
 
     # ----- views: what the properties in properties/consensus.py look at
 
@@ -445,8 +457,8 @@ class Paxos(Model):
     restart_says = "crashes and restarts, its state intact"
 
 
-def _put(row: tuple, i: int, value: Any) -> tuple:
-    """`row` with entry i replaced."""
+def put(row: tuple, i: int, value: Any) -> tuple:
+    """`row` with entry i replaced (a per-acceptor field after one acceptor's step)."""
     return row[:i] + (value,) + row[i + 1:]
 
 
@@ -479,20 +491,15 @@ def _last_vote(state: Any, i: int) -> tuple:
 @Paxos.variant("accept-below-promise", breaks="agreement",
                says="Phase2b drops the guard m.bal >= maxBal[a]: an acceptor votes in a ballot below one it promised to")
 class AcceptBelowPromise(Paxos):
-    def phase2b(self, s: PaxosState) -> list[Step]:
-        requests = sorted(m[1:] for m in s.msgs if m[0] == "2a")
-        return [self._vote(s, i, a, b, v) for i, a in self.indexed for b, v in requests]
+    def may_vote(self, s: PaxosState, i: int, b: int) -> bool:
+        return True
 
 
 @Paxos.variant("forget-promise", breaks="agreement",
                says="Phase1b answers a 1a but does not record the promise (maxBal[a] is not raised)")
 class ForgetPromise(Paxos):
-    def phase1b(self, s: PaxosState) -> list[Step]:
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        asked = sorted(m[1] for m in msgs if m[0] == "1a")
-        return [("Phase1b", {"acc": a, "bal": b}, _new(PaxosState, (
-                    max_bal, max_vbal, max_val, msgs | {("1b", a, b, max_vbal[i], max_val[i])}, restarts)))
-                for i, a in self.indexed for b in asked if b > max_bal[i]]
+    def join(self, s: PaxosState, i: int, b: int) -> PaxosState:
+        return self.rebuild(s, msgs=s.msgs | {self.one_b(s, i, b)})
 
 
 @Paxos.variant("ignore-reported-value", breaks="agreement",
@@ -514,14 +521,9 @@ class MinorityQuorum(Paxos):
 class AmnesiaRestart(Paxos):
     restart_says = "crashes and restarts with its state wiped"
 
-    def restart(self, s: PaxosState) -> list[Step]:
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        if restarts >= self.max_restarts:
-            return []
-        return [("Restart", {"acc": a}, _new(PaxosState, (
-                    _put(max_bal, i, NO_BALLOT), _put(max_vbal, i, NO_BALLOT), _put(max_val, i, NONE),
-                    msgs, restarts + 1)))
-                for i, a in self.indexed]
+    def restarted(self, s: PaxosState, i: int) -> PaxosState:
+        return self.rebuild(s, max_bal=put(s.max_bal, i, NO_BALLOT), max_vbal=put(s.max_vbal, i, NO_BALLOT),
+                            max_val=put(s.max_val, i, NONE), restarts=s.restarts + 1)
 
 
 def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> tuple[list[frozenset], list[frozenset]]:

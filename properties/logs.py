@@ -65,8 +65,15 @@ def append_only(before: Log, after: Log) -> bool:
 
 
 def committed_entries(logs: Sequence[Log], commits: Sequence[int]) -> set[tuple[int, Entry]]:
-    """Every `(index, entry)` some server knows to be committed (indexes from 1)."""
-    return {(k + 1, log[k]) for log, c in zip(logs, commits) for k in range(c)}
+    """Every `(index, entry)` some server knows to be committed (indexes from 1). A commit index
+    beyond the log counts only the entries there (`commit_within_log` judges the rest)."""
+    return {(k + 1, log[k]) for log, c in zip(logs, commits) for k in range(min(c, len(log)))}
+
+
+def commit_within_log(logs: Sequence[Log], commits: Sequence[int]) -> bool:
+    """No server's commit index points past the end of its own log (Figure 2: commitIndex is the
+    index of the highest log entry known to be committed, so that entry is in the log)."""
+    return all(0 <= c <= len(log) for log, c in zip(logs, commits))
 
 
 def holders(logs: Sequence[Log], index: int, entry: Entry) -> int:

@@ -219,3 +219,9 @@ def test_cli_show_mermaid_and_replay(agree):
     assert "Note over s2" in shown.out and "3. restarts, losing its volatile state" in shown.out
     replayed = agree("replay", path)
     assert replayed.code == 0 and "reproduces" in replayed.out
+
+
+def test_a_commit_index_past_the_log_is_a_violation_not_a_crash():
+    assert logs.commit_within_log([((1, "v1"),), ()], [1, 0])
+    assert not logs.commit_within_log([((1, "v1"),), ()], [1, 1])
+    assert logs.committed_entries([((1, "v1"),), ()], [1, 1]) == {(1, (1, "v1"))}

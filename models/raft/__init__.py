@@ -1,8 +1,19 @@
 """Raft (Ongaro & Ousterhout 2014): the model in `model.py`, its receivers in `receive.py`, its
-state and messages in `state.py`, symmetry in `symmetry.py`, broken variants in `variants.py`."""
+state and messages in `state.py`, symmetry in `symmetry.py`, broken variants in `variants.py`.
+
+What a variant in a user's file may use (all public): the rule methods of `Raft` (timeout,
+restart, become_leader, client_request, advance_commit_index, commit_by_counting, append_entries,
+receive, update_term, up_to_date, the four handle_* handlers, log_matches, merged_log,
+duplicate_message, drop_message), the state helpers `Raft.update(s, i, **fields)` and
+`Raft.with_msgs(s, msgs)`, and the names below.
+"""
 
 from models.raft.model import Raft
-from models.raft.state import RaftState
+from models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
+                               AppendEntriesRequest, AppendEntriesResponse, RaftState, RequestVoteRequest,
+                               RequestVoteResponse, last_log_term, replaced)
 from models.raft import variants  # registers the variants on Raft
 
-__all__ = ["Raft", "RaftState", "variants"]
+__all__ = ["Raft", "RaftState", "RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
+           "AppendEntriesResponse", "FOLLOWER", "CANDIDATE", "LEADER", "NO_VOTES", "RV_REQ", "RV_RESP",
+           "AE_REQ", "AE_RESP", "last_log_term", "replaced", "variants"]

@@ -36,7 +36,7 @@ from models import network
 from models.contract import Model, Param, Step, invariant, reachable, transition
 from models.raft.receive import RaftReceive
 from models.raft.state import (_FIELD, _SHARED, AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ,
-                               RV_RESP, AppendEntriesRequest, RaftState, RequestVoteRequest, _last_term, _memo, _new)
+                               RV_RESP, AppendEntriesRequest, RaftState, RequestVoteRequest, _memo, _new, last_log_term)
 from models.raft.symmetry import RaftSymmetry, _Renaming
 from properties import logs as props
 from properties.errors import InputError
@@ -92,15 +92,21 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         yield RaftState((0,) * n, (FOLLOWER,) * n, (None,) * n, ((),) * n, (0,) * n, (NO_VOTES,) * n,
                         ((),) * n, ((),) * n, network.EMPTY, frozenset(), 0, 0)
 
-    def _update(self, s: RaftState, i: int, **changes) -> RaftState:
+    def update(self, s: RaftState, i: int, **changes) -> RaftState:
         """s with the given fields changed: per-server fields (term, role, ...) at server i only,
         shared fields (msgs, elected, restarts, duplicates) as given. A per-server field whose
         value does not change keeps its tuple; one that does is looked up in `_replaced`, so that
-        equal per-server tuples are one object, shared by every state that has it."""
+        equal per-server tuples are one object, shared by every state that has it.
+
+        It keeps the type of s, so a subclass whose state adds fields after Raft's twelve (see
+        the README, "Extending a built-in model") can change them here too; added fields are
+        shared, not per server."""
         fields = list(s)
         replaced = self._replaced
         for name, value in changes.items():
-            at = _FIELD[name]
+            at = _FIELD.get(name)
+            if at is None:
+                at = type(s)._fields.index(name)
             if at < _SHARED:
                 values = fields[at]
                 if values[i] == value:
@@ -111,14 +117,14 @@ class Raft(RaftReceive, RaftSymmetry, Model):
                 except KeyError:
                     value = replaced[key] = values[:i] + (value,) + values[i + 1:]
             fields[at] = value
-        return _new(RaftState, fields)
+        return _new(type(s), fields)
 
     @staticmethod
-    def _with_msgs(s: RaftState, msgs: tuple) -> RaftState:
-        """s with only the network changed (the commonest step: `_update` made cheap)."""
+    def with_msgs(s: RaftState, msgs: tuple) -> RaftState:
+        """s with only the network changed (the commonest step: `update` made cheap)."""
         fields = [*s]
         fields[_SHARED] = msgs
-        return _new(RaftState, fields)
+        return _new(type(s), fields)
 
     def next(self, s: RaftState) -> Iterator[Step]:
         # raft.tla Next: the server rules, then message receipt, then the network's faults
@@ -139,9 +145,9 @@ class Raft(RaftReceive, RaftSymmetry, Model):
             if s.role[i] == LEADER or s.term[i] >= self.max_term:
                 continue
             term, log = s.term[i] + 1, s.log[i]
-            asks = [_new(RequestVoteRequest, (RV_REQ, term, name, peer, _last_term(log), len(log)))
+            asks = [_new(RequestVoteRequest, (RV_REQ, term, name, peer, last_log_term(log), len(log)))
                     for peer in self.names if peer != name]
-            steps.append(("Timeout", {"server": name, "term": term}, self._update(
+            steps.append(("Timeout", {"server": name, "term": term}, self.update(
                 s, i, term=term, role=CANDIDATE, voted_for=name, votes=self.own_vote[i],
                 next_index=(), match_index=(), msgs=network.send_all(s.msgs, asks))))
         return steps
@@ -151,7 +157,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         (Figure 2, "Persistent state"), everything else is lost."""
         if s.restarts >= self.max_restarts:
             return []
-        return [("Restart", self.server_args[i], self._update(
+        return [("Restart", self.server_args[i], self.update(
                     s, i, role=FOLLOWER, commit=0, votes=NO_VOTES, next_index=(), match_index=(),
                     restarts=s.restarts + 1))
                 for i in range(self.nodes)]
@@ -165,7 +171,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         for i, name in enumerate(self.names):
             if s.role[i] == CANDIDATE and len(s.votes[i]) >= self.quorum:
                 n, term = self.nodes, s.term[i]
-                steps.append(("BecomeLeader", {"server": name, "term": term}, self._update(
+                steps.append(("BecomeLeader", {"server": name, "term": term}, self.update(
                     s, i, role=LEADER, votes=NO_VOTES, next_index=(len(s.log[i]) + 1,) * n,
                     match_index=(0,) * n, elected=s.elected | {(term, name)})))
         return steps
@@ -180,7 +186,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
             if s.role[i] == LEADER and len(log) < self.max_log:
                 for v in self.value_names:
                     steps.append(("ClientRequest", {"server": name, "value": v},
-                                  self._update(s, i, log=log + ((s.term[i], v),))))
+                                  self.update(s, i, log=log + ((s.term[i], v),))))
         return steps
 
     def advance_commit_index(self, s: RaftState) -> list:
@@ -198,7 +204,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
                     break  # earlier entries are from earlier terms too: never counted (Figure 8)
                 if 1 + sum(1 for k, m in enumerate(match) if k != i and m >= index) >= self.quorum:
                     steps.append(("AdvanceCommitIndex", {"server": name, "commit": index},
-                                  self._update(s, i, commit=index)))
+                                  self.update(s, i, commit=index)))
                     break
         return steps
 
@@ -227,7 +233,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
                     continue  # already in flight: a second copy is the network's Duplicate
                 steps.append(("AppendEntries", {"src": name, "dst": peer, "term": term, "prev_index": prev,
                                                 "entries": entries, "commit": m.commit},
-                              self._with_msgs(s, network.send(s.msgs, m))))
+                              self.with_msgs(s, network.send(s.msgs, m))))
         return steps
 
     # ----- views for the properties
@@ -275,6 +281,11 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         if not any(s.commit):
             return True
         return _memo(self._memo_sms, (s.log, s.commit), props.state_machine_safety, s.log, s.commit)
+
+    @invariant
+    def commit_within_log(self, s: RaftState) -> bool:
+        """No server's commitIndex points past the end of its log."""
+        return props.commit_within_log(s.log, s.commit)
 
     @transition
     def leader_append_only(self, before: RaftState, step: Step, after: RaftState) -> bool:

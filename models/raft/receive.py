@@ -8,12 +8,14 @@ from models import network
 from models.contract import Step
 from models.raft.state import (AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_RESP, AppendEntriesRequest,
                                AppendEntriesResponse, RaftState, RequestVoteRequest, RequestVoteResponse,
-                               _last_term, _new, _set)
+                               _new, last_log_term, replaced)
 
 
 class RaftReceive:
-    """The message-handling rules of Raft (mixed into the Raft model, which supplies `_update`,
-    `_with_msgs`, `names`, `position` and the bounds)."""
+    """The message-handling rules of Raft (mixed into the Raft model, which supplies `update`,
+    `with_msgs`, `names`, `position` and the bounds). Each handler is a rule a variant may
+    override; `update_term`, `up_to_date`, `log_matches` and `merged_log` are the smaller
+    pieces of Figure 2 they are built from, each overridable on its own."""
 
     def receive(self, s: RaftState) -> list:
         """Receive(m) for each distinct message in flight: UpdateTerm first when the message
@@ -30,13 +32,13 @@ class RaftReceive:
     def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
         """UpdateTerm(i) (Figure 2, Rules for All Servers): a server that sees a higher term
         adopts it, forgets its vote and becomes a follower."""
-        return self._update(s, i, term=term, role=FOLLOWER, voted_for=None, votes=NO_VOTES,
+        return self.update(s, i, term=term, role=FOLLOWER, voted_for=None, votes=NO_VOTES,
                             next_index=(), match_index=())
 
     def up_to_date(self, last_term: int, last_index: int, log: tuple) -> bool:
         """The election restriction (§5.4.1): the candidate's log is at least as up-to-date as
         the voter's: a later last term, or the same last term and at least as long."""
-        mine = _last_term(log)
+        mine = last_log_term(log)
         return last_term > mine or (last_term == mine and last_index >= len(log))
 
     # Each handler gets the state (after UpdateTerm), the message, its receiver's position i and
@@ -51,7 +53,7 @@ class RaftReceive:
                  and self.up_to_date(m.last_log_term, m.last_log_index, s.log[i]))
         answer = _new(RequestVoteResponse, (RV_RESP, s.term[i], m.dst, m.src, grant))
         return ("HandleRequestVoteRequest", {"src": m.src, "dst": m.dst, "term": m.term, "granted": grant},
-                self._update(s, i, voted_for=m.src if grant else voted, msgs=network.send(rest, answer)))
+                self.update(s, i, voted_for=m.src if grant else voted, msgs=network.send(rest, answer)))
 
     def handle_request_vote_response(self, s: RaftState, m: RequestVoteResponse, i: int, rest: tuple):
         """HandleRequestVoteResponse: a candidate counts a granted vote of its current term;
@@ -61,8 +63,8 @@ class RaftReceive:
             return self._drop_stale(s, m, rest)
         args = {"src": m.src, "dst": m.dst, "term": m.term, "granted": m.granted}
         if m.granted and s.role[i] == CANDIDATE:
-            return ("HandleRequestVoteResponse", args, self._update(s, i, votes=s.votes[i] | {m.src}, msgs=rest))
-        return ("HandleRequestVoteResponse", args, self._with_msgs(s, rest))
+            return ("HandleRequestVoteResponse", args, self.update(s, i, votes=s.votes[i] | {m.src}, msgs=rest))
+        return ("HandleRequestVoteResponse", args, self.with_msgs(s, rest))
 
     def handle_append_entries_request(self, s: RaftState, m: AppendEntriesRequest, i: int, rest: tuple):
         """HandleAppendEntriesRequest (Figure 2, AppendEntries RPC receiver): reject an older
@@ -71,25 +73,34 @@ class RaftReceive:
         min(leaderCommit, index of last new entry)."""
         role, log, term = s.role[i], s.log[i], s.term[i]
         prev = m.prev_index
-        log_ok = prev == 0 or (prev <= len(log) and log[prev - 1][0] == m.prev_term)
-        if m.term < term or not log_ok:
+        if m.term < term or not self.log_matches(log, prev, m.prev_term):
             answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, False, 0))
             return ("HandleAppendEntriesRequest", self._append_args(m, False),
-                    self._update(s, i, role=FOLLOWER if role == CANDIDATE and m.term == term else role,
+                    self.update(s, i, role=FOLLOWER if role == CANDIDATE and m.term == term else role,
                                  msgs=network.send(rest, answer)))
         if role == LEADER:
             return None  # two leaders in one term: impossible in Raft, left in flight for the variants
-        if m.entries:
-            entry = m.entries[0]
-            if len(log) > prev and log[prev][0] != entry[0]:
-                log = log[:prev] + m.entries  # conflict: delete it and all that follow, append
-            elif len(log) == prev:
-                log = log + m.entries
+        log = self.merged_log(log, prev, m.entries)
         match = prev + len(m.entries)
         commit = max(s.commit[i], min(m.commit, match))
         answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, True, match))
         return ("HandleAppendEntriesRequest", self._append_args(m, True),
-                self._update(s, i, role=FOLLOWER, log=log, commit=commit, msgs=network.send(rest, answer)))
+                self.update(s, i, role=FOLLOWER, log=log, commit=commit, msgs=network.send(rest, answer)))
+
+    def log_matches(self, log: tuple, prev_index: int, prev_term: int) -> bool:
+        """AppendEntries receiver step 2 (Figure 2): the log has an entry at prev_index whose term
+        is prev_term (or prev_index is 0, the empty prefix)."""
+        return prev_index == 0 or (prev_index <= len(log) and log[prev_index - 1][0] == prev_term)
+
+    def merged_log(self, log: tuple, prev_index: int, entries: tuple) -> tuple:
+        """AppendEntries receiver steps 3-4 (Figure 2): an existing entry that conflicts with a new
+        one (same index, different term) is deleted with all that follow; new entries are appended."""
+        if entries:
+            if len(log) > prev_index and log[prev_index][0] != entries[0][0]:
+                return log[:prev_index] + entries
+            if len(log) == prev_index:
+                return log + entries
+        return log
 
     @staticmethod
     def _append_args(m: AppendEntriesRequest, success: bool) -> dict:
@@ -104,19 +115,19 @@ class RaftReceive:
             return self._drop_stale(s, m, rest)
         args = {"src": m.src, "dst": m.dst, "term": m.term, "success": m.success}
         if s.role[i] != LEADER:
-            return ("HandleAppendEntriesResponse", args, self._with_msgs(s, rest))
+            return ("HandleAppendEntriesResponse", args, self.with_msgs(s, rest))
         j = self.position[m.src]
         nxt, match = s.next_index[i], s.match_index[i]
         if m.success:
-            nxt, match = _set(nxt, j, m.match_index + 1), _set(match, j, m.match_index)
+            nxt, match = replaced(nxt, j, m.match_index + 1), replaced(match, j, m.match_index)
         else:
-            nxt = _set(nxt, j, max(nxt[j] - 1, 1))
-        return ("HandleAppendEntriesResponse", args, self._update(s, i, next_index=nxt, match_index=match, msgs=rest))
+            nxt = replaced(nxt, j, max(nxt[j] - 1, 1))
+        return ("HandleAppendEntriesResponse", args, self.update(s, i, next_index=nxt, match_index=match, msgs=rest))
 
     def _drop_stale(self, s: RaftState, m, rest: tuple) -> Step:
         """DropStaleResponse: a response from an older term is ignored."""
         return ("DropStaleResponse", {"src": m.src, "dst": m.dst, "term": m.term, "message": m.kind},
-                self._with_msgs(s, rest))
+                self.with_msgs(s, rest))
 
     # ----- the network's faults
 
@@ -126,14 +137,14 @@ class RaftReceive:
         if s.duplicates >= self.max_duplicates or network.size(s.msgs) >= self.max_messages:
             return []
         return [("Duplicate", self._net_args(m),
-                 self._update(s, 0, msgs=network.duplicate(s.msgs, m), duplicates=s.duplicates + 1))
+                 self.update(s, 0, msgs=network.duplicate(s.msgs, m), duplicates=s.duplicates + 1))
                 for m, _ in s.msgs]
 
     def drop_message(self, s: RaftState) -> list:
         """DropMessage(m): the network loses a message."""
         if not self.loss:
             return []
-        return [("Drop", self._net_args(m), self._with_msgs(s, rest)) for m, rest in network.removals(s.msgs)]
+        return [("Drop", self._net_args(m), self.with_msgs(s, rest)) for m, rest in network.removals(s.msgs)]
 
     @staticmethod
     def _net_args(m) -> dict:

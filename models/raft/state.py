@@ -71,7 +71,7 @@ _FIELD = {name: k for k, name in enumerate(RaftState._fields)}
 _SHARED = _FIELD["msgs"]  # fields from here on are shared, not per server
 
 
-def _set(values: tuple, i: int, value) -> tuple:
+def replaced(values: tuple, i: int, value) -> tuple:
     """`values` with position i replaced."""
     return values[:i] + (value,) + values[i + 1:]
 
@@ -85,6 +85,6 @@ def _memo(table: dict, key, predicate, *args) -> bool:
         return answer
 
 
-def _last_term(log: tuple) -> int:
+def last_log_term(log: tuple) -> int:
     return log[-1][0] if log else 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from models import network
 from models.raft.state import _SHARED, RaftState
 
+ADDED = len(RaftState._fields)  # fields from here on were added by a subclass's state
+
 
 class _Renaming:
     """One renaming of the servers, for symmetry: the server at old position order[k] moves to
@@ -36,7 +38,8 @@ class _Renaming:
                 tuple(leader_vector(s.match_index[i]) for i in order))
 
     def canonical(self, servers: str, s: RaftState) -> tuple:
-        """(servers, then the shared fields of s renamed: msgs, elected, restarts, duplicates)."""
+        """(servers, then the shared fields of s renamed: msgs, elected, restarts, duplicates),
+        then any fields a subclass's state adds, as they are: sound when they name no server."""
         try:
             msgs = self._msgs[s.msgs]
         except KeyError:
@@ -46,7 +49,7 @@ class _Renaming:
         except KeyError:
             rename = self.rename
             elected = self._elected[s.elected] = repr(sorted((t, rename[v]) for t, v in s.elected))
-        return servers, msgs, elected, s.restarts, s.duplicates
+        return (servers, msgs, elected, s.restarts, s.duplicates) + s[ADDED:]
 
     def message(self, m: tuple) -> tuple:
         return m[:2] + (self.rename[m[2]], self.rename[m[3]]) + m[4:]

@@ -45,7 +45,7 @@ class LeaderIgnoresHigherTerm(Raft):
 
     def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
         if s.role[i] == LEADER:
-            return self._update(s, i, term=term, voted_for=None)
+            return self.update(s, i, term=term, voted_for=None)
         return super().update_term(s, i, term)
 
 
@@ -60,7 +60,7 @@ class VolatileVotedFor(Raft):
     def restart(self, s: RaftState) -> list:
         if s.restarts >= self.max_restarts:
             return []
-        return [("Restart", {"server": name}, self._update(
+        return [("Restart", {"server": name}, self.update(
                     s, i, role=FOLLOWER, voted_for=None, commit=0, votes=frozenset(), next_index=(), match_index=(),
                     restarts=s.restarts + 1))
                 for i, name in enumerate(self.names)]

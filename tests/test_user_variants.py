@@ -1,0 +1,86 @@
+"""Variants and extensions written the way a user writes them in their own file: public names
+only, one short override each, and each broken one is caught."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from explorer.engines.check import check
+from explorer.engines.result import HOLDS, VIOLATED
+from models import invariant
+from models.paxos import NO_BALLOT, NONE, Paxos, put
+from models.raft import Raft
+from models.twophase import ABORT_MSG, ABORTED, TwoPhase
+
+
+class VotesLostOnRestart(Paxos):
+    """A restarted acceptor keeps its promise but loses its vote: a later leader hears no vote
+    from it and may propose another value."""
+
+    def restarted(self, s, i):
+        return self.rebuild(s, max_vbal=put(s.max_vbal, i, NO_BALLOT), max_val=put(s.max_val, i, NONE),
+                            restarts=s.restarts + 1)
+
+
+def test_a_paxos_acceptor_rule_is_one_override():
+    result = check(VotesLostOnRestart(max_restarts=1), only=["agreement"])
+    assert result.verdict == VIOLATED
+    assert "Restart" in [step.action for step in result.violation.trace.steps]
+
+
+class VotersState(NamedTuple):
+    """Paxos's five fields first, then the user's own: who has ever voted."""
+    max_bal: tuple
+    max_vbal: tuple
+    max_val: tuple
+    msgs: frozenset
+    restarts: int
+    voters: frozenset
+
+
+class RememberVoters(Paxos):
+    def init(self):
+        for s in super().init():
+            yield VotersState(*s, frozenset())
+
+    def vote(self, s, i, b, v):
+        after = super().vote(s, i, b, v)
+        return after._replace(voters=s.voters | {self.names[i]})
+
+    @invariant
+    def voters_are_those_with_a_vote(self, s):
+        return s.voters == {a for i, a in enumerate(self.names) if s.max_vbal[i] != NO_BALLOT}
+
+
+def test_a_paxos_state_extends_with_a_field_that_every_other_rule_keeps():
+    result = check(RememberVoters())
+    assert result.verdict == HOLDS and result.exhausted
+    assert result.distinct_states == 3921  # the new field is a function of the old ones: TLC's count
+
+
+class AppendWithoutLogCheck(Raft):
+    """A follower accepts AppendEntries without checking the entry before the new ones."""
+
+    def log_matches(self, log, prev_index, prev_term):
+        return True
+
+
+def test_a_raft_follower_rule_is_one_override():
+    # the follower answers success for an entry it lacks, then takes the leader's commit index
+    # past the end of its own log
+    model = AppendWithoutLogCheck(nodes=3, max_term=2, max_log=1, max_messages=2, loss=False)
+    result = check(model)
+    assert result.verdict == VIOLATED and result.violation.name == "commit_within_log"
+
+
+class TMAbortsAnyTime(TwoPhase):
+    """TMAbort without its guard: the TM may abort after it committed."""
+
+    def tm_abort(self, s):
+        rm_state, tm_state, prepared, msgs = s
+        return [("TMAbort", {}, (rm_state, ABORTED, prepared, msgs | {ABORT_MSG}))]
+
+
+def test_a_two_phase_rule_is_one_override():
+    result = check(TMAbortsAnyTime(rms=2))
+    assert result.verdict == VIOLATED and result.violation.name == "consistent"
