@@ -218,9 +218,12 @@ class Lease(RecordModel, Model):
             return [("msg", client, RESOURCE, f"write, token {token}"),
                     ("note", RESOURCE, "accepts" if args["accepted"] else "refuses: stale token")]
         if action == "Tick":
-            return [("note", None, f"time {args['now']}")]
+            state = step.state
+            expired = f": the store's lease {state['epoch']} expires" if state["expiry"] == args["now"] else ""
+            return [("note", None, f"time {args['now']}{expired}")]
         if action == "Drift":
-            return [("note", client, f"clock off true time by {args['offset']}")]
+            now = step.state["now"]
+            return [("note", client, f"clock reads {now + args['offset']} at true time {now}")]
         return super().chart(step)
 
 

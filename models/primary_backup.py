@@ -249,7 +249,7 @@ class PrimaryBackup(RecordModel, Model):
         if action == "FailOver":
             if step.state["config"]["epoch"] == args["epoch"]:  # decided by the configuration service
                 return [("msg", x, SERVICE, f"suspects {self.peer(x)}: make me sole primary of epoch {args['epoch']}")]
-            return [("note", x, f"a script, suspecting {self.peer(x)}, makes it sole primary of epoch {args['epoch']}")]
+            return [("note", x, f"script on {x} suspects {self.peer(x)}: {x} is sole primary of epoch {args['epoch']}")]
         if action == "LearnConfig":
             return [("msg", SERVICE, x, f"configuration of epoch {args['epoch']}")]
         if action == "AddBackup":

@@ -61,7 +61,7 @@ class ThreePC(RecordModel, Model):
     name = "threepc"
     params = {
         "cohorts": Param(int, 3, "number of participants (cohorts) besides the coordinator", min=1, max=5),
-        "max_crashes": Param(int, 1, "most sites (coordinator included) that crash in a run", min=0, max=6),
+        "max_crashes": Param(int, 2, "most sites (coordinator included) that crash in a run", min=0, max=6),
     }
     actions = ("SendCanCommit", "Vote", "SendPreCommit", "ReceivePreCommit", "SendDoCommit", "ReceiveDoCommit",
                "SendAbort", "ReceiveAbort", "Terminate", "Crash")
@@ -286,7 +286,7 @@ class ThreePC(RecordModel, Model):
         if action.startswith("Send"):
             return [("note", COORDINATOR, {"SendCanCommit": "starts: CanCommit? to all",
                                            "SendPreCommit": "all voted Yes: PreCommit to all",
-                                           "SendDoCommit": "commits: DoCommit to all",
+                                           "SendDoCommit": "every Ack in, or never coming: commits, DoCommit to all",
                                            "SendAbort": "aborts: Abort to all"}[action])]
         if action == "Terminate":
             return [("note", site, f"times out, runs the termination rule: {step.args['to']}")]
