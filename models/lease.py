@@ -39,7 +39,7 @@ from itertools import chain
 from typing import Iterator, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable
-from models.records import RecordModel
+from models.records import RecordModel, put
 from properties import consensus
 from properties.errors import InputError
 
@@ -111,7 +111,7 @@ class Lease(RecordModel, Model):
 
     def believe(self, s: LeaseState, i: int, token: int) -> dict:
         """The changes that make client i hold `token` until its conservative local deadline."""
-        return {"token": _put(s.token, i, token), "deadline": _put(s.deadline, i, self.clock(s, i) + self.ttl - self.margin)}
+        return {"token": put(s.token, i, token), "deadline": put(s.deadline, i, self.clock(s, i) + self.ttl - self.margin)}
 
     # ----- time
 
@@ -123,7 +123,7 @@ class Lease(RecordModel, Model):
 
     def drift_clock(self, s: LeaseState) -> list[Step]:
         """A client's clock gains or loses a tick, staying within `drift` of true time."""
-        return [("Drift", {"client": c, "offset": o}, self.update(s, offset=_put(s.offset, i, o)))
+        return [("Drift", {"client": c, "offset": o}, self.update(s, offset=put(s.offset, i, o)))
                 for i, c in self.indexed for o in (s.offset[i] - 1, s.offset[i] + 1) if abs(o) <= self.drift]
 
     # ----- the store (etcd: a lease with a TTL, a compare-and-set bound to it, keep-alives)
@@ -209,7 +209,10 @@ class Lease(RecordModel, Model):
         args, action = step.args, step.action
         client, token = args.get("client"), args.get("token")
         if action == "Acquire":
-            return [("msg", client, STORE, "CAS lease"), ("msg", STORE, client, f"granted, token {token}")]
+            deadline = step.state["deadline"][self.names.index(client)]
+            return [("msg", client, STORE, "CAS lease"),
+                    ("msg", STORE, client, f"granted, token {token}, expires at time {step.state['expiry']}"),
+                    ("note", client, f"believes it leads until its clock reads {deadline}")]
         if action == "Renew":
             return [("msg", client, STORE, f"keep-alive, token {token}")]
         if action == "IssueWrite":
@@ -225,10 +228,6 @@ class Lease(RecordModel, Model):
             now = step.state["now"]
             return [("note", client, f"clock reads {now + args['offset']} at true time {now}")]
         return super().chart(step)
-
-
-def _put(values: tuple, i: int, value) -> tuple:
-    return values[:i] + (value,) + values[i + 1:]
 
 
 @Lease.variant("no-fencing", breaks="one_writer_per_epoch",
@@ -247,5 +246,5 @@ class NoFencing(Lease):
 class ClockJump(Lease):
     def drift_clock(self, s: LeaseState) -> list[Step]:
         low = -(self.drift + self.ttl)  # a jump back by up to a whole lease
-        return [("Drift", {"client": c, "offset": o}, self.update(s, offset=_put(s.offset, i, o)))
+        return [("Drift", {"client": c, "offset": o}, self.update(s, offset=put(s.offset, i, o)))
                 for i, c in self.indexed for o in range(low, self.drift + 1) if o != s.offset[i]]

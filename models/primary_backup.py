@@ -40,7 +40,7 @@ from itertools import chain
 from typing import Iterator, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable
-from models.records import RecordModel
+from models.records import RecordModel, put
 from properties import consensus, logs
 
 SERVERS = ("s1", "s2")
@@ -99,9 +99,9 @@ class PrimaryBackup(RecordModel, Model):
     def peer(self, x: str) -> str:
         return SERVERS[1] if x == SERVERS[0] else SERVERS[0]
 
-    def set_server(self, s: PrimaryBackupState, i: int, **fields) -> dict:
-        """The changes that set server i's `view` and/or `log` (per-server tuples)."""
-        return {name: getattr(s, name)[:i] + (value,) + getattr(s, name)[i + 1:] for name, value in fields.items()}
+    def at_server(self, s: PrimaryBackupState, i: int, **fields) -> dict:
+        """The changes to `update` that set server i's entry of per-server fields (view, log)."""
+        return {name: put(getattr(s, name), i, value) for name, value in fields.items()}
 
     def ack(self, s: PrimaryBackupState, w: str, epoch: int, x: str) -> frozenset:
         return s.acked | {(w, epoch, x)}
@@ -119,7 +119,7 @@ class PrimaryBackup(RecordModel, Model):
             view = s.view[i]
             if view.primary != x:
                 continue
-            changes = self.set_server(s, i, log=s.log[i] + (w,))
+            changes = self.at_server(s, i, log=s.log[i] + (w,))
             if view.backup is None:
                 changes["acked"] = self.ack(s, w, view.epoch, x)
             else:
@@ -135,7 +135,7 @@ class PrimaryBackup(RecordModel, Model):
             view = s.view[i]
             if kind == "Replicate" and dst not in s.crashed and view.epoch == epoch and view.backup == dst \
                     and w not in s.log[i]:
-                changes = self.set_server(s, i, log=s.log[i] + (w,))
+                changes = self.at_server(s, i, log=s.log[i] + (w,))
                 steps.append(("BackupStore", {"server": dst, "write": w, "epoch": epoch},
                               self.update(s, msgs=s.msgs | {("Ack", epoch, dst, src, w)}, **changes)))
         return steps
@@ -162,13 +162,13 @@ class PrimaryBackup(RecordModel, Model):
             if view.backup is not None and view == s.config and view.epoch < self.max_epoch:
                 new = Config(view.epoch + 1, x, None)
                 steps.append(("FailOver", {"server": x, "epoch": new.epoch},
-                              self.update(s, config=new, **self.set_server(s, i, view=new))))
+                              self.update(s, config=new, **self.at_server(s, i, view=new))))
         return steps
 
     def learn_config(self, s: PrimaryBackupState) -> list[Step]:
         """LearnConfig(x): the service tells x of a configuration newer than its own."""
         return [("LearnConfig", {"server": x, "epoch": s.config.epoch},
-                 self.update(s, **self.set_server(s, i, view=s.config)))
+                 self.update(s, **self.at_server(s, i, view=s.config)))
                 for i, x in self.live(s) if s.view[i].epoch < s.config.epoch]
 
     def add_backup(self, s: PrimaryBackupState) -> list[Step]:
@@ -181,7 +181,7 @@ class PrimaryBackup(RecordModel, Model):
                     and other not in s.crashed and s.config.epoch < self.max_epoch):
                 new = Config(s.config.epoch + 1, x, other)
                 j = SERVERS.index(other)
-                changes = {"view": _put(_put(s.view, i, new), j, new), "log": _put(s.log, j, s.log[i])}
+                changes = {"view": put(put(s.view, i, new), j, new), "log": put(s.log, j, s.log[i])}
                 steps.append(("AddBackup", {"server": x, "backup": other, "epoch": new.epoch},
                               self.update(s, config=new, **changes)))
         return steps
@@ -260,10 +260,6 @@ class PrimaryBackup(RecordModel, Model):
         return super().chart(step)
 
 
-def _put(values: tuple, i: int, value) -> tuple:
-    return values[:i] + (value,) + values[i + 1:]
-
-
 @PrimaryBackup.variant("script-failover", breaks="acked_writes_durable", defaults={"writes": 1, "max_epoch": 2, "max_crashes": 0},
                        says="an external script makes a server sole primary when it suspects its peer, without "
                             "consensus: when each suspects the other, both acknowledge writes the other lacks")
@@ -278,5 +274,5 @@ class ScriptFailover(PrimaryBackup):
             view = s.view[i]
             if view.backup is not None and view.epoch < self.max_epoch:
                 new = Config(view.epoch + 1, x, None)
-                steps.append(("FailOver", {"server": x, "epoch": new.epoch}, self.update(s, **self.set_server(s, i, view=new))))
+                steps.append(("FailOver", {"server": x, "epoch": new.epoch}, self.update(s, **self.at_server(s, i, view=new))))
         return steps

@@ -31,6 +31,11 @@ def extend(record: type, name: str, **defaults: Any) -> type:
     return namedtuple(name, fields, defaults=inherited + list(defaults.values()))
 
 
+def put(values: tuple, i: int, value: Any) -> tuple:
+    """`values` with position i set to `value` (for per-site fields: a function EXCEPT in TLA+)."""
+    return values[:i] + (value,) + values[i + 1:]
+
+
 class RecordModel:
     """Mixin for models whose states are records: one place builds and changes them."""
 

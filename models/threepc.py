@@ -36,7 +36,7 @@ from itertools import chain, combinations
 from typing import Iterator, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable
-from models.records import RecordModel
+from models.records import RecordModel, put
 from properties import consensus
 
 INIT, WAIT, PREPARED, COMMITTED, ABORTED = "init", "wait", "prepared", "committed", "aborted"
@@ -109,7 +109,7 @@ class ThreePC(RecordModel, Model):
 
     def set_part(self, s: ThreePCState, i: int, value: str, send: tuple | None = None) -> ThreePCState:
         """`s` with participant i in state `value`, and `send` added to the messages if given."""
-        parts = s.parts[:i] + (value,) + s.parts[i + 1:]
+        parts = put(s.parts, i, value)
         return self.update(s, parts=parts, msgs=s.msgs | {send}) if send else self.update(s, parts=parts)
 
     def set_coord(self, s: ThreePCState, value: str, send: tuple) -> ThreePCState:

@@ -87,7 +87,8 @@ def test_stored_traces_replay_and_draw(variant):
     assert trace.params == Lease.with_variant(variant).param_defaults()
     assert replay(trace).reproduces
     text = render_mermaid(json.loads(path.read_text()), Lease.with_variant(variant)(**trace.params))
-    assert "c1->>store: 1. CAS lease" in text and "store->>c2: 4. granted, token 2" in text
+    assert "c1->>store: 1. CAS lease" in text and "store->>c2: 4. granted, token 2, expires at time 2" in text
+    assert "Note over c1: 1. believes it leads until its clock reads 1" in text
     assert text.splitlines()[-1].endswith(f"{prop} violated")
 
 
