@@ -1,10 +1,11 @@
 """Three-phase commit with Skeen's termination protocol: nonblocking under site crashes.
 
-Source: D. Skeen, "Nonblocking commit protocols" (SIGMOD 1981): the central-site three-phase
-protocol (section 4, its finite-state automata: q initial, w wait, p prepared, c commit, a abort)
-and the termination protocol run by a backup coordinator when the coordinator fails (section 5);
-the same rules as P. Bernstein, V. Hadzilacos and N. Goodman, "Concurrency Control and Recovery in
-Database Systems" (1987), section 7.5. The coordinator asks CanCommit, collects votes, sends
+Source: D. Skeen, "Nonblocking commit protocols" (SIGMOD 1981): the central-site nonblocking
+protocol, given there as finite-state automata for the coordinator and the slave sites (local
+states q initial, w wait, p prepared, c commit, a abort), and the termination protocol that the
+operational sites run through a backup coordinator when the coordinator fails; the same rules,
+timeouts included, as P. Bernstein, V. Hadzilacos and N. Goodman, "Concurrency Control and
+Recovery in Database Systems" (1987), chapter 7 (the three-phase commit protocol). The coordinator asks CanCommit, collects votes, sends
 PreCommit once every vote is Yes, collects Acks, then sends DoCommit.
 
 Skeen's assumptions, and how the model keeps them:
@@ -115,7 +116,7 @@ class ThreePC(RecordModel, Model):
     def set_coord(self, s: ThreePCState, value: str, send: tuple) -> ThreePCState:
         return self.update(s, coord=value, msgs=s.msgs | {send})
 
-    # ----- the coordinator (Skeen 1981, Figure 4: the central site's automaton)
+    # ----- the coordinator (Skeen 1981: the central site's automaton)
 
     def send_can_commit(self, s: ThreePCState) -> list[Step]:
         """q -> w: the coordinator starts the transaction and asks every participant CanCommit?"""
@@ -132,7 +133,7 @@ class ThreePC(RecordModel, Model):
 
     def send_do_commit(self, s: ThreePCState) -> list[Step]:
         """p -> c: every participant acknowledged PreCommit, or its Ack can never arrive (it
-        crashed: BHG 7.5, the coordinator's timeout in p leads to commit), so commit."""
+        crashed: in BHG the coordinator's timeout in p leads to commit), so commit."""
         if s.coord == PREPARED and self.up(s, COORDINATOR) and all(
                 self.hears(s, p, COORDINATOR, ("Ack", p)) or self.never_hears(s, p, COORDINATOR, ("Ack", p))
                 for p in self.names):
@@ -149,7 +150,7 @@ class ThreePC(RecordModel, Model):
             return [("SendAbort", {}, self.set_coord(s, ABORTED, ABORT))]
         return []
 
-    # ----- the participants (Skeen 1981, Figure 4: a slave site's automaton)
+    # ----- the participants (Skeen 1981: a slave site's automaton)
 
     def vote(self, s: ThreePCState) -> list[Step]:
         """q -> w or q -> a: on CanCommit, a participant votes Yes (and waits) or No (and aborts)."""
@@ -175,7 +176,7 @@ class ThreePC(RecordModel, Model):
         return [("ReceiveAbort", {"site": p}, self.set_part(s, i, ABORTED))
                 for i, p in self.indexed if s.parts[i] in UNDECIDED and self.hears(s, COORDINATOR, p, ABORT)]
 
-    # ----- timeouts and the termination protocol (Skeen 1981, section 5)
+    # ----- timeouts and the termination protocol (Skeen 1981; BHG chapter 7)
 
     def terminate(self, s: ThreePCState) -> list[Step]:
         """An undecided participant that can no longer hear the coordinator times out, once its
@@ -226,7 +227,7 @@ class ThreePC(RecordModel, Model):
                 for site in (COORDINATOR, *self.names) if site not in s.crashed]
 
     def partition(self, s: ThreePCState) -> list[Step]:
-        """Skeen's model has no partitions (section 2: the network is reliable): nothing here."""
+        """Skeen's model has no partitions (the network is reliable, only sites fail): nothing here."""
         return []
 
     # ----- views and properties
