@@ -61,7 +61,7 @@ class LeaseState(NamedTuple):
 
 
 class Lease(RecordModel, Model):
-    """Lease-based leader election through a store, with fencing tokens; see the module doc."""
+    """Leader election by leases from a store (compare-and-set with expiry); the resource checks fencing tokens."""
 
     name = "lease"
     params = {
@@ -111,7 +111,8 @@ class Lease(RecordModel, Model):
 
     def believe(self, s: LeaseState, i: int, token: int) -> dict:
         """The changes that make client i hold `token` until its conservative local deadline."""
-        return {"token": put(s.token, i, token), "deadline": put(s.deadline, i, self.clock(s, i) + self.ttl - self.margin)}
+        deadline = self.clock(s, i) + self.ttl - self.margin
+        return {"token": put(s.token, i, token), "deadline": put(s.deadline, i, deadline)}
 
     # ----- time
 

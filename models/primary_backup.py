@@ -64,7 +64,7 @@ class PrimaryBackupState(NamedTuple):
 
 
 class PrimaryBackup(RecordModel, Model):
-    """Synchronous primary-backup replication with failover through consensus; see the module doc."""
+    """Primary-backup: a write is acknowledged once the backup holds it; failover through a configuration service."""
 
     name = "primary_backup"
     params = {
@@ -260,7 +260,8 @@ class PrimaryBackup(RecordModel, Model):
         return super().chart(step)
 
 
-@PrimaryBackup.variant("script-failover", breaks="acked_writes_durable", defaults={"writes": 1, "max_epoch": 2, "max_crashes": 0},
+@PrimaryBackup.variant("script-failover", breaks="acked_writes_durable",
+                       defaults={"writes": 1, "max_epoch": 2, "max_crashes": 0},
                        says="an external script makes a server sole primary when it suspects its peer, without "
                             "consensus: when each suspects the other, both acknowledge writes the other lacks")
 class ScriptFailover(PrimaryBackup):
@@ -274,5 +275,6 @@ class ScriptFailover(PrimaryBackup):
             view = s.view[i]
             if view.backup is not None and view.epoch < self.max_epoch:
                 new = Config(view.epoch + 1, x, None)
-                steps.append(("FailOver", {"server": x, "epoch": new.epoch}, self.update(s, **self.at_server(s, i, view=new))))
+                steps.append(("FailOver", {"server": x, "epoch": new.epoch},
+                              self.update(s, **self.at_server(s, i, view=new))))
         return steps

@@ -5,8 +5,9 @@ protocol, given there as finite-state automata for the coordinator and the slave
 states q initial, w wait, p prepared, c commit, a abort), and the termination protocol that the
 operational sites run through a backup coordinator when the coordinator fails; the same rules,
 timeouts included, as P. Bernstein, V. Hadzilacos and N. Goodman, "Concurrency Control and
-Recovery in Database Systems" (1987), chapter 7 (the three-phase commit protocol). The coordinator asks CanCommit, collects votes, sends
-PreCommit once every vote is Yes, collects Acks, then sends DoCommit.
+Recovery in Database Systems" (1987), chapter 7 (the three-phase commit protocol). The
+coordinator asks CanCommit, collects votes, sends PreCommit once every vote is Yes, collects Acks,
+then sends DoCommit.
 
 Skeen's assumptions, and how the model keeps them:
 - Sites fail by crashing and stay down (fail-stop); the network never partitions. Crash is an
@@ -57,7 +58,7 @@ class ThreePCState(NamedTuple):
 
 
 class ThreePC(RecordModel, Model):
-    """Three-phase commit (Skeen 1981) with the termination protocol; see the module doc."""
+    """Three-phase commit (Skeen 1981): CanCommit?, PreCommit, DoCommit; a termination rule if the coordinator fails."""
 
     name = "threepc"
     params = {
@@ -283,7 +284,8 @@ class ThreePC(RecordModel, Model):
             return [("msg", COORDINATOR, site, "PreCommit"), ("msg", site, COORDINATOR, "Ack")]
         if action in ("ReceiveDoCommit", "ReceiveAbort"):
             label = "DoCommit" if action == "ReceiveDoCommit" else "Abort"
-            return [("msg", COORDINATOR, site, label), ("note", site, "committed" if label == "DoCommit" else "aborted")]
+            outcome = "committed" if label == "DoCommit" else "aborted"
+            return [("msg", COORDINATOR, site, label), ("note", site, outcome)]
         if action.startswith("Send"):
             return [("note", COORDINATOR, {"SendCanCommit": "starts: CanCommit? to all",
                                            "SendPreCommit": "all voted Yes: PreCommit to all",

@@ -28,7 +28,8 @@ class WritersSeen(Lease):
     State = extend(LeaseState, "WritersState", writers=frozenset())
 
     def issue_write(self, s):
-        return [(a, args, self.update(t, writers=s.writers | {args["client"]})) for a, args, t in super().issue_write(s)]
+        return [(a, args, self.update(t, writers=s.writers | {args["client"]}))
+                for a, args, t in super().issue_write(s)]
 
 
 class CountedFailovers(PrimaryBackup):
