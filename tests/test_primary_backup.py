@@ -14,6 +14,7 @@ from explorer.traces.render import render_mermaid
 from explorer.traces.replay import replay
 from models.primary_backup import PrimaryBackup
 from models.registry import build_model
+from properties import logs
 from tests.conftest import ROOT
 
 TRACE = ROOT / "counterexamples" / "primary_backup--script-failover.json"
@@ -87,3 +88,9 @@ def test_stored_trace_replays_and_draws_both_scripts():
     assert "script on s1 suspects s2" in text and "script on s2 suspects s1" in text
     assert "s1->>client: 2. ok w1 (alone, epoch 2)" in text
     assert text.splitlines()[-1].endswith("acked_writes_durable violated")
+
+
+def test_acknowledged_held_on_plain_data():
+    assert logs.acknowledged_held({"w1", "w2"}, [("w1", "w2"), ("w2", "w3", "w1")])
+    assert not logs.acknowledged_held({"w1", "w2"}, [("w1", "w2"), ("w2",)])  # one log lost w1
+    assert logs.acknowledged_held(set(), [()]) and logs.acknowledged_held({"w1"}, [])  # nothing owed; no log
