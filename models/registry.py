@@ -19,6 +19,8 @@ def builtin_models() -> dict[str, type[Model]]:
     found = [TwoPhase, TCommit]
     found += _optional("models.paxos", "Paxos") + _optional("models.multipaxos", "MultiPaxos")
     found += _optional("models.raft", "Raft")
+    found += _optional("models.threepc", "ThreePC") + _optional("models.lease", "Lease")
+    found += _optional("models.primary_backup", "PrimaryBackup")
     return {cls.name: cls for cls in found}
 
 

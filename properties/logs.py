@@ -92,3 +92,10 @@ def commit_persists(before_logs: Sequence[Log], before_commits: Sequence[int],
     return all(holders(after_logs, index, entry) >= quorum
                for index, entry in committed_entries(before_logs, before_commits))
 
+
+
+def acknowledged_held(acknowledged: Iterable[Hashable], logs: Iterable[Sequence]) -> bool:
+    """Every acknowledged write is in each of `logs` (the logs of the servers that now answer for
+    the data): a write the clients were told is done has not been lost."""
+    needed = set(acknowledged)
+    return all(needed <= set(log) for log in logs)
