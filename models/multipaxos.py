@@ -26,6 +26,7 @@ from itertools import combinations
 from typing import Any, Iterable, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable, transition
+from models.records import put
 from properties import consensus
 
 NO_VOTE = (-1, None)
@@ -109,7 +110,7 @@ class MultiPaxos(Model):
                     outcomes.add(tuple(self.value_to_keep([r[k] for r in reported]) for k in self.slot_ids))
             for plan in sorted(outcomes, key=repr):
                 steps.append(("BecomeLeader", {"bal": b, "keeps": _plan_text(plan)}, _new(MultiPaxosState, (
-                    max_bal, votes, _put(leaders, b, plan), msgs, logs))))
+                    max_bal, votes, put(leaders, b, plan), msgs, logs))))
         return steps
 
     def value_to_keep(self, slot_votes: list[tuple]) -> Any:
@@ -144,7 +145,7 @@ class MultiPaxos(Model):
         max_bal, votes, leaders, msgs, logs = s
         asked = sorted(m[1] for m in msgs if m[0] == "1a")
         return [("Phase1b", {"acc": a, "bal": b}, _new(MultiPaxosState, (
-                    _put(max_bal, i, b), votes, leaders, msgs | {("1b", a, b, votes[i])}, logs)))
+                    put(max_bal, i, b), votes, leaders, msgs | {("1b", a, b, votes[i])}, logs)))
                 for i, a in self.indexed for b in asked if b > max_bal[i]]
 
     def phase2b(self, s: MultiPaxosState) -> list[Step]:
@@ -153,7 +154,7 @@ class MultiPaxos(Model):
         max_bal, votes, leaders, msgs, logs = s
         requests = sorted(m[1:] for m in msgs if m[0] == "2a")
         return [("Phase2b", {"acc": a, "bal": b, "slot": k, "val": v}, _new(MultiPaxosState, (
-                    _put(max_bal, i, b), _put(votes, i, _put(votes[i], k, (b, v))), leaders,
+                    put(max_bal, i, b), put(votes, i, put(votes[i], k, (b, v))), leaders,
                     msgs | {("2b", a, b, k, v)}, logs)))
                 for i, a in self.indexed for b, k, v in requests if b >= max_bal[i]]
 
@@ -169,7 +170,7 @@ class MultiPaxos(Model):
             k = len(logs[j])
             for v in sorted(v for slot, v in chosen if slot == k):
                 steps.append(("Apply", {"replica": r, "slot": k, "val": v}, _new(MultiPaxosState, (
-                    max_bal, votes, leaders, msgs, _put(logs, j, logs[j] + (v,))))))
+                    max_bal, votes, leaders, msgs, put(logs, j, logs[j] + (v,))))))
         return steps
 
     # ----- views
@@ -269,10 +270,6 @@ class MultiPaxos(Model):
         return super().chart(step)
 
 
-def _put(row: tuple, i: int, value: Any) -> tuple:
-    return row[:i] + (value,) + row[i + 1:]
-
-
 def _by_slot(pairs: Iterable[tuple]) -> dict[int, frozenset]:
     found: dict[int, set] = {}
     for k, v in pairs:
@@ -305,5 +302,5 @@ class ApplyUnchosen(MultiPaxos):
             k = len(logs[j])
             for v in sorted({m[4] for m in msgs if m[0] == "2b" and m[3] == k}):
                 steps.append(("Apply", {"replica": r, "slot": k, "val": v}, _new(MultiPaxosState, (
-                    max_bal, votes, leaders, msgs, _put(logs, j, logs[j] + (v,))))))
+                    max_bal, votes, leaders, msgs, put(logs, j, logs[j] + (v,))))))
         return steps

@@ -26,6 +26,7 @@ from itertools import permutations
 from typing import Any, Iterable, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable
+from models.records import put
 from properties import consensus, quorums
 from properties.errors import InputError
 
@@ -456,10 +457,6 @@ class Paxos(Model):
 
     restart_says = "crashes and restarts, its state intact"
 
-
-def put(row: tuple, i: int, value: Any) -> tuple:
-    """`row` with entry i replaced (a per-acceptor field after one acceptor's step)."""
-    return row[:i] + (value,) + row[i + 1:]
 
 
 def _rename_message(m: tuple, rename: dict, vmap: dict) -> tuple:

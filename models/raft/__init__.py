@@ -11,9 +11,10 @@ duplicate_message, drop_message), the state helpers `Raft.update(s, i, **fields)
 from models.raft.model import Raft
 from models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
                                AppendEntriesRequest, AppendEntriesResponse, RaftState, RequestVoteRequest,
-                               RequestVoteResponse, last_log_term, replaced)
+                               RequestVoteResponse, last_log_term)
+from models.records import put
 from models.raft import variants  # registers the variants on Raft
 
 __all__ = ["Raft", "RaftState", "RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
            "AppendEntriesResponse", "FOLLOWER", "CANDIDATE", "LEADER", "NO_VOTES", "RV_REQ", "RV_RESP",
-           "AE_REQ", "AE_RESP", "last_log_term", "replaced", "variants"]
+           "AE_REQ", "AE_RESP", "last_log_term", "put", "variants"]

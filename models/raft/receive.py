@@ -8,7 +8,8 @@ from models import network
 from models.contract import Step
 from models.raft.state import (AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_RESP, AppendEntriesRequest,
                                AppendEntriesResponse, RaftState, RequestVoteRequest, RequestVoteResponse,
-                               _new, last_log_term, replaced)
+                               _new, last_log_term)
+from models.records import put
 
 
 class RaftReceive:
@@ -119,9 +120,9 @@ class RaftReceive:
         j = self.position[m.src]
         nxt, match = s.next_index[i], s.match_index[i]
         if m.success:
-            nxt, match = replaced(nxt, j, m.match_index + 1), replaced(match, j, m.match_index)
+            nxt, match = put(nxt, j, m.match_index + 1), put(match, j, m.match_index)
         else:
-            nxt = replaced(nxt, j, max(nxt[j] - 1, 1))
+            nxt = put(nxt, j, max(nxt[j] - 1, 1))
         return ("HandleAppendEntriesResponse", args, self.update(s, i, next_index=nxt, match_index=match, msgs=rest))
 
     def _drop_stale(self, s: RaftState, m, rest: tuple) -> Step:

@@ -71,11 +71,6 @@ _FIELD = {name: k for k, name in enumerate(RaftState._fields)}
 _SHARED = _FIELD["msgs"]  # fields from here on are shared, not per server
 
 
-def replaced(values: tuple, i: int, value) -> tuple:
-    """`values` with position i replaced."""
-    return values[:i] + (value,) + values[i + 1:]
-
-
 def _memo(table: dict, key, predicate, *args) -> bool:
     """predicate(*args), remembered in `table` under `key` (which must determine the answer)."""
     try:
