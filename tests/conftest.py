@@ -13,6 +13,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def reachable_states(model) -> set:
+    """Every reachable state of a model, by a plain closure over init() and next(): the tests'
+    own enumeration, independent of the engines it checks."""
+    seen = set(model.init())
+    todo = list(seen)
+    while todo:
+        for _, _, succ in model.next(todo.pop()):
+            if succ not in seen:
+                seen.add(succ)
+                todo.append(succ)
+    return seen
+
+
 class Ran:
     def __init__(self, result):
         self.code = result.exit_code

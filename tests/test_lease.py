@@ -15,19 +15,10 @@ from explorer.traces.replay import replay
 from models.lease import Lease
 from models.registry import build_model
 from properties.errors import InputError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, reachable_states
 
 TRACES = {"no-fencing": ("one_writer_per_epoch", 7), "clock-jump": ("one_believed_leader", 4)}
 
-
-def reachable_states(model) -> set:
-    seen, todo = set(model.init()), list(model.init())
-    while todo:
-        for _, _, t in model.next(todo.pop()):
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return seen
 
 
 def test_smallest_configuration_matches_the_hand_count():

@@ -16,6 +16,7 @@ from explorer.engines.trace import load_trace
 from models.paxos import Paxos, PaxosState
 from models.registry import build_model
 from properties import consensus
+from tests.conftest import reachable_states
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,17 +29,6 @@ SHORTEST = {
     "amnesia-restart": 13,
 }
 
-
-def reachable_states(model) -> set:
-    """Every reachable state, by a plain closure over next() (independent of the engines)."""
-    seen = set(model.init())
-    todo = list(seen)
-    while todo:
-        for _, _, succ in model.next(todo.pop()):
-            if succ not in seen:
-                seen.add(succ)
-                todo.append(succ)
-    return seen
 
 
 def statuses(result) -> dict:

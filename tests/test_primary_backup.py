@@ -15,19 +15,10 @@ from explorer.traces.replay import replay
 from models.primary_backup import PrimaryBackup
 from models.registry import build_model
 from properties import logs
-from tests.conftest import ROOT
+from tests.conftest import ROOT, reachable_states
 
 TRACE = ROOT / "counterexamples" / "primary_backup--script-failover.json"
 
-
-def reachable_states(model) -> set:
-    seen, todo = set(model.init()), list(model.init())
-    while todo:
-        for _, _, t in model.next(todo.pop()):
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return seen
 
 
 @pytest.mark.parametrize("params, states, depth", [

@@ -15,6 +15,7 @@ from models import network
 from models.raft import Raft
 from models.registry import build_model
 from properties import logs
+from tests.conftest import reachable_states
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACES = {  # variant: (property, minimal trace length)
@@ -111,18 +112,6 @@ def test_figure8_trace_shows_the_old_entry_committed_by_counting():
 
 # ----- symmetry
 
-def _all_states(model):
-    seen, frontier = set(model.init()), list(model.init())
-    while frontier:
-        nxt = []
-        for s in frontier:
-            for _, _, t in model.next(s):
-                if t not in seen:
-                    seen.add(t)
-                    nxt.append(t)
-        frontier = nxt
-    return seen
-
 
 def brute_force_orbits(model, states) -> set:
     """Each state's orbit as the set of all its renamings (the test's own permutations and
@@ -134,7 +123,7 @@ def brute_force_orbits(model, states) -> set:
 
 def test_symmetry_counts_exactly_the_orbits():
     model = Raft(**ELECTIONS)
-    states = _all_states(model)
+    states = reachable_states(model)
     plain, reduced = check(model), check(model, symmetry=True)
     assert plain.distinct_states == len(states) == 9879
     assert reduced.distinct_states == len(brute_force_orbits(model, states)) == 1667
@@ -144,7 +133,7 @@ def test_symmetry_counts_exactly_the_orbits():
 
 def test_symmetry_is_invariant_under_renaming():
     model = Raft(**SMALL)
-    for s in list(_all_states(model))[:300]:
+    for s in list(reachable_states(model))[:300]:
         for p, rename in model.perms:
             assert model.symmetry(_permute(model, s, p, rename)) == model.symmetry(s)
 
@@ -170,7 +159,7 @@ def test_symmetry_agrees_with_the_brute_force_canonical_form(params):
     # how Raft.symmetry chooses its representative (the second configuration has many states
     # whose servers tie on every per-server field, so the network must break the tie)
     model = Raft(**params)
-    states = _all_states(model)
+    states = reachable_states(model)
 
     def encoding(s):
         return (s.term, s.role, tuple(v or "" for v in s.voted_for), s.log, s.commit,

@@ -11,6 +11,7 @@ from models.lease import Lease, LeaseState
 from models.primary_backup import PrimaryBackup, PrimaryBackupState
 from models.records import extend
 from models.threepc import ThreePC, ThreePCState
+from tests.conftest import reachable_states
 
 
 class CountedTimeouts(ThreePC):
@@ -40,15 +41,6 @@ class CountedFailovers(PrimaryBackup):
     def fail_over(self, s):
         return [(a, args, self.update(t, failovers=s.failovers + 1)) for a, args, t in super().fail_over(s)]
 
-
-def reachable_states(model) -> set:
-    seen, todo = set(model.init()), list(model.init())
-    while todo:
-        for _, _, t in model.next(todo.pop()):
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return seen
 
 
 @pytest.mark.parametrize("user, base, params, field, most", [
