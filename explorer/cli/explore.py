@@ -38,8 +38,8 @@ def explore_command(model: str, params: tuple[str, ...], variant: str | None, tr
     if host not in LOOPBACK:
         click.echo(f"agree: warning: listening on {host}, not on this machine only: anyone who can reach "
                    "this address can use the explorer and make it run searches", err=True)
-    click.echo(f"agree explore: {server.url} (Ctrl-C stops)")
-    try:
+    try:  # Ctrl-C is how the server ends, even right after it starts: exit 0
+        click.echo(f"agree explore: {server.url} (Ctrl-C stops)")
         server.serve_forever()
     except Terminated:
         raise
