@@ -30,7 +30,7 @@ def _text(x: float, y: float, text: str, width: float, cls: str = "", anchor: st
 def _column_width(actors: list[str], events: list[tuple]) -> float:
     """Wide enough for most labels between neighbouring lifelines, within sensible limits."""
     longest = max([len(a) for a in actors] + [len(str(e[-1])) for _, _, drawn in events for e in drawn] + [8])
-    return max(120.0, min(230.0, longest * CHAR * 0.8 + 24))
+    return max(120.0, min(260.0, longest * CHAR * 0.9 + 24))
 
 
 def sequence_svg(actors: list[str], events: list[tuple], violated: str | None = None,
