@@ -9,13 +9,12 @@ from html import escape
 
 from explorer.traces.html import page, viewer
 from models.registry import build_model
-from properties.errors import InputError
 
 
 def _model_for(trace: dict):
     try:
         return build_model(trace["model"], trace.get("params"), trace.get("variant"))
-    except (InputError, Exception):  # a model that cannot be built still draws from the trace alone
+    except Exception:  # InputError or a user model's own error: the trace still draws from itself
         return None
 
 

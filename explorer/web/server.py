@@ -52,7 +52,7 @@ class ExplorerHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, asset("page.css"), "text/css")
         elif route == "/api/state":
             with self.server.session.lock:
-                self._json(snapshot(self.server.session))
+                self._guarded(lambda: self._json(snapshot(self.server.session)))
         elif route == "/api/trace.json":
             session = self.server.session
             with session.lock:
@@ -78,15 +78,25 @@ class ExplorerHandler(BaseHTTPRequestHandler):
             return
         session = self.server.session
         with session.lock:
-            try:
-                message = self._act(route, body, session)
-            except InputError as err:
-                self._json({**snapshot(session), "error": str(err)}, HTTPStatus.BAD_REQUEST)
-                return
-            if message is None:
-                self._send(HTTPStatus.NOT_FOUND, "not found", "text/plain")
-                return
-            self._json(snapshot(session, message))
+            self._guarded(lambda: self._answer(route, body, session))
+
+    def _answer(self, route: str, body, session: Session) -> None:
+        try:
+            message = self._act(route, body, session)
+        except InputError as err:
+            self._json({**snapshot(session), "error": str(err)}, HTTPStatus.BAD_REQUEST)
+            return
+        if message is None:
+            self._send(HTTPStatus.NOT_FOUND, "not found", "text/plain")
+            return
+        self._json(snapshot(session, message))
+
+    def _guarded(self, answer) -> None:
+        """An error in the model's own code is shown on the page; the server keeps running."""
+        try:
+            answer()
+        except Exception as err:
+            self._json({"error": f"the model raised {type(err).__name__}: {err}"}, HTTPStatus.INTERNAL_SERVER_ERROR)
 
     def _act(self, route: str, body, session: Session) -> str | None:
         """Do what a POST asks; return the message to show, or None for an unknown route."""

@@ -49,7 +49,7 @@ class Session:
             raise InputError(f"there is no enabled step {index}: this state has {len(enabled)}")
         step = enabled[index]
         following = self.steps[self.position] if self.position < len(self.steps) else None
-        if following is not None and (following.action, following.args, following.state) == tuple(step):
+        if following == step:
             self.position += 1  # the same step as the path ahead: keep the rest of the path
             return
         del self.steps[self.position:], self.states[self.position + 1:]

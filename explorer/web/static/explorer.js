@@ -12,7 +12,7 @@
   function request(pending) {
     document.body.classList.add("busy");
     return pending.then(function (response) { return response.json(); })
-      .then(show)
+      .then(function (data) { if (data.title) { show(data); } else { say(data.error || "no answer", true); } })
       .catch(function (err) { say(String(err), true); })
       .finally(function () { document.body.classList.remove("busy"); });
   }
