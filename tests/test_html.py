@@ -22,6 +22,7 @@ from explorer.traces.statehtml import SET, state_html
 from explorer.traces.svg import sequence_svg
 from explorer.web.server import ExplorerServer
 from explorer.web.session import Session
+from models.contract import Model, Step, invariant
 from models.registry import build_model
 from properties.errors import InputError
 from tests.conftest import ROOT
@@ -216,3 +217,36 @@ def test_explore_warns_when_it_listens_beyond_this_machine_and_ctrl_c_stops_it()
         proc.kill()
     assert proc.returncode == 0
     assert "warning: listening on 0.0.0.0" in err and "agree explore: stopped" in err
+
+
+class Faulty(Model):
+    """A model whose property and whose steps raise, to see the explorer survive its errors."""
+
+    name = "faulty"
+
+    def init(self):
+        yield 0
+
+    def next(self, state):
+        if state > 0:
+            raise ValueError("no step after 1")
+        yield Step("Tick", {}, state + 1)
+
+    @invariant
+    def positive(self, state):
+        return 1 / state > 0  # ZeroDivisionError in the initial state
+
+
+def test_errors_in_the_models_own_code_are_shown_and_the_server_keeps_running():
+    session = Session(Faulty(), "faulty")
+    assert session.properties()[0]["status"] == "error: ZeroDivisionError: division by zero"
+    running = ExplorerServer(session, "127.0.0.1", 0)
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    try:
+        for status, text in (call(running.url + "api/step", b'{"index": 0}'), call(running.url + "api/state")):
+            # the step is taken, but showing state 1 asks next(), which raises
+            assert status == 500 and json.loads(text)["error"] == "the model raised ValueError: no step after 1"
+        assert call(running.url + "api/goto", b'{"position": 0}')[0] == 200  # still serving
+    finally:
+        running.shutdown()
+        running.server_close()
