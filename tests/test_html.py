@@ -250,3 +250,26 @@ def test_errors_in_the_models_own_code_are_shown_and_the_server_keeps_running():
     finally:
         running.shutdown()
         running.server_close()
+
+
+class TwoStarts(Model):
+    """Two initial states, 0 and 10; a step adds one."""
+
+    name = "twostarts"
+
+    def init(self):
+        yield from (0, 10)
+
+    def next(self, state):
+        yield Step("Add", {}, state + 1)
+
+
+def test_a_model_with_several_initial_states_can_start_from_each():
+    session = Session(TwoStarts(), "twostarts")
+    session.take(0)
+    session.restart(1)
+    assert (session.states, session.position) == ([10], 0)
+    session.take(0)
+    assert session.trace().to_json()["steps"][0]["state"] == 11
+    with pytest.raises(InputError, match="no initial state 2"):
+        session.restart(2)

@@ -7,7 +7,8 @@ cross-site POSTs, so a web page elsewhere cannot drive it. It writes no files: a
 download the browser keeps.
 
 API: GET /api/state; GET /api/trace.json (the path so far, as a trace file); POST /api/step
-{"index": i}, /api/goto {"position": p}, /api/load (a trace file's JSON), /api/counterexample.
+{"index": i}, /api/goto {"position": p},
+/api/restart {"initial": i} (a new path from the i-th initial state), /api/load (a trace file's JSON), /api/counterexample.
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ class ExplorerHandler(BaseHTTPRequestHandler):
         if route == "/api/step":
             session.take(_whole(body.get("index"), "index"))
             return ""
+        if route == "/api/restart":
+            session.restart(_whole(body.get("initial", 0), "initial"))
+            return "a new path from the chosen initial state"
         if route == "/api/goto":
             session.goto(_whole(body.get("position"), "position"))
             return ""

@@ -28,7 +28,10 @@ class Session:
     def __init__(self, model: Model, model_ref: str) -> None:
         self.model, self.model_ref = model, model_ref
         self.lock = threading.Lock()
-        self.start(next(iter(model.init())))
+        self.initials = list(model.init())
+        if not self.initials:
+            raise InputError(f"model {model.label()} has no initial state: there is nothing to explore")
+        self.start(self.initials[0])
 
     def start(self, initial: Any, steps: list[Step] | None = None) -> None:
         self.states = [initial] + [s.state for s in steps or []]
@@ -56,6 +59,12 @@ class Session:
         self.steps.append(step)
         self.states.append(step.state)
         self.position += 1
+
+    def restart(self, index: int) -> None:
+        """Start a new path from the `index`-th initial state (a model may have several)."""
+        if not 0 <= index < len(self.initials):
+            raise InputError(f"there is no initial state {index}: the model has {len(self.initials)}")
+        self.start(self.initials[index])
 
     def goto(self, position: int) -> None:
         if not 0 <= position <= len(self.steps):

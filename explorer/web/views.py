@@ -37,5 +37,6 @@ def snapshot(session: Session, message: str = "") -> dict:
                   + state_html(after, before, shape_of(view(session.current)), first=position == 0)),
         "properties": properties,
         "enabled": enabled,
+        "initials": len(session.initials),
         "message": message,
     }

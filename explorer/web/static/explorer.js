@@ -59,6 +59,11 @@
         cell.className = ["name", "kind", "status"][i];
       });
     });
+    $("initials").hidden = data.initials < 2;
+    if ($("initial").options.length !== data.initials) {
+      $("initial").innerHTML = "";
+      for (var i = 0; i < data.initials; i++) { $("initial").add(new Option(String(i), String(i))); }
+    }
     $("back").disabled = data.position === 0;
     $("forward").disabled = data.position >= data.length;
     say(data.error || data.message, Boolean(data.error));
@@ -81,6 +86,7 @@
     });
     this.value = "";
   });
+  $("initial").addEventListener("change", function () { post("/api/restart", {initial: Number(this.value)}); });
   function pick(event) {
     var target = event.target.closest("[data-step]");
     if (target) { jump(Number(target.getAttribute("data-step"))); }
