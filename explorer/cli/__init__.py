@@ -18,6 +18,7 @@ import click  # noqa: E402
 
 from explorer.cli.check import check_command, list_command  # noqa: E402
 from explorer.cli.common import AgreeGroup, install_signal_handlers
+from explorer.cli.explore import explore_command
 from explorer.cli.quorums import quorums
 from explorer.cli.traces import replay_command, show_command
 from explorer.cli.verify import verify_command
@@ -33,7 +34,8 @@ def cli(debug: bool) -> None:
     agree list                      models, parameters, variants, properties
     agree check MODEL [-p k=v]      search every interleaving within bounds
     agree replay TRACE              does a stored counterexample still reproduce?
-    agree show TRACE                draw a trace as text or a Mermaid diagram
+    agree show TRACE                draw a trace as text, a Mermaid diagram or an HTML page
+    agree explore MODEL             click through a model's states in a browser
     agree verify [--config FILE]    run a suite of expectations (the project's by default)
     agree quorums KIND ...          prove quorum intersection with Z3, or get disjoint quorums
 
@@ -43,7 +45,8 @@ def cli(debug: bool) -> None:
     """
 
 
-for _command in (list_command, check_command, replay_command, show_command, verify_command, quorums):
+for _command in (list_command, check_command, replay_command, show_command, verify_command, quorums,
+                 explore_command):
     cli.add_command(_command)
 
 

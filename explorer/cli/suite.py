@@ -69,6 +69,7 @@ class Outcome:
     states: int | None
     seconds: float
     detail: str = ""
+    trace: dict | None = None  # the trace that shows the outcome (a counterexample, a replayed file), as JSON
 
 
 def default_suite() -> list[Expectation]:
@@ -124,9 +125,10 @@ def load_suite(path: str) -> list[Expectation]:
 def run_expectation(e: Expectation, progress: Callable | None = None, workers: int = 1) -> Outcome:
     started = time.monotonic()
     if e.kind == "replay":
-        outcome = replay(load_trace(e.trace))
+        trace = load_trace(e.trace)
+        outcome = replay(trace)
         return Outcome(e, outcome.reproduces, "reproduces" if outcome.reproduces else "diverges",
-                       None, time.monotonic() - started, outcome.message)
+                       None, time.monotonic() - started, outcome.message, trace.to_json())
     model = build_model(e.model, e.params, e.variant)
     only = [e.prop] if e.prop and e.expect == VIOLATED else None
     result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, model_ref=e.model,
@@ -150,7 +152,9 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
         shown = f"violated: {result.violation.name}"
         if result.violation.trace is not None:
             shown += f" ({len(result.violation.trace)} steps)"
-    return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems))
+    shown_trace = result.violation.trace if result.violation is not None else None
+    return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems),
+                   shown_trace.to_json() if shown_trace is not None else None)
 
 
 def _why_not_holds(result: Any) -> str:

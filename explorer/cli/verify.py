@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, parse_workers
+from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, parse_workers, write_output
 from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from explorer.engines.progress import StderrProgress
+from explorer.traces.suite_html import render_suite_html
 
 COLUMNS = ("model", "variant", "expected", "result", "states", "time")
 WIDTHS = (24, 26, 22, 38, 10, 8)
@@ -35,7 +36,9 @@ def _cells(o: Outcome) -> tuple:
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
               help="Processes sharing each large BFS level (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool) -> None:
+@click.option("--html", "html_file", type=click.Path(dir_okay=False),
+              help="Also write a self-contained HTML report: every expectation, each trace one click away.")
+def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool, html_file: str | None) -> None:
     """Run a suite: the project's own by default (every model holds, every variant is caught,
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
     suite = load_suite(config) if config else default_suite()
@@ -51,6 +54,9 @@ def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool)
         if not as_json:
             click.echo(_row(_cells(outcome)) + ("" if outcome.met else f"   <- NOT MET: {outcome.detail}"))
     failed = [o for o in outcomes if not o.met]
+    if html_file:
+        write_output(html_file, render_suite_html(COLUMNS, [
+            {"cells": _cells(o), "met": o.met, "detail": o.detail, "trace": o.trace} for o in outcomes]))
     if as_json:
         emit_json([{"kind": o.expectation.kind, "model": o.expectation.model or None,
                     "variant": o.expectation.variant, "trace": o.expectation.trace,

@@ -136,19 +136,26 @@ def _title(trace: dict) -> str:
     return head
 
 
-def render_mermaid(trace: dict, model: Model | None = None) -> str:
-    """A sequence diagram when steps send messages, otherwise a flowchart of the steps."""
-    chart = model.chart if model is not None else (lambda step: Model.chart(None, step))  # src/dst only
+def chart_events(trace: dict, model: Model | None = None) -> tuple[list[str], list[tuple]]:
+    """The actors of a sequence diagram and, per step, (number, step, its chart events); every
+    drawing of a trace (Mermaid, SVG) starts here. Without a model, steps draw from src/dst args."""
+    chart = model.chart if model is not None else (lambda step: Model.chart(None, step))
     events = [(i, step, chart(Step(step["action"], step.get("args", {}), step["state"])))
               for i, step in enumerate(trace["steps"], 1)]
-    if not any(kind == "msg" for _, _, drawn in events for kind, *_ in drawn):
-        return _flowchart(trace)
-    actors = list(model.participants()) if model is not None else []
+    actors = [str(a) for a in model.participants()] if model is not None else []
     for _, _, drawn in events:
         for kind, a, b, *rest in drawn:
             for name in ((a, b) if kind == "msg" else (a,)):
                 if name is not None and str(name) not in actors:
                     actors.append(str(name))
+    return actors, events
+
+
+def render_mermaid(trace: dict, model: Model | None = None) -> str:
+    """A sequence diagram when steps send messages, otherwise a flowchart of the steps."""
+    actors, events = chart_events(trace, model)
+    if not any(kind == "msg" for _, _, drawn in events for kind, *_ in drawn):
+        return _flowchart(trace)
     lines = ["sequenceDiagram"]
     lines.append(f"    %% {_title(trace)}")
     lines += [f"    participant {_actor(a)} as {a}" for a in actors]

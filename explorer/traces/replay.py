@@ -10,6 +10,7 @@ from explorer.traces.render import diff
 from explorer.engines.trace import Trace
 from models.contract import INVARIANT, REACHABLE, TRANSITION, Model, Step
 from models.registry import build_model
+from properties.errors import InputError
 
 
 @dataclass
@@ -75,3 +76,21 @@ def _judge(model: Model, trace: Trace, state, before, step) -> ReplayOutcome:
     if violated:
         return ReplayOutcome(True, f"reproduces: all {n} steps replay and {trace.property} is violated at the end", n)
     return ReplayOutcome(False, f"all {n} steps replay but {trace.property} is no longer violated at the end", n)
+
+
+def follow(model: Model, trace: Trace) -> tuple:
+    """The model's own states along a trace: (initial state, [Step, ...]) as `model.next` makes
+    them, for tools that continue from a stored path (the web explorer). Raises InputError at the
+    first step today's model does not take."""
+    wanted = canonical_text(trace.initial)
+    initial = next((s for s in model.init() if canonical_text(encode(model.view(s))) == wanted), None)
+    if initial is None:
+        raise InputError("the trace's initial state is not an initial state of this model")
+    state, steps = initial, []
+    for i, recorded in enumerate(trace.steps, 1):
+        step, near = _match(model, state, recorded)
+        if step is None:
+            raise InputError(f"the trace diverges from this model at step {i}: {near}")
+        steps.append(step)
+        state = step.state
+    return initial, steps
