@@ -22,6 +22,7 @@ Messages are plain tuples (b: ballot, a: acceptor, v: value, None: no value, -1:
 
 from __future__ import annotations
 
+import math
 from itertools import permutations
 from typing import Any, Iterable, NamedTuple
 
@@ -32,6 +33,7 @@ from properties.errors import InputError
 NO_BALLOT = -1
 NONE = None  # the spec's None: "no value"
 CACHE_SIZE = 200_000  # sets of messages whose chosen values are remembered
+MAX_SYMMETRY_ENTRIES = 2_000_000  # renamed-message entries in the symmetry tables (about 200 MB)
 
 
 class PaxosState(NamedTuple):
@@ -69,7 +71,7 @@ class Paxos(Model):
         self.indexed = tuple(enumerate(self.names))
         if not self.max_restarts:  # so coverage does not warn about a step switched off
             self.actions = tuple(a for a in self.actions if a != "Restart")
-        self._setup_symmetry()
+        self._symmetries: list | None = None  # built on first use: only a --symmetry search needs them
 
     def quorum_system(self) -> Iterable[frozenset]:
         """The quorums, as sets of acceptor names: majorities by default (the spec's Quorum
@@ -279,7 +281,12 @@ class Paxos(Model):
         quorums = set(self.quorums)
         value_code = {NONE: 0, **{v: k + 1 for k, v in enumerate(self.vals)}}
         universe = self._message_universe()
-        self._symmetries = []
+        entries = math.factorial(n) * math.factorial(self.value_count) * len(universe)
+        if entries > MAX_SYMMETRY_ENTRIES:  # each entry costs about 100 bytes: refuse rather than swap
+            raise InputError(f"--symmetry for paxos with acceptors={n}, values={self.value_count}, "
+                             f"max_ballot={self.max_ballot} needs tables of {entries:,} entries (the limit is "
+                             f"{MAX_SYMMETRY_ENTRIES:,}): leave out --symmetry or use fewer acceptors, values or ballots")
+        symmetries = []
         for acc_perm in permutations(range(n)):
             rename = {self.names[i]: self.names[acc_perm[i]] for i in range(n)}
             if {frozenset(rename[a] for a in q) for q in quorums} != quorums:
@@ -291,7 +298,8 @@ class Paxos(Model):
                     position[new] = old
                 bit = {m: 1 << universe[_rename_message(m, rename, vmap)] for m in universe}
                 code = {v: value_code[vmap[v]] for v in vmap}
-                self._symmetries.append((tuple(position), code, bit))
+                symmetries.append((tuple(position), code, bit))
+        self._symmetries = symmetries
 
     def _message_universe(self) -> dict:
         """Every message that can ever be sent, numbered (so a set of messages is a bit mask)."""
@@ -305,6 +313,8 @@ class Paxos(Model):
     def symmetry(self, s: PaxosState) -> tuple:
         """The least, over all symmetries, of an exact sortable encoding of the renamed state:
         a true canonical form, so a symmetric search counts exactly one state per orbit."""
+        if self._symmetries is None:
+            self._setup_symmetry()
         max_bal, max_vbal, max_val, msgs, restarts = s
         best_local, best_mask = None, 0
         for position, code, bit in self._symmetries:
@@ -427,16 +437,11 @@ class AmnesiaRestart(Paxos):
 
 def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> list[frozenset]:
     """The minimal quorums of an explicit system stored as JSON, checked against the acceptors."""
-    import json
-    from pathlib import Path
+    from properties.quorums.loading import load_system
 
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"quorum file {path!r} does not exist: give -p quorum=majority or a JSON file") from None
-    except (OSError, ValueError) as err:
-        raise InputError(f"cannot read quorum file {path!r}: {err}") from None
-    system = quorums.system_from_json(data)
+    if not path.strip():
+        raise InputError("-p quorum= is empty: give -p quorum=majority or the path to a JSON file of quorums")
+    system = load_system(path)
     if not isinstance(system, quorums.Explicit):
         raise InputError(f"{path} holds phase-1 and phase-2 quorums; this Paxos uses one system: give \"quorums\"")
     unknown = sorted(set(system.members) - set(acceptors))

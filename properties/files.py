@@ -39,7 +39,7 @@ def read_text(path: str | os.PathLike, what: str = "file") -> str:
     try:
         fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except FileNotFoundError:
-        raise InputError(f"{what} {where!r} does not exist") from None
+        raise InputError(f"{what} {where!r} does not exist (no such file)") from None
     except OSError as err:
         raise InputError(f"cannot read {what} {where!r}: {err.strerror or err}") from None
     with os.fdopen(fd, "rb") as handle:

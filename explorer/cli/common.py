@@ -12,7 +12,9 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
+from typing import Any, Callable
 
 import click
 
@@ -108,6 +110,39 @@ def _save_traceback(text: str) -> str | None:
         return path
     except OSError:
         return None
+
+
+def run_beside(work: Callable[[], Any], deadline: float | None, interrupt: Callable[[], None],
+               grace: float = 5.0) -> Any:
+    """Run `work` in a helper thread and wait for it here, so that Ctrl-C and the deadline are
+    honoured at once even while `work` sits in a C library that does not look at signals (Z3):
+    `interrupt()` asks the library to stop. Returns what `work` returns and raises what it raises;
+    TimeoutError when the deadline passed and `work` did not stop within `grace` seconds."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as err:  # handed to the waiting thread, which raises it
+            box["error"] = err
+
+    thread = threading.Thread(target=target, name="agree-work", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.05)
+            if deadline is not None and thread.is_alive() and time.monotonic() >= deadline:
+                interrupt()
+                thread.join(grace)
+                if thread.is_alive():
+                    raise TimeoutError("the work did not stop at the deadline")
+    except KeyboardInterrupt:
+        interrupt()
+        thread.join(grace)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 def emit_json(data) -> None:

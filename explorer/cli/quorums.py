@@ -11,15 +11,17 @@ It imports nothing from the other commands; the group in explorer.cli registers 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import click
+import z3
 
+from explorer.cli.common import run_beside
 from properties.errors import InputError
 from properties.quorums import (Bft, FlexiblePaxos, Grid, JointConsensus, Majority, QuorumSystem, Threshold,
-                                Weighted, all_lemmas, check_intersection, lemma_named, prove_all, system_from_json)
-from properties.quorums.loading import FORMAT
+                                Undecided, Weighted, all_lemmas, check_intersection, lemma_named, prove_all)
+from properties.quorums.loading import load_system
 from properties.quorums.system import as_members, show_members
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -41,7 +43,7 @@ class Check:
 def parse_nodes(text: str, flag: str = "--nodes") -> tuple[str, ...]:
     """`5` means n1..n5; anything else is a comma-separated list of names."""
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         if int(text) < 1:
             raise InputError(f"{flag} {text}: a quorum system needs at least one node, use {flag} 1 or more")
         return as_members(int(text))
@@ -53,7 +55,7 @@ def parse_weights(text: str) -> dict[str, int] | list[int]:
     named, plain = {}, []
     for item in (part.strip() for part in text.split(",")):
         name, sep, value = item.rpartition("=")
-        if not value.strip().isdigit():
+        if not (value.strip().isascii() and value.strip().isdigit()) or len(value.strip()) > 18:
             raise InputError(f"weight {item!r} is not a whole number >= 0: write --weights 2,1,1 or a=2,b=1,c=1")
         if sep and not name.strip():
             raise InputError(f"weight {item!r} has no node name: write name=weight, e.g. a=2")
@@ -78,24 +80,36 @@ def in_range(flag: str, value: int, low: int, high: int, what: str) -> int:
 
 
 def load_file(path: str):
-    try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        raise InputError(f"cannot read {path}: no such file; pass {FORMAT}") from None
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno}): "
-                         f"expected {FORMAT}") from None
-    return system_from_json(data)
+    return load_system(path)
 
 
 # ---- running and reporting ---------------------------------------------------------------------
 
+def report_unknown(kind: str, system_text: str, time_limit: float | None, reason: str, as_json: bool) -> None:
+    """Z3 gave no answer: say so (verdict `unknown`) and exit 1, since nothing was proved."""
+    why = f"no answer within --time-limit {time_limit:g} s" if time_limit is not None else f"Z3 gave up ({reason})"
+    if as_json:
+        click.echo(json.dumps({"kind": kind, "system": system_text, "verdict": "unknown", "reason": why}, indent=2))
+    else:
+        click.echo(f"system:  {system_text}\nverdict: unknown - {why}; nothing was proved")
+    raise SystemExit(EXIT_FAILED)
+
+
 def run_checks(kind: str, system_text: str, checks: list[Check], as_json: bool) -> None:
-    results = [(check_intersection(c.first, c.second, c.at_least, label=c.label), c.required) for c in checks]
+    """Run the checks in a helper thread (so Ctrl-C and --time-limit stop Z3 at once); report."""
+    meta = click.get_current_context().meta
+    time_limit = meta.get("agree_time_limit")
+    deadline = None if time_limit is None else meta.get("agree_started", time.monotonic()) + time_limit
+
+    def solve() -> list:
+        return [(check_intersection(c.first, c.second, c.at_least, label=c.label,
+                                    timeout=None if deadline is None else max(0.001, deadline - time.monotonic())),
+                 c.required) for c in checks]
+    z3.set_param("ctrl_c", False)  # Ctrl-C belongs to agree, which interrupts Z3 and exits 130
+    try:
+        results = run_beside(solve, deadline, z3.main_ctx().interrupt)
+    except (Undecided, TimeoutError) as err:
+        report_unknown(kind, system_text, time_limit, str(err), as_json)
     required = [r for r, needed in results if needed]
     failed = [r for r in required if not r.holds]
     if as_json:
@@ -119,9 +133,21 @@ def run_checks(kind: str, system_text: str, checks: list[Check], as_json: bool) 
     raise SystemExit(EXIT_FAILED if failed else EXIT_OK)
 
 
+def _keep_time_limit(ctx: click.Context, param, value: float | None) -> None:
+    if value is not None:
+        if not value > 0 or value > 1e9:
+            raise InputError(f"--time-limit must be a positive number of seconds, got {value}")
+        ctx.meta["agree_time_limit"] = value
+
+
+TIME_LIMIT = click.option("--time-limit", type=float, expose_value=False, callback=_keep_time_limit,
+                          metavar="SECONDS", help="Give up after this many seconds (verdict unknown, exit 1).")
+
+
 def common_options(at_least: bool = True):
-    """--json everywhere, --at-least where the required overlap is a free choice."""
+    """--json and --time-limit everywhere, --at-least where the required overlap is a free choice."""
     def decorate(command):
+        command = TIME_LIMIT(command)
         command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
         if at_least:
             command = click.option("--at-least", type=click.IntRange(min=1), default=None, metavar="K",
@@ -133,8 +159,10 @@ def common_options(at_least: bool = True):
 NODES = click.option("--nodes", required=True, metavar="N|a,b,c", help="A node count (n1..nN) or node names.")
 
 
-@click.group("quorums")
-def quorums() -> None:
+@click.group("quorums", invoke_without_command=True)
+@TIME_LIMIT
+@click.pass_context
+def quorums(ctx: click.Context) -> None:
     """Prove quorum intersection with Z3, or get two quorums that miss each other.
 
     \b
@@ -148,8 +176,12 @@ def quorums() -> None:
     agree quorums explicit --file quorums.json
     agree quorums prove                                    (lemmas for every n)
 
-    Exit codes: 0 intersection proved, 1 disjoint quorums found (printed), 2 bad input.
+    Exit codes: 0 intersection proved, 1 disjoint quorums found (printed) or no answer within
+    --time-limit (verdict unknown), 2 bad input.
     """
+    ctx.meta["agree_started"] = time.monotonic()  # --time-limit counts from here
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @quorums.command("majority")

@@ -70,6 +70,7 @@ class Outcome:
     states: int | None
     seconds: float
     detail: str = ""
+    interrupted: bool = False  # Ctrl-C stopped this check: the suite stops too
 
 
 def default_suite() -> list[Expectation]:
@@ -131,7 +132,7 @@ def load_suite(path: str) -> list[Expectation]:
                     raise InputError(f"{path}: {kind} {i} has unknown key {key!r}; allowed: {', '.join(sorted(keys))}")
                 test, expected = keys[key]
                 if not test(value):
-                    raise InputError(f"{path}: {kind} {i} {key} must be {expected}, got {value!r}")
+                    raise InputError(f"{path}: {kind} {i} {key} must be {expected}, got {repr(value)[:80]}")
             if kind == "check":
                 suite.append(Expectation(**{("prop" if k == "property" else k): v for k, v in entry.items()}))
             else:
@@ -149,8 +150,9 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
                        None, time.monotonic() - started, outcome.message)
     model = build_model(e.model, e.params, e.variant)
     only = [e.prop] if e.prop and e.expect == VIOLATED else None
+    bounds = Bounds(e.max_depth, e.max_states, e.time_limit)
     result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, model_ref=e.model,
-                   bounds=Bounds(e.max_depth, e.max_states, e.time_limit), progress=progress, workers=workers)
+                   bounds=bounds, progress=progress, workers=workers, started=started)
     problems = []
     if e.expect == HOLDS and result.verdict != HOLDS:
         problems.append(_why_not_holds(result))
@@ -170,7 +172,8 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
         shown = f"violated: {result.violation.name}"
         if result.violation.trace is not None:
             shown += f" ({len(result.violation.trace)} steps)"
-    return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems))
+    return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems),
+                   interrupted=result.stopped_by == "interrupted")
 
 
 def _why_not_holds(result: Any) -> str:
