@@ -42,10 +42,11 @@ def read_text(path: str | os.PathLike, what: str = "file") -> str:
         raise InputError(f"{what} {where!r} does not exist (no such file)") from None
     except OSError as err:
         raise InputError(f"cannot read {what} {where!r}: {err.strerror or err}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise InputError(f"{what} {where!r} is not a regular file (it is {_kind(info.st_mode)}): give a file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{what} {where!r} is not a regular file ({_kind(info.st_mode)}): give a file")
         if info.st_size > MAX_BYTES:
             raise InputError(f"{what} {where!r} is {info.st_size:,} bytes, over the {MAX_BYTES:,}-byte limit")
         data = handle.read(MAX_BYTES + 1)

@@ -86,8 +86,14 @@ def fail(message: str, debug: bool = False) -> None:
     """Bad input: one line on stderr (after the traceback under --debug), exit 2."""
     if debug:
         traceback.print_exc()
-    click.echo(f"agree: error: {message}", err=True)
+    click.echo(f"agree: error: {one_line(message)}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def one_line(text: str) -> str:
+    """Control characters and line breaks from the user's input, escaped: one line stays one line
+    and nothing the user typed can drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def internal_error(err: Exception, debug: bool) -> None:

@@ -43,7 +43,9 @@ class Check:
 def parse_nodes(text: str, flag: str = "--nodes") -> tuple[str, ...]:
     """`5` means n1..n5; anything else is a comma-separated list of names."""
     text = text.strip()
-    if text.isascii() and text.isdigit():
+    if text.isdigit() and not text.isascii():
+        raise InputError(f"{flag} {text!r}: write a node count with the digits 0-9, or node names")
+    if text.isdigit():
         if int(text) < 1:
             raise InputError(f"{flag} {text}: a quorum system needs at least one node, use {flag} 1 or more")
         return as_members(int(text))

@@ -60,7 +60,7 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
         raise
     except (Exception, SystemExit) as err:
         if run.current is None:
-            raise model_error(model, err, doing="computing the initial states") from err
+            raise model_error(model, err, doing="while computing the initial states") from err
         raise model_error(model, err, run.current) from err
     finally:
         if collecting:

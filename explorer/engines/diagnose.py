@@ -24,7 +24,8 @@ class ModelError(Exception):
     """Code in a model raised or broke the modelling contract: the message says where and on what."""
 
 
-def model_error(model: Any, err: BaseException, state: Any = _UNSET, doing: str = "expanding") -> ModelError:
+def model_error(model: Any, err: BaseException, state: Any = _UNSET,
+                doing: str = "in a step of next(state)") -> ModelError:
     """A ModelError for `err`, raised by `model`'s code while `doing` something with `state`."""
     frames = _model_frames(model, err.__traceback__)
     role, line = _role(model, frames)
@@ -36,7 +37,7 @@ def model_error(model: Any, err: BaseException, state: Any = _UNSET, doing: str 
     if isinstance(err, SystemExit):
         text = f"sys.exit({err.code!r}) was called; a model must not exit: raise an exception instead"
     message = f"model {model.label()} raised {text}"
-    message += f" in {role}" if role else f" while {doing}"
+    message += f" in {role}" if role else f" {doing}"
     if line:
         message += f" ({line})"
     if state is not _UNSET:
@@ -55,9 +56,9 @@ def guarded(model: Any, doing: str, work: Callable[[], Any]) -> Any:
         from properties.errors import InputError
         if isinstance(err, InputError) or model is None:
             raise
-        raise model_error(model, err, doing=doing) from err
+        raise model_error(model, err, doing=f"while {doing}") from err
     except SystemExit as err:
-        raise model_error(model, err, doing=doing) from err
+        raise model_error(model, err, doing=f"while {doing}") from err
 
 
 def check_init(model: Any) -> None:

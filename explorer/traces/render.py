@@ -89,8 +89,7 @@ def _label(text: str) -> str:
 
 def render_mermaid(trace: dict, model: Model | None = None) -> str:
     """A sequence diagram when steps send messages, otherwise a flowchart of the steps."""
-    chart = model.chart if model is not None else (lambda step: Model.chart(None, step))  # src/dst only
-    events = [(i, step, chart(Step(step["action"], step.get("args", {}), step["state"])))
+    events = [(i, step, _drawn(model, Step(step["action"], step.get("args", {}), step["state"])))
               for i, step in enumerate(trace["steps"], 1)]
     if not any(kind == "msg" for _, _, drawn in events for kind, *_ in drawn):
         return _flowchart(trace)
@@ -104,6 +103,7 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
     if trace.get("property"):
         lines.append(f"    %% {trace['model']}: {trace['property']} ({trace.get('kind')})")
     lines += [f"    participant {_actor(a)} as {a}" for a in actors]
+    actors = actors or ["system"]
     span = f"{_actor(actors[0])},{_actor(actors[-1])}" if len(actors) > 1 else _actor(actors[0])
     for i, step, drawn in events:
         for event in drawn:
@@ -117,6 +117,19 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
     if trace.get("property") and trace.get("kind") in ("invariant", "transition"):
         lines.append(f"    Note over {span}: {_label(trace['property'])} violated")
     return "\n".join(lines)
+
+
+def _drawn(model: Model | None, step: Step) -> list[tuple]:
+    """The model's drawing of a step; where the step does not fit today's model (an edited or old
+    trace), the plain drawing from its args, so that a trace is always drawn, never a crash."""
+    if model is not None:
+        try:
+            drawn = model.chart(step)
+            if all(isinstance(e, tuple) and len(e) == (4 if e[0] == "msg" else 3) for e in drawn):
+                return list(drawn)
+        except Exception:
+            pass
+    return Model.chart(None, step)
 
 
 def _flowchart(trace: dict) -> str:
