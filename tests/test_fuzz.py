@@ -21,10 +21,12 @@ from hypothesis import strategies as st
 from hypothesis import given
 
 from explorer.cli import cli
+from models.registry import builtin_models, load_model_class
 
 ROOT = Path(__file__).resolve().parent.parent
+SEED_FILE = ROOT / "counterexamples" / "twophase--tm-commits-early.json"
 DEEP = os.environ.get("AGREE_FUZZ") == "deep"
-EXAMPLES = {"commands": 120, "traces": 70, "suites": 50, "quorums": 50}
+EXAMPLES = {"commands": 400, "traces": 150, "suites": 100, "quorums": 100}
 FUZZ = dict(deadline=None, derandomize=not DEEP, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 ALLOWED_EXITS = {0, 1, 2, 130}
@@ -59,7 +61,7 @@ def run_contract(args: list[str], folder: Path, may_write: set[str] = frozenset(
     if "--json" in args and result.exit_code in (0, 1) and result.stdout.strip():
         json.loads(result.stdout)  # one JSON value, nothing else
     written = {name for name, info in files_under(folder).items() if before.get(name) != info}
-    assert written <= set(may_write), f"{shown}\nwrote {sorted(written - set(may_write))}"
+    assert written <= {os.path.normpath(p) for p in may_write}, f"{shown}\nwrote {sorted(written - set(may_write))}"
     assert files_under(ROOT / "counterexamples") == repo_before, shown
 
 
@@ -78,23 +80,79 @@ OPTIONS = ["-p", "--variant", "--strategy", "--max-depth", "--max-states", "--ti
            "--format", "--config", "--nodes", "--size", "--k", "--q1", "--q2", "--faults", "--rows", "--cols",
            "--mode", "--weights", "--read", "--write", "--old", "--new", "--file", "--at-least", "--lemma",
            "--list", "--require-exhausted", "--fingerprints", "--quiet", "--help", "--debug"]
-QUORUM_KINDS = ["majority", "threshold", "flexible", "bft", "grid", "weighted", "joint", "explicit", "prove", "x"]
+QUORUM_REQUIRED = {"majority": ["--nodes"], "threshold": ["--nodes", "--k"], "flexible": ["--nodes", "--q1", "--q2"],
+                   "bft": ["--nodes", "--faults"], "grid": ["--rows", "--cols"], "weighted": ["--weights", "--write"],
+                   "joint": ["--old", "--new"], "explicit": ["--file"], "prove": []}
+
+
+def mostly(valid: list) -> st.SearchStrategy:
+    """Valid values three times in four, so runs get past parsing; junk the rest of the time."""
+    return st.one_of(st.sampled_from(valid), st.sampled_from(valid), st.sampled_from(valid), VALUES)
+
+
+INTS = ["0", "1", "2", "3", "5", "-1", "10"]
+MODEL_FILE = str(ROOT / "tests" / "fixtures" / "mutex_model.py") + ":Mutex"
+BUILT = {**builtin_models(), MODEL_FILE: load_model_class(MODEL_FILE)}
+SMALL = {"rms": 2, "acceptors": 2, "values": 1, "max_ballot": 0, "max_term": 1, "procs": 2}
+
+
+def per_model(cls) -> dict:
+    """Options whose valid values depend on the model: its parameters, variants and properties."""
+    params = [f"{k}={SMALL.get(k, p.default)}" for k, p in cls.params.items()] or ["x=1"]
+    return {"-p": mostly(params), "--variant": mostly(sorted(cls.variants()) or ["nosuch"]),
+            "--property": mostly([p.name for p in cls.properties()] or ["nosuch"])}
+
+
+CHECK_OPTIONS = {
+    "--strategy": mostly(["bfs", "dfs", "random"]), "--max-depth": mostly(INTS), "--max-states": mostly(INTS),
+    "--time-limit": mostly(["0.5", "1", "2"]), "--workers": mostly(["1", "2", "auto"]),
+    "--walks": mostly(INTS), "--seed": mostly(INTS), "--save-trace": mostly(["cx.json", "out/cx.json"]),
+    "--symmetry": None, "--json": None, "--keep-going": None, "--require-exhausted": None, "--fingerprints": None,
+}
+QUORUM_OPTIONS = {
+    "--nodes": mostly(["3", "4", "5", "a,b,c", "1"]), "--size": mostly(INTS), "--k": mostly(INTS),
+    "--q1": mostly(INTS), "--q2": mostly(INTS), "--faults": mostly(INTS), "--rows": mostly(INTS),
+    "--cols": mostly(INTS), "--mode": mostly(["row+col", "rows-cols", "row", "col"]),
+    "--weights": mostly(["2,1,1", "a=2,b=1,c=1", "1,1,1,1"]), "--read": mostly(INTS), "--write": mostly(INTS),
+    "--old": mostly(["a,b,c"]), "--new": mostly(["c,d,e", "a,b"]), "--file": mostly(["q.json", "missing.json"]),
+    "--at-least": mostly(INTS), "--lemma": mostly(["majority", "nosuch"]), "--list": None, "--json": None,
+}
+
+
+@st.composite
+def options(draw, table: dict) -> list[str]:
+    words = []
+    for name in draw(st.lists(st.sampled_from(sorted(table)), max_size=5)):
+        words.append(name)
+        if table[name] is not None:
+            words.append(draw(table[name]))
+    if draw(st.integers(0, 5)) == 0:  # now and then, junk anywhere
+        words.insert(draw(st.integers(0, len(words))), draw(st.one_of(st.sampled_from(OPTIONS), VALUES)))
+    return words
 
 
 @st.composite
 def command_lines(draw) -> list[str]:
-    command = draw(st.sampled_from(["check", "list", "replay", "show", "quorums", "verify", "nosuch", ""]))
-    words = draw(st.lists(st.one_of(st.sampled_from(OPTIONS), VALUES), max_size=8))
+    command = draw(st.sampled_from(["check", "check", "check", "list", "replay", "show", "quorums", "quorums",
+                                    "verify", "nosuch", ""]))
     if command == "check":
+        model = draw(st.sampled_from(sorted(BUILT)))
+        small = [f"{k}={v}" for k, v in SMALL.items() if k in BUILT[model].params]
+        words = [w for p in small for w in ("-p", p)] + draw(options({**CHECK_OPTIONS, **per_model(BUILT[model])}))
         # the tail keeps every search small; fuzzed bounds before it are still parsed and checked
-        return ["check", draw(st.sampled_from(MODELS)), *words, "--max-states", "3000", "--time-limit", "3",
-                "--quiet"]
+        return ["check", draw(mostly([model])), *words, "--max-states", "3000", "--time-limit", "3", "--quiet"]
     if command == "quorums":
-        return ["quorums", "--time-limit", "3", draw(st.sampled_from(QUORUM_KINDS)), *words]
+        kind = draw(st.sampled_from(sorted(QUORUM_REQUIRED) + ["x"]))
+        needed = [w for name in QUORUM_REQUIRED.get(kind, []) for w in (name, draw(QUORUM_OPTIONS[name]))]
+        return ["quorums", "--time-limit", "3", kind, *needed, *draw(options(QUORUM_OPTIONS))]
+    words = draw(st.lists(st.one_of(st.sampled_from(OPTIONS), VALUES), max_size=4))
     if command == "verify":
         return ["verify", "--config", draw(st.sampled_from(["", "missing.toml", ".", "/dev/null"])), *words]
     if command in ("replay", "show"):
-        return [command, draw(st.sampled_from(["", "missing.json", ".", "/dev/null", "/dev/zero"])), *words]
+        trace = draw(st.sampled_from(["", "missing.json", ".", "/dev/null", "/dev/zero", str(SEED_FILE)]))
+        return [command, trace, *words]
+    if command == "list":
+        return ["list", *draw(st.lists(mostly(MODELS[:4] + ["--json"]), max_size=2))]
     return [command, *words] if command else words
 
 
@@ -102,6 +160,7 @@ def command_lines(draw) -> list[str]:
 @given(args=command_lines())
 def test_fuzzed_command_lines_keep_the_contract(args, tmp_path_factory):
     folder = tmp_path_factory.mktemp("cmd")
+    (folder / "q.json").write_text('{"quorums": [["n1", "n2"], ["n2", "n3"]]}')
     saves = {args[i + 1] for i, word in enumerate(args[:-1]) if word == "--save-trace"}
     run_contract(args, folder, may_write={s for s in saves})
 
@@ -175,15 +234,28 @@ SUITE_KEYS = ["model", "params", "variant", "expect", "property", "states", "dep
               "max_depth", "max_states", "time_limit", "symmetry", "trace", "chek", "expect_"]
 
 
+VALID_SUITE = {
+    "check": [{"model": "twophase", "params": {"rms": 2}, "expect": "holds", "states": 56},
+              {"model": "twophase", "variant": "tm-commits-early", "params": {"rms": 2}, "expect": "violated",
+               "property": "consistent", "length": 3},
+              {"model": "tcommit", "strategy": "dfs", "max_depth": 4}],
+    "replay": [{"trace": str(SEED_FILE)}],
+}
+
+
 @st.composite
 def suite_texts(draw) -> tuple[str, str]:
-    entry = st.dictionaries(st.sampled_from(SUITE_KEYS), SUITE_VALUES, max_size=5)
-    tables = draw(st.dictionaries(st.sampled_from(["check", "replay", "chek"]),
-                                  st.lists(entry, max_size=2), max_size=2))
-    for entry_list in tables.values():
-        for e in entry_list:  # keep runs small: only tiny models, tiny parameters
-            if isinstance(e.get("params"), dict):
-                e["params"] = {"rms": 2}
+    """A valid suite with up to three fields changed, as TOML or JSON; now and then broken text."""
+    tables = json.loads(json.dumps(VALID_SUITE))
+    for _ in range(draw(st.integers(0, 3))):
+        table = draw(st.sampled_from(["check", "replay", "chek"]))
+        entries = tables.setdefault(table, [{}])
+        entry = entries[draw(st.integers(0, len(entries) - 1))] if entries else {}
+        key = draw(st.sampled_from(SUITE_KEYS))
+        if draw(st.booleans()) and key in entry:
+            del entry[key]
+        else:
+            entry[key] = draw(SUITE_VALUES)
     if draw(st.booleans()):
         return "suite.json", json.dumps(tables)
     lines = []
@@ -192,7 +264,7 @@ def suite_texts(draw) -> tuple[str, str]:
             lines.append(f"[[{table}]]")
             lines += [f"{k} = {toml_value(v)}" for k, v in e.items()]
     text = "\n".join(lines)
-    if draw(st.booleans()):
+    if draw(st.integers(0, 4)) == 0:
         text = draw(st.sampled_from(["", "\xff\xfe", "[[check]]\nmodel = 5", "a = [" * 2000, "[[check]",
                                      "[[check]]\nmodel = \"twophase\"\nparams = { rms = 2 }\nsymmetry = \"no\""]))
     return "suite.toml", text
@@ -221,13 +293,14 @@ def test_fuzzed_suite_files_keep_the_contract(suite, as_json, tmp_path_factory):
 
 # ----- quorum files
 
-NAMES = st.one_of(st.sampled_from(["a1", "a2", "a3", "n1", "-1", "", " ", "\x1b[31m", "a" * 200]), st.text(max_size=4))
+NAMES = st.one_of(st.sampled_from(["a1", "a2", "a3"]), st.sampled_from(["a1", "a2", "a3"]),
+                  st.sampled_from(["n1", "-1", "", " ", "\x1b[31m", "a" * 200]), st.text(max_size=4))
+QUORUM_LISTS = st.lists(st.lists(NAMES, min_size=1, max_size=3), min_size=1, max_size=4)
 QUORUM_DATA = st.one_of(
-    st.fixed_dictionaries({}, optional={"quorums": st.lists(st.lists(NAMES, max_size=4), max_size=5),
-                                        "phase1": st.lists(st.lists(NAMES, max_size=4), max_size=4),
-                                        "phase2": st.lists(st.lists(NAMES, max_size=4), max_size=4),
-                                        "members": st.lists(NAMES, max_size=5),
-                                        "extra": JSON_VALUES}),
+    st.fixed_dictionaries({"quorums": QUORUM_LISTS}, optional={"members": st.lists(NAMES, max_size=4)}),
+    st.fixed_dictionaries({"phase1": QUORUM_LISTS, "phase2": QUORUM_LISTS}),
+    st.fixed_dictionaries({}, optional={"quorums": QUORUM_LISTS, "phase1": QUORUM_LISTS, "phase2": QUORUM_LISTS,
+                                        "members": st.lists(NAMES, max_size=5), "extra": JSON_VALUES}),
     JSON_VALUES)
 
 

@@ -237,3 +237,35 @@ def test_model_errors_raised_by_the_engines_are_model_errors():
             yield Step("Up", {}, [s])
     with pytest.raises(ModelError, match="must be hashable"):
         check(Unhashable())
+
+
+def test_ctrl_c_stops_agree_quorums_at_once(tmp_path):
+    # before: Z3 held the signal for 30-50 s and the run ended in a traceback or "found no quorum"
+    proc = start(["quorums", "grid", "--rows", "30", "--cols", "30"], tmp_path)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and err.strip() == "agree: interrupted", err
+
+
+# ----- the documented exit codes 2 and 3, with and without --debug
+
+
+def test_debug_adds_the_traceback_and_keeps_exit_2(agree):
+    plain, debug = agree("check", "twophase", "-p", "rms=x"), agree("--debug", "check", "twophase", "-p", "rms=x")
+    assert plain.code == debug.code == 2
+    assert "Traceback" not in plain.err and "Traceback (most recent call last)" in debug.err
+    assert debug.err.strip().splitlines()[-1] == plain.err.strip()
+
+
+def test_a_bug_in_agree_exits_3_and_saves_its_traceback(agree, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug planted by the test")
+    monkeypatch.setattr("explorer.cli.check.render_result", broken)
+    ran = agree("check", "twophase")
+    assert ran.code == 3 and "Traceback" not in ran.err
+    line = ran.err.strip().splitlines()[-1]
+    assert line.startswith("agree: internal error: RuntimeError: a bug planted by the test")
+    saved = Path(line.split("the traceback is in ")[1].split(";")[0])
+    assert "a bug planted by the test" in saved.read_text() and "Traceback" in saved.read_text()
+    saved.unlink()
