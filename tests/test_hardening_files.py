@@ -265,3 +265,7 @@ def test_malformed_model_specs_are_one_line(agree, spec):
 def test_a_bare_command_prints_its_help_and_exits_0(agree, args):
     ran = agree(*args)
     assert ran.code == 0 and ran.out.startswith("Usage:") and ran.err == ""
+
+
+def test_absurd_worker_counts_are_refused_before_forking(agree):
+    one_line_error(agree("check", "twophase", "--workers", "100000"), "more than 256")

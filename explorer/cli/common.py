@@ -23,7 +23,8 @@ from explorer.engines.workers import usable_cores
 from properties.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+MAX_WORKERS = 256  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 
 
 class Terminated(KeyboardInterrupt):
@@ -175,4 +176,6 @@ def parse_workers(value: str | int) -> int:
         workers = 0
     if workers < 1:
         raise InputError(f"--workers must be auto or a whole number of at least 1, got {value!r}")
+    if workers > MAX_WORKERS:  # each is a forked copy of the search: thousands would exhaust the machine
+        raise InputError(f"--workers {workers} is more than {MAX_WORKERS}: use auto (one per usable core)")
     return workers

@@ -33,10 +33,10 @@ def model_error(model: Any, err: BaseException, state: Any = _UNSET,
         code = frames[0][0].f_code
         if code.co_argcount > 1:
             state = frames[0][0].f_locals.get(code.co_varnames[1], state)
-    text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    text = f"raised {type(err).__name__}: {err}" if str(err) else f"raised {type(err).__name__}"
     if isinstance(err, SystemExit):
-        text = f"sys.exit({err.code!r}) was called; a model must not exit: raise an exception instead"
-    message = f"model {model.label()} raised {text}"
+        text = f"called sys.exit({err.code!r})"
+    message = f"model {model.label()} {text}"
     message += f" in {role}" if role else f" {doing}"
     if line:
         message += f" ({line})"
@@ -121,6 +121,8 @@ def _role(model: Any, frames: list) -> tuple[str, str]:
 def _hint(model: Any, err: BaseException, state: Any) -> str:
     """A sentence for the usual contract mistakes, found by looking again at what the model gave."""
     text = str(err)
+    if isinstance(err, SystemExit):
+        return "A model must not exit the program: raise an exception, or return no steps"
     if isinstance(err, TypeError) and "unhashable type" in text:
         where = _unhashable_field(model, state)
         return ("States must be hashable: build them from tuples, frozensets, strings and numbers "
