@@ -65,7 +65,7 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
     finally:
         if collecting:
             gc.enable()
-    with held_interrupts():  # what was found is reported even if Ctrl-C comes again now
+    with held_interrupts(deliver=False):  # the search is over: what it found is handed back whole
         return guarded(model, "building the trace",
                        lambda: _result(model, run, strategy, model_ref or model.label(),
                                        workers if strategy == "bfs" else 1))

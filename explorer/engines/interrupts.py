@@ -2,7 +2,8 @@
 
 A search stops on the first Ctrl-C and hands back what it found. A second signal while that
 result is turned into a trace, saved or printed would lose it, so `held_interrupts` notes the
-signal and delivers it (through the handler that was in place) once the block is done.
+signal and delivers it (through the handler that was in place) once the block is done, or with
+`deliver=False` drops it: the search it would stop has already stopped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextmanager
-def held_interrupts() -> Iterator[None]:
+def held_interrupts(deliver: bool = True) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -30,7 +31,7 @@ def held_interrupts() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if pending:
+        if pending and deliver:
             _deliver(*pending[0], previous[pending[0][0]])
 
 

@@ -90,9 +90,9 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
             raise InputError(f"{where} is not an agree trace: {what}")
 
     need(isinstance(data, dict), "the top level must be a JSON object")
-    unknown = sorted(set(data) - _FIELDS)
-    need(not unknown, f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(_FIELDS))})" if unknown else "")
-    need(_is_int(data.get("format")) and data["format"] == FORMAT, f'"format" must be {FORMAT}, got {data.get("format")!r}')
+    for key in sorted(set(data) - _FIELDS):
+        need(False, f"unknown field {key!r} (allowed: {', '.join(sorted(_FIELDS))})")
+    need(_is_int(data.get("format")) and data["format"] == FORMAT, f'"format" must be {FORMAT}, got {_short(data.get("format"))}')
     need(isinstance(data.get("model"), str) and data["model"].strip() != "", '"model" must name a model')
     need(isinstance(data.get("params", {}), dict), '"params" must be an object')
     for key, value in data.get("params", {}).items():
@@ -105,14 +105,14 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
     steps = data.get("steps")
     need(isinstance(steps, list), '"steps" must be a list')
     need(data.get("length") is None or (_is_int(data["length"]) and data["length"] >= 0),
-         f'"length" must be a whole number of steps, got {data.get("length")!r}')  # informative only
+         f'"length" must be a whole number of steps, got {_short(data.get("length"))}')  # informative only
     loop = data.get("loop")
     need(loop is None or (_is_int(loop) and 0 <= loop <= len(steps)),
-         f'"loop" must be a step index from 0 to {len(steps)}, got {loop!r}')
+         f'"loop" must be a step index from 0 to {len(steps)}, got {_short(loop)}')
     for i, step in enumerate(steps, 1):
         need(isinstance(step, dict), f"step {i} must be an object")
-        extra = sorted(set(step) - {"action", "args", "state"})
-        need(not extra, f"step {i} has unknown field {extra[0]!r} (allowed: action, args, state)" if extra else "")
+        for key in sorted(set(step) - {"action", "args", "state"}):
+            need(False, f"step {i} has unknown field {key!r} (allowed: action, args, state)")
         need(isinstance(step.get("action"), str) and step["action"] != "", f'step {i} "action" must be a name')
         need(isinstance(step.get("args", {}), dict), f'step {i} "args" must be an object')
         need("state" in step, f'step {i} has no "state"')
@@ -120,6 +120,11 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
                  property=data.get("property"), kind=data.get("kind"), initial=data["initial"],
                  steps=[{"action": s["action"], "args": s.get("args", {}), "state": s["state"]} for s in steps],
                  engine=data.get("engine") or "bfs", extra={} if loop is None else {"loop": loop})
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "..."
 
 
 def _is_int(value: Any) -> bool:
