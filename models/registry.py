@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 
 from models.contract import Model
+from properties import files
 from properties.errors import InputError
 
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # an absolute, dotted module name
@@ -58,6 +59,8 @@ def _load_file(path_text: str):
     path = Path(path_text)
     if not path.is_file():
         raise InputError(f"model file {path_text!r} does not exist: give the path to a .py file")
+    if path.stat().st_size > files.MAX_BYTES:
+        raise InputError(f"model file {path_text!r} is over the {files.MAX_BYTES:,}-byte limit")
     module_name = "agree_user_" + "".join(c if c.isalnum() else "_" for c in str(path.resolve()))
     if module_name in sys.modules:
         return sys.modules[module_name]
