@@ -3,7 +3,8 @@
     {"quorums": [["a", "b"], ["b", "c"]], "members": ["a", "b", "c"]}        one system
     {"phase1": [[...], ...], "phase2": [[...], ...], "members": [...]}         flexible Paxos
 
-"members" is optional; any other key, or "quorums" together with "phase1"/"phase2", is an error.
+"members" is optional; any other key, or "quorums" together with "phase1"/"phase2", is an error,
+except in an `agree quorums --json` report (it has "kind" and "verdict"), whose other keys are read past.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from properties.quorums.system import check_name
 FORMAT = ('a JSON object with "quorums" (a list of member lists) or "phase1" and "phase2" '
           '(two such lists), and optionally "members"')
 MAX_QUORUMS = 10_000  # listed quorums in one file
+REPORT_KEYS = ("kind", "verdict")  # an `agree quorums --json` report carries these besides the quorums
 
 
 def load_system(path: str) -> Explicit | FlexiblePaxos:
@@ -28,6 +30,8 @@ def system_from_json(data, where: str = "the quorum data") -> Explicit | Flexibl
     """One explicit system, or a phase-1/phase-2 pair when the data has "phase1" and "phase2"."""
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected {FORMAT}, got a JSON {type(data).__name__}")
+    if all(k in data for k in REPORT_KEYS):  # an `agree quorums --json` report: read its quorum lists
+        data = {k: data[k] for k in ("quorums", "phase1", "phase2", "members") if k in data}
     unknown = sorted(set(data) - {"quorums", "phase1", "phase2", "members"})
     if unknown:
         raise InputError(f"{where}: unknown key {unknown[0]!r}; expected {FORMAT}")
