@@ -84,7 +84,12 @@ def shown(model: Any, state: Any) -> str:
 
 
 def property_returned_none(model: Any, name: str, state: Any) -> ModelError:
-    return ModelError(f"model {model.label()}: property {name} returned None on state {shown(model, state)}. "
+    where = ""
+    for spec in type(model).properties():
+        code = getattr(getattr(type(model), spec.method, None), "__code__", None)
+        if spec.name == name and code is not None:
+            where = f" ({os.path.basename(code.co_filename)} line {code.co_firstlineno})"
+    return ModelError(f"model {model.label()}: property {name}{where} returned None on state {shown(model, state)}. "
                       "A property must return True or False: is a `return` missing?")
 
 
