@@ -281,3 +281,30 @@ def test_a_bug_in_agree_exits_3_and_saves_its_traceback(agree, monkeypatch):
     saved = Path(line.split("the traceback is in ")[1].split(";")[0])
     assert "a bug planted by the test" in saved.read_text() and "Traceback" in saved.read_text()
     saved.unlink()
+
+
+SIGNAL_DURING_SAVE = '''
+import os, signal, sys
+from explorer.engines import trace
+original = trace.Trace.save
+def save(self, path):
+    os.kill(os.getpid(), signal.SIG{name})  # the signal lands while the counterexample is being written
+    original(self, path)
+trace.Trace.save = save
+from explorer.cli import main
+sys.argv = ["agree"] + sys.argv[1:]
+main()
+'''
+
+
+@pytest.mark.parametrize("name, code", [("INT", 130), ("TERM", 143)])
+def test_a_signal_while_the_counterexample_is_saved_waits_until_it_is_written(tmp_path, name, code):
+    # before: the signal interrupted the save, the trace was lost and only "agree: interrupted" printed
+    ran = subprocess.run([sys.executable, "-c", SIGNAL_DURING_SAVE.replace("{name}", name), "check", "twophase",
+                          "--variant", "tm-commits-early", "-p", "rms=2", "--save-trace", "cx.json", "--quiet"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert ran.returncode == code, ran.stderr
+    assert "consistent" in ran.stdout and "violated" in ran.stdout  # the report was printed
+    assert json.loads((tmp_path / "cx.json").read_text())["length"] == 3  # and the trace written whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cx.json"]
