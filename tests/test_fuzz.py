@@ -140,7 +140,8 @@ def command_lines(draw) -> list[str]:
         small = [f"{k}={v}" for k, v in SMALL.items() if k in BUILT[model].params]
         words = [w for p in small for w in ("-p", p)] + draw(options({**CHECK_OPTIONS, **per_model(BUILT[model])}))
         # the tail keeps every search small; fuzzed bounds before it are still parsed and checked
-        return ["check", draw(mostly([model])), *words, "--max-states", "3000", "--time-limit", "3", "--quiet"]
+        name = draw(st.sampled_from([model] * len(MODELS) + MODELS))  # now and then a malformed MODEL
+        return ["check", name, *words, "--max-states", "3000", "--time-limit", "3", "--quiet"]
     if command == "quorums":
         kind = draw(st.sampled_from(sorted(QUORUM_REQUIRED) + ["x"]))
         needed = [w for name in QUORUM_REQUIRED.get(kind, []) for w in (name, draw(QUORUM_OPTIONS[name]))]
