@@ -56,8 +56,9 @@ def run_contract(args: list[str], folder: Path, may_write: set[str] = frozenset(
     assert result.exit_code in ALLOWED_EXITS, shown
     if "--debug" not in args:
         assert "Traceback (most recent call last)" not in result.stderr, shown
-    if result.exit_code == 2:
+    if result.exit_code == 2:  # bad input: one line on stderr, nothing on stdout that could pass for a result
         assert result.stderr.strip().splitlines()[-1].startswith("agree: error: "), shown
+        assert result.stdout == "", shown
     if "--json" in args and result.exit_code in (0, 1) and result.stdout.strip():
         json.loads(result.stdout)  # one JSON value, nothing else
     written = {name for name, info in files_under(folder).items() if before.get(name) != info}

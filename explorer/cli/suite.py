@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from explorer.engines.check import STRATEGIES, check
-from explorer.traces.replay import model_for, replay
+from explorer.traces.replay import model_for, replay, require_model
 from explorer.engines.result import HOLDS, VIOLATED, Bounds
 from explorer.engines.trace import load_trace
 from models.registry import build_model, builtin_models
@@ -134,11 +134,23 @@ def load_suite(path: str) -> list[Expectation]:
                 if not test(value):
                     raise InputError(f"{path}: {kind} {i} {key} must be {expected}, got {repr(value)[:80]}")
             if kind == "check":
-                suite.append(Expectation(**{("prop" if k == "property" else k): v for k, v in entry.items()}))
+                expectation = Expectation(**{("prop" if k == "property" else k): v for k, v in entry.items()})
+                _refuse_early(expectation, f"{path}: check {i}")
+                suite.append(expectation)
             else:
                 trace = str((Path(path).parent / entry["trace"]).resolve())
+                require_model(load_trace(trace), entry.get("model"))  # refused now, not halfway through
                 suite.append(Expectation(model=entry.get("model", ""), trace=trace))
     return suite
+
+
+def _refuse_early(e: Expectation, where: str) -> None:
+    """Build the model and look up the property now, so bad input stops the suite before it runs."""
+    model = build_model(e.model, e.params, e.variant)
+    names = [p.name for p in type(model).properties()]
+    if e.prop is not None and e.prop not in names:
+        raise InputError(f"{where}: model {model.label()} has no property {e.prop!r}; its properties: "
+                         f"{', '.join(names) or 'none'}")
 
 
 def run_expectation(e: Expectation, progress: Callable | None = None, workers: int = 1) -> Outcome:

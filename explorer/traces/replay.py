@@ -25,13 +25,16 @@ def model_for(trace: Trace, named: str | None = None) -> Model:
     it is a built-in name; a model of the user's own (file.py:Class, package.module:Class) must be
     named by the user (`--model`, or `model` in a suite's [[replay]]), never imported because a
     file said so."""
-    if named is None:
-        if ":" in trace.model or trace.model not in builtin_models():
-            raise InputError(f"the trace names the model {trace.model!r}, which is not built in; a trace never "
-                             f"makes agree import code, so name the model yourself: --model {trace.model} "
-                             "(in a suite: model = \"...\" in the [[replay]] entry)")
-        named = trace.model
-    return build_model(named, trace.params, trace.variant)
+    require_model(trace, named)
+    return build_model(named or trace.model, trace.params, trace.variant)
+
+
+def require_model(trace: Trace, named: str | None) -> None:
+    """Refuse, in one line, a trace of a user's model that the user did not name."""
+    if named is None and trace.model not in builtin_models():
+        raise InputError(f"the trace names the model {trace.model!r}, which is not built in; a trace never "
+                         f"makes agree import code, so name the model yourself: --model {trace.model} "
+                         "(in a suite: model = \"...\" in the [[replay]] entry)")
 
 
 def replay(trace: Trace, model: Model | None = None) -> ReplayOutcome:
