@@ -14,6 +14,7 @@ import os
 from typing import Any, Callable
 
 from explorer.engines.encoding import encode
+from properties.errors import InputError
 
 SHOWN = 240  # characters of a rendered state in a message
 _UNSET = object()
@@ -53,7 +54,6 @@ def guarded(model: Any, doing: str, work: Callable[[], Any]) -> Any:
     except (KeyboardInterrupt, ModelError):
         raise
     except Exception as err:
-        from properties.errors import InputError
         if isinstance(err, InputError) or model is None:
             raise
         raise model_error(model, err, doing=f"while {doing}") from err
