@@ -33,9 +33,7 @@ MAX_DEPTH = 64  # levels of nesting in a JSON or TOML document: states are recor
 
 def read_text(path: str | os.PathLike, what: str = "file") -> str:
     """The UTF-8 text of a regular file of at most MAX_BYTES."""
-    where = os.fspath(path)
-    if not where:
-        raise InputError(f"the {what} path is empty: give the path to a file")
+    where = _path_text(path, what)
     try:
         fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except FileNotFoundError:
@@ -127,9 +125,7 @@ def _check_text(text: str, where: str) -> None:
 
 def check_writable(path: str | os.PathLike, what: str = "output file") -> Path:
     """Refuse, before any work is done, a target that a save would have to refuse."""
-    where = os.fspath(path)
-    if not where or not where.strip():
-        raise InputError(f"the {what} path is empty: give a file name, e.g. cx.json")
+    where = _path_text(path, what)
     target = Path(where)
     try:
         info = os.lstat(target)
@@ -179,6 +175,15 @@ def write_with(path: str | os.PathLike, fill: Callable[[Any], Any], what: str) -
         if isinstance(err, OSError):
             raise InputError(f"cannot write {what} {os.fspath(path)!r}: {err.strerror or err}") from None
         raise
+
+
+def _path_text(path: str | os.PathLike, what: str) -> str:
+    where = os.fspath(path)
+    if not where.strip():
+        raise InputError(f"the {what} path is empty: give the path of a file, e.g. cx.json")
+    if "\0" in where:
+        raise InputError(f"the {what} path {where!r} holds a NUL character, which no file name can")
+    return where
 
 
 def _mode_for(target: Path) -> int:

@@ -48,11 +48,17 @@ def test_save_trace_refuses_a_device(agree):
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
-@pytest.mark.parametrize("where, words", [("", "empty"), ("sub", "directory"), ("file.txt/cx.json", "Not a directory")])
+@pytest.mark.parametrize("where, words", [("", "empty"), ("sub", "directory"), ("file.txt/cx.json", "Not a directory"),
+                                          ("a\0b", "NUL character")])
 def test_save_trace_refuses_impossible_paths_before_searching(agree, tmp_path, where, words):
     (tmp_path / "file.txt").write_text("x")
     (tmp_path / "sub").mkdir()
     one_line_error(agree(*SAVE, str(tmp_path / where) if where else ""), words)
+
+
+@pytest.mark.parametrize("args", [["replay", "a\0b"], ["verify", "--config", "a\0b"], ["check", "paxos", "-p", "quorum=\0"]])
+def test_a_nul_in_a_path_is_one_line(agree, args):
+    one_line_error(agree(*args), "NUL character")
 
 
 def test_an_existing_file_keeps_its_mode_and_a_new_one_gets_the_umask(agree, tmp_path):

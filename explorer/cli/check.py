@@ -79,7 +79,7 @@ def list_command(model: str | None, as_json: bool) -> None:
 @click.option("--walks", type=int, default=DEFAULT_WALKS, show_default=True, help="Random walks (--strategy random).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --strategy random.")
 @click.option("--require-exhausted", is_flag=True, help="Exit 1 unless the search was exhausted.")
-@click.option("--save-trace", type=click.Path(dir_okay=False), help="Write the counterexample here (JSON).")
+@click.option("--save-trace", metavar="FILE", help="Write the counterexample here (JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, workers,

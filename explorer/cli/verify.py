@@ -30,7 +30,7 @@ def _cells(o: Outcome) -> tuple:
 
 
 @click.command("verify")
-@click.option("--config", "config", type=click.Path(dir_okay=False),
+@click.option("--config", "config", metavar="FILE",
               help="A suite file (TOML or JSON) of [[check]] and [[replay]] entries; see the README.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of outcomes instead of a table.")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
