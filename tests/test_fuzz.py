@@ -229,9 +229,11 @@ def test_mutated_traces_keep_the_contract(text, command, tmp_path_factory):
 # ----- suite files
 
 SUITE_VALUES = st.one_of(st.sampled_from(["twophase", "tcommit", "holds", "violated", "consistent", "bfs", "dfs",
-                                          "tm-commits-early", "x.py:Y", "this:Zen", "nosuch"]),
+                                          "tm-commits-early", "x.py:Y", "os:nosuch", "nosuch"]),
                          st.integers(-2, 400), st.booleans(), st.floats(allow_nan=False, width=32),
                          st.text(max_size=6), st.just({"rms": 2}), st.just({"rms": "2"}), st.just([1]))
+# (no "this:Zen" here: a model named in one's own suite is code one chose to run, and `this` prints
+# on import; a trace naming it must not run it, which the trace fuzzer checks)
 SUITE_KEYS = ["model", "params", "variant", "expect", "property", "states", "depth", "length", "strategy",
               "max_depth", "max_states", "time_limit", "symmetry", "trace", "chek", "expect_"]
 
