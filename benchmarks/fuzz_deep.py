@@ -2,7 +2,7 @@
 the CI run, with fresh randomness each time (the CI run is derandomised), so a long run can find
 what the quick one did not. Prints how long each fuzz test took and exits with pytest's code.
 
-    python3 benchmarks/fuzz_deep.py            # about six minutes on a shared 2-vCPU machine
+    python3 benchmarks/fuzz_deep.py            # 2.5 to 6 minutes on a shared 2-vCPU machine
 """
 
 from __future__ import annotations
