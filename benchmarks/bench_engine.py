@@ -73,7 +73,8 @@ def main(sizes: list[int]) -> None:
             cells = (f"{row[c]:>13,}" if isinstance(row[c], int) else f"{row[c]!s:>13}" for c in columns[1:])
             print(f"{row['engine']:<28}" + "  ".join(cells), flush=True)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "engine.json").write_text(json.dumps(rows, indent=2) + "\n")
+    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    write_json(HERE / "results" / "engine.json", rows)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ def main(ballots: list[int]) -> None:
               f"(at most 12 = 3! x 2!), time x{plain['seconds'] / max(reduced['seconds'], 1e-9):.1f} faster")
     out = HERE / "results" / "paxos.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"model": "paxos", "acceptors": 3, "values": 2, "runs": rows}, indent=1) + "\n")
+    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    write_json(out, {"model": "paxos", "acceptors": 3, "values": 2, "runs": rows})
     print(f"written to {out.relative_to(ROOT)}")
 
 

@@ -12,7 +12,6 @@ Bool per member and PbGe constraints, to show why the checker pools interchangea
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 import time
@@ -88,7 +87,8 @@ def main(naive: bool) -> None:
     lemmas = lemma_rows()
     (HERE / "results").mkdir(exist_ok=True)
     out = HERE / "results" / "quorums.json"
-    out.write_text(json.dumps({"weighted": weighted, "lemmas": lemmas}, indent=2) + "\n")
+    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    write_json(out, {"weighted": weighted, "lemmas": lemmas})
     print(f"\nwrote {out.relative_to(HERE.parent)}")
 
 

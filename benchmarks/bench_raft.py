@@ -84,7 +84,8 @@ def main(argv: list[str]) -> None:
         sys.stdout.flush()
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "raft.json").write_text(json.dumps(rows, indent=1) + "\n")
+    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    write_json(results / "raft.json", rows)
 
 
 def _option(argv: list[str], flag: str, default):

@@ -98,6 +98,8 @@ class Param:
             raise InputError(f"parameter {name} must be an integer, got {raw!r}: use e.g. -p {name}={self.default}")
         elif self.type is bool and not isinstance(raw, bool):
             raise InputError(f"parameter {name} must be true or false, got {raw!r}")
+        elif self.type is str and not isinstance(raw, str):
+            raise InputError(f"parameter {name} must be a string, got {raw!r}")
         if self.min is not None and value < self.min:
             raise InputError(f"parameter {name}={value} is below its minimum {self.min}: use {name}>={self.min}")
         if self.max is not None and value > self.max:
@@ -111,6 +113,8 @@ class Param:
 def _parse_text(name: str, text: str, kind: type) -> Any:
     if kind is int:
         try:
+            if not text.strip().lstrip("+-").isascii():
+                raise ValueError(text)  # int() would take other scripts' digits
             return int(text)
         except ValueError:
             raise InputError(f"parameter {name} must be an integer, got {text!r}: use e.g. -p {name}=3") from None

@@ -22,6 +22,7 @@ Messages are plain tuples (b: ballot, a: acceptor, v: value, None: no value, -1:
 
 from __future__ import annotations
 
+import math
 from itertools import permutations
 from typing import Any, Iterable, NamedTuple
 
@@ -33,6 +34,7 @@ from properties.errors import InputError
 NO_BALLOT = -1
 NONE = None  # the spec's None: "no value"
 CACHE_SIZE = 200_000  # sets of messages whose chosen values are remembered
+MAX_SYMMETRY_ENTRIES = 2_000_000  # renamed-message entries in the symmetry tables (about 200 MB)
 
 
 class PaxosState(NamedTuple):
@@ -87,7 +89,9 @@ class Paxos(Model):
                 if size > self.acceptors:
                     raise InputError(f"{name}={size} is more than the {self.acceptors} acceptors")
             return quorums.Threshold(self.names, self.q1).quorums(), quorums.Threshold(self.names, self.q2).quorums()
-        if self.quorum not in ("majority", ""):
+        if self.quorum != "majority":
+            if not self.quorum.strip():
+                raise InputError("-p quorum= is empty: give -p quorum=majority or the path to a JSON file of quorums")
             phase1, phase2 = load_acceptor_quorums(self.quorum, self.names)
             return phase1, phase2
         one = list(self.quorum_system())
@@ -399,7 +403,12 @@ class Paxos(Model):
         n = self.acceptors
         value_code = {NONE: 0, **{v: k + 1 for k, v in enumerate(self.vals)}}
         universe = self._message_universe()
-        self._symmetries = []
+        entries = math.factorial(n) * math.factorial(self.value_count) * len(universe)
+        if entries > MAX_SYMMETRY_ENTRIES:  # each entry costs about 100 bytes: refuse rather than swap
+            raise InputError(f"--symmetry for paxos with acceptors={n}, values={self.value_count}, "
+                             f"max_ballot={self.max_ballot} needs tables of {entries:,} entries (the limit is "
+                             f"{MAX_SYMMETRY_ENTRIES:,}): leave out --symmetry or use fewer acceptors, values or ballots")
+        symmetries = []
         for acc_perm in permutations(range(n)):
             rename = {self.names[i]: self.names[acc_perm[i]] for i in range(n)}
             if not self._keeps_quorums(rename):
@@ -411,7 +420,8 @@ class Paxos(Model):
                     position[new] = old
                 bit = {m: 1 << universe[_rename_message(m, rename, vmap)] for m in universe}
                 code = {v: value_code[vmap[v]] for v in vmap}
-                self._symmetries.append((tuple(position), code, bit))
+                symmetries.append((tuple(position), code, bit))
+        self._symmetries = symmetries
 
     def _message_universe(self) -> dict:
         """Every message that can ever be sent, numbered (so a set of messages is a bit mask)."""
@@ -526,16 +536,9 @@ class AmnesiaRestart(Paxos):
 def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> tuple[list[frozenset], list[frozenset]]:
     """(phase-1, phase-2) minimal quorums from a JSON file: one explicit system (both phases),
     a flexible pair, or an `agree quorums --json` report; every member must be an acceptor."""
-    import json
-    from pathlib import Path
+    from properties.quorums.loading import load_system
 
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"quorum file {path!r} does not exist: give -p quorum=majority or a JSON file") from None
-    except (OSError, ValueError) as err:
-        raise InputError(f"cannot read quorum file {path!r}: {err}") from None
-    system = quorums.system_from_json(data)
+    system = load_system(path)
     phases = (system, system) if isinstance(system, quorums.Explicit) else (system.phase1, system.phase2)
     unknown = sorted({m for phase in phases for m in phase.members} - set(acceptors))
     if unknown:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
+import traceback
 from pathlib import Path
 
 from models.contract import Model
+from properties import files
 from properties.errors import InputError, did_you_mean
+
+_MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # an absolute, dotted module name
 
 
 def builtin_models() -> dict[str, type[Model]]:
@@ -41,6 +46,8 @@ def load_model_class(spec: str) -> type[Model]:
                              "a model of your own is given as path/to/file.py:ClassName or package.module:ClassName")
         return models[spec]
     where, _, attr = spec.rpartition(":")
+    if not attr.isidentifier() or not (where.endswith(".py") or _MODULE.fullmatch(where)):
+        raise InputError(f"model {spec!r} is not of the form path/to/file.py:ClassName or package.module:ClassName")
     module = _load_file(where) if where.endswith(".py") else _load_module(where)
     cls = getattr(module, attr, None)
     if cls is None:
@@ -54,6 +61,8 @@ def _load_file(path_text: str):
     path = Path(path_text)
     if not path.is_file():
         raise InputError(f"model file {path_text!r} does not exist: give the path to a .py file")
+    if path.stat().st_size > files.MAX_BYTES:
+        raise InputError(f"model file {path_text!r} is over the {files.MAX_BYTES:,}-byte limit")
     module_name = "agree_user_" + "".join(c if c.isalnum() else "_" for c in str(path.resolve()))
     if module_name in sys.modules:
         return sys.modules[module_name]
@@ -63,9 +72,9 @@ def _load_file(path_text: str):
     sys.path.insert(0, str(path.resolve().parent))
     try:
         loader_spec.loader.exec_module(module)
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         del sys.modules[module_name]
-        raise InputError(f"loading {path_text} failed: {type(err).__name__}: {err}") from err
+        raise InputError(f"loading {path_text} failed: {type(err).__name__}: {err}{_where(err)}") from err
     finally:
         sys.path.remove(str(path.resolve().parent))
     return module
@@ -76,9 +85,24 @@ def _load_module(name: str):
         return importlib.import_module(name)
     except ImportError as err:
         raise InputError(f"cannot import module {name!r} ({err}): is it installed or on PYTHONPATH?") from err
+    except (Exception, SystemExit) as err:  # the user's module raised while being imported
+        raise InputError(f"importing {name} failed: {type(err).__name__}: {err}{_where(err)}") from err
 
 
 def build_model(spec: str, params: dict | None = None, variant: str | None = None) -> Model:
-    """The model instance for a spec, its parameters and an optional variant name."""
+    """The model instance for a spec, its parameters and an optional variant name. An error in the
+    model's own `setup` is bad input (the model is the user's), said in one line."""
     cls = load_model_class(spec).with_variant(variant)
-    return cls(**(params or {}))
+    try:
+        return cls(**(params or {}))
+    except InputError:
+        raise
+    except (Exception, SystemExit) as err:
+        raise InputError(f"model {cls.label()} raised {type(err).__name__}: {err} while being built "
+                         f"from its parameters (in setup{_where(err)})") from err
+
+
+def _where(err: BaseException) -> str:
+    """', file.py line N': the innermost frame of a traceback, where the user's code raised."""
+    frames = traceback.extract_tb(err.__traceback__)
+    return f", {Path(frames[-1].filename).name} line {frames[-1].lineno}" if frames else ""

@@ -24,10 +24,11 @@ from explorer.cli.traces import replay_command, show_command
 from explorer.cli.verify import verify_command
 
 
-@click.group(cls=AgreeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=AgreeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.version_option(package_name="agree")
-def cli(debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """agree: model-check consensus protocols and prove their quorum lemmas.
 
     \b
@@ -43,6 +44,8 @@ def cli(debug: bool) -> None:
     model's own code), 3 a bug in agree (traceback saved to a file), 130 interrupted, 143 SIGTERM.
     --debug adds tracebacks and never changes the exit code.
     """
+    if ctx.invoked_subcommand is None:  # bare `agree`: the help, on stdout, is the answer
+        click.echo(ctx.get_help())
 
 
 for _command in (list_command, check_command, replay_command, show_command, verify_command, quorums,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import time
 
 import click
 
 from explorer.engines.check import STRATEGIES, check
+from explorer.engines.interrupts import held_interrupts
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
 from explorer.engines.progress import StderrProgress
 from explorer.engines.random_walk import DEFAULT_WALKS
 from explorer.traces.report import render_result, result_to_json
 from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
 from models.registry import build_model, builtin_models, load_model_class
+from properties import files
 
 
 def describe_class(cls) -> dict:
@@ -87,7 +90,7 @@ def _wrapped(text: str, indent: str, hang: int = 2) -> str:
 @click.option("--walks", type=int, default=DEFAULT_WALKS, show_default=True, help="Random walks (--strategy random).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --strategy random.")
 @click.option("--require-exhausted", is_flag=True, help="Exit 1 unless the search was exhausted.")
-@click.option("--save-trace", type=click.Path(dir_okay=False), help="Write the counterexample here (JSON).")
+@click.option("--save-trace", metavar="FILE", help="Write the counterexample here (JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, workers,
@@ -99,15 +102,32 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     The verdict is `holds` only when the search was exhausted; a search stopped by a bound is
     `incomplete`. Exit 0 unless a property fails (1); --require-exhausted makes `incomplete` 1 too.
     """
+    started = time.monotonic()  # every bound counts from here, the model's own setup included
+    bounds = Bounds(max_depth, max_states, time_limit)
+    if save_trace is not None:
+        files.check_writable(save_trace, "--save-trace file")  # refused before the search, not after
     instance = build_model(model, parse_params(params), variant)
     progress = None if quiet else StderrProgress()
-    result = check(instance, strategy=strategy, bounds=Bounds(max_depth, max_states, time_limit),
-                   symmetry=symmetry, only=list(only) or None, keep_going=keep_going, walks=walks,
-                   seed=seed, model_ref=model, progress=progress, workers=workers, fingerprints=fingerprints)
+    result = check(instance, strategy=strategy, bounds=bounds, symmetry=symmetry, only=list(only) or None,
+                   keep_going=keep_going, walks=walks, seed=seed, model_ref=model, progress=progress,
+                   workers=workers, fingerprints=fingerprints, started=started)
+    with held_interrupts():  # a counterexample found is saved and shown, even on a second Ctrl-C
+        report(result, instance, progress, save_trace, as_json)
+    if result.verdict == VIOLATED:
+        raise SystemExit(EXIT_FAILED)  # also when interrupted after the violation was found
+    if result.stopped_by == "interrupted":
+        raise SystemExit(interrupted_exit_code())
+    if require_exhausted and result.verdict == INCOMPLETE:
+        raise SystemExit(EXIT_FAILED)
+    raise SystemExit(EXIT_OK)
+
+
+def report(result, instance, progress, save_trace: str | None, as_json: bool) -> None:
+    """Save the counterexample (when asked) and print the result."""
     if progress is not None:
         progress.finish()
     violation = result.violation
-    if save_trace:
+    if save_trace is not None:
         if violation is not None and violation.trace is not None:
             violation.trace.save(save_trace)
             click.echo(f"agree: counterexample written to {save_trace}", err=True)
@@ -117,10 +137,3 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
         emit_json(result_to_json(result))
     else:
         click.echo(render_result(result, instance))
-    if result.verdict == VIOLATED:
-        raise SystemExit(EXIT_FAILED)
-    if result.stopped_by == "interrupted":
-        raise SystemExit(interrupted_exit_code())
-    if require_exhausted and result.verdict == INCOMPLETE:
-        raise SystemExit(EXIT_FAILED)
-    raise SystemExit(EXIT_OK)

@@ -12,7 +12,9 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
+from typing import Any, Callable
 
 import click
 
@@ -22,6 +24,7 @@ from properties.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+MAX_WORKERS = 256
 
 
 class Terminated(KeyboardInterrupt):
@@ -84,8 +87,14 @@ def fail(message: str, debug: bool = False) -> None:
     """Bad input: one line on stderr (after the traceback under --debug), exit 2."""
     if debug:
         traceback.print_exc()
-    click.echo(f"agree: error: {message}", err=True)
+    click.echo(f"agree: error: {one_line(message)}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def one_line(text: str) -> str:
+    """Control characters and line breaks from the user's input, escaped: one line stays one line
+    and nothing the user typed can drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def internal_error(err: Exception, debug: bool) -> None:
@@ -108,6 +117,39 @@ def _save_traceback(text: str) -> str | None:
         return path
     except OSError:
         return None
+
+
+def run_beside(work: Callable[[], Any], deadline: float | None, interrupt: Callable[[], None],
+               grace: float = 5.0) -> Any:
+    """Run `work` in a helper thread and wait for it here, so that Ctrl-C and the deadline are
+    honoured at once even while `work` sits in a C library that does not look at signals (Z3):
+    `interrupt()` asks the library to stop. Returns what `work` returns and raises what it raises;
+    TimeoutError when the deadline passed and `work` did not stop within `grace` seconds."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as err:  # handed to the waiting thread, which raises it
+            box["error"] = err
+
+    thread = threading.Thread(target=target, name="agree-work", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.05)
+            if deadline is not None and thread.is_alive() and time.monotonic() >= deadline:
+                interrupt()
+                thread.join(grace)
+                if thread.is_alive():
+                    raise TimeoutError("the work did not stop at the deadline")
+    except KeyboardInterrupt:
+        interrupt()
+        thread.join(grace)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 def emit_json(data) -> None:
@@ -134,6 +176,8 @@ def parse_workers(value: str | int) -> int:
         workers = 0
     if workers < 1:
         raise InputError(f"--workers must be auto or a whole number of at least 1, got {value!r}")
+    if workers > MAX_WORKERS:  # each is a forked copy of the search: thousands would exhaust the machine
+        raise InputError(f"--workers {workers} is more than {MAX_WORKERS}: use auto (one per usable core)")
     return workers
 
 

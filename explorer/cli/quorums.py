@@ -11,29 +11,17 @@ It imports nothing from the other commands; the group in explorer.cli registers 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
+import time
 
 import click
 
+from explorer.cli.common import EXIT_FAILED, EXIT_OK
+from explorer.cli.quorum_report import Check, run_checks
 from properties.errors import InputError
-from properties.quorums import (Bft, FlexiblePaxos, Grid, JointConsensus, Majority, QuorumSystem, Threshold,
-                                Weighted, all_lemmas, check_intersection, lemma_named, prove_all, system_from_json)
-from properties.quorums.loading import FORMAT
+from properties.quorums import (Bft, FlexiblePaxos, Grid, JointConsensus, Majority, Threshold, Weighted,
+                                all_lemmas, lemma_named, prove_all)
+from properties.quorums.loading import load_system
 from properties.quorums.system import as_members, show_members
-
-EXIT_OK, EXIT_FAILED = 0, 1
-
-
-@dataclass
-class Check:
-    """One intersection question; `required` checks decide the exit code, others are for contrast."""
-
-    label: str
-    first: QuorumSystem
-    second: QuorumSystem
-    at_least: int
-    required: bool = True
 
 
 # ---- parsing the options ---------------------------------------------------------------------
@@ -41,6 +29,8 @@ class Check:
 def parse_nodes(text: str, flag: str = "--nodes") -> tuple[str, ...]:
     """`5` means n1..n5; anything else is a comma-separated list of names."""
     text = text.strip()
+    if text.isdigit() and not text.isascii():
+        raise InputError(f"{flag} {text!r}: write a node count with the digits 0-9, or node names")
     if text.isdigit():
         if int(text) < 1:
             raise InputError(f"{flag} {text}: a quorum system needs at least one node, use {flag} 1 or more")
@@ -53,7 +43,7 @@ def parse_weights(text: str) -> dict[str, int] | list[int]:
     named, plain = {}, []
     for item in (part.strip() for part in text.split(",")):
         name, sep, value = item.rpartition("=")
-        if not value.strip().isdigit():
+        if not (value.strip().isascii() and value.strip().isdigit()) or len(value.strip()) > 18:
             raise InputError(f"weight {item!r} is not a whole number >= 0: write --weights 2,1,1 or a=2,b=1,c=1")
         if sep and not name.strip():
             raise InputError(f"weight {item!r} has no node name: write name=weight, e.g. a=2")
@@ -78,69 +68,24 @@ def in_range(flag: str, value: int, low: int, high: int, what: str) -> int:
 
 
 def load_file(path: str):
-    try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        raise InputError(f"cannot read {path}: no such file; pass {FORMAT}") from None
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno}): "
-                         f"expected {FORMAT}") from None
-    return system_from_json(data)
+    return load_system(path)
 
 
-# ---- running and reporting ---------------------------------------------------------------------
-
-LISTED_QUORUMS = 5000  # a report lists minimal quorums up to this many, for `-p quorum=FILE`
-
-
-def quorum_lists(first: Check) -> dict:
-    """The minimal quorums of the first check, as a model's quorum file takes them: "quorums" for
-    one system, "phase1" and "phase2" for two (the first check's first and second systems)."""
-    def listed(system):
-        found = system.quorums()
-        return [sorted(q) for q in found] if len(found) <= LISTED_QUORUMS else None
-    try:
-        one, two = listed(first.first), listed(first.second)
-    except InputError:  # too many to enumerate at all
-        return {}
-    if one is None or two is None:
-        return {}
-    return {"quorums": one} if first.first == first.second else {"phase1": one, "phase2": two}
+def _keep_time_limit(ctx: click.Context, param, value: float | None) -> None:
+    if value is not None:
+        if not value > 0 or value > 1e9:
+            raise InputError(f"--time-limit must be a positive number of seconds, got {value}")
+        ctx.meta["agree_time_limit"] = value
 
 
-def run_checks(kind: str, system_text: str, checks: list[Check], as_json: bool) -> None:
-    results = [(check_intersection(c.first, c.second, c.at_least, label=c.label), c.required) for c in checks]
-    required = [r for r, needed in results if needed]
-    failed = [r for r in required if not r.holds]
-    if as_json:
-        systems = list(dict.fromkeys(s for c in checks for s in (c.first, c.second)))
-        click.echo(json.dumps({
-            "kind": kind, "system": system_text, "systems": [s.to_dict() for s in systems],
-            "at_least": max(c.at_least for c in checks),
-            "verdict": "disjoint" if failed else "intersect",
-            "min_intersection": min(r.min_intersection for r in required),
-            "witness": failed[0].witness if failed else None,
-            "checks": [{**r.to_dict(), "first": r.first.describe(), "second": r.second.describe(),
-                        "required": needed} for r, needed in results],
-            **quorum_lists(checks[0]),
-        }, indent=2))
-    else:
-        click.echo(f"system:  {system_text}")
-        for result, needed in results:
-            block = result.describe(systems=False)
-            click.echo(block if needed else block.replace("check:   ", "check:   (for contrast, not required) ", 1))
-        if len(required) > 1:
-            click.echo(f"{len(required) - len(failed)} of {len(required)} required checks hold")
-    raise SystemExit(EXIT_FAILED if failed else EXIT_OK)
+TIME_LIMIT = click.option("--time-limit", type=float, expose_value=False, callback=_keep_time_limit,
+                          metavar="SECONDS", help="Give up after this many seconds (verdict unknown, exit 1).")
 
 
 def common_options(at_least: bool = True):
-    """--json everywhere, --at-least where the required overlap is a free choice."""
+    """--json and --time-limit everywhere, --at-least where the required overlap is a free choice."""
     def decorate(command):
+        command = TIME_LIMIT(command)
         command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
         if at_least:
             command = click.option("--at-least", type=click.IntRange(min=1), default=None, metavar="K",
@@ -152,8 +97,10 @@ def common_options(at_least: bool = True):
 NODES = click.option("--nodes", required=True, metavar="N|a,b,c", help="A node count (n1..nN) or node names.")
 
 
-@click.group("quorums")
-def quorums() -> None:
+@click.group("quorums", invoke_without_command=True)
+@TIME_LIMIT
+@click.pass_context
+def quorums(ctx: click.Context) -> None:
     """Prove quorum intersection with Z3, or get two quorums that miss each other.
 
     \b
@@ -167,8 +114,12 @@ def quorums() -> None:
     agree quorums explicit --file quorums.json
     agree quorums prove                                    (lemmas for every n)
 
-    Exit codes: 0 intersection proved, 1 disjoint quorums found (printed), 2 bad input.
+    Exit codes: 0 intersection proved, 1 disjoint quorums found (printed) or no answer within
+    --time-limit (verdict unknown), 2 bad input.
     """
+    ctx.meta["agree_started"] = time.monotonic()  # --time-limit counts from here
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @quorums.command("majority")

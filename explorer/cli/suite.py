@@ -18,22 +18,23 @@ every stored counterexample still replays. A user's suite is a TOML or JSON file
 
     [[replay]]
     trace = "counterexamples/twophase--tm-commits-early.json"   # relative to the suite file
+    model = "my_model.py:Mine"     # needed when the trace names a model of your own: a trace
+                                   # file never makes agree import code by itself
 """
 
 from __future__ import annotations
 
-import json
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from explorer.engines.check import STRATEGIES, check
-from explorer.traces.replay import replay
+from explorer.traces.replay import model_for, replay
 from explorer.engines.result import HOLDS, VIOLATED, Bounds
 from explorer.engines.trace import load_trace
 from models.registry import build_model, builtin_models
+from properties import files
 from properties.errors import InputError
 
 COUNTEREXAMPLES = Path(__file__).resolve().parents[2] / "counterexamples"
@@ -70,6 +71,7 @@ class Outcome:
     seconds: float
     detail: str = ""
     trace: dict | None = None  # the trace that shows the outcome (a counterexample, a replayed file), as JSON
+    interrupted: bool = False  # Ctrl-C stopped this check: the suite stops too
 
 
 def default_suite() -> list[Expectation]:
@@ -84,55 +86,86 @@ def default_suite() -> list[Expectation]:
     return suite
 
 
-_CHECK_KEYS = {"model", "expect", "params", "variant", "property", "states", "depth", "length", "strategy",
-               "max_depth", "max_states", "time_limit", "symmetry"}
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# key -> (test, what is expected): the one schema of a suite file's entries
+_NAME = (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string")
+_COUNT = (lambda v: _int(v) and v >= 0, "a whole number of at least 0")
+_BOUND = (lambda v: _int(v) and v >= 1, "a whole number of at least 1")
+_CHECK_KEYS = {
+    "model": _NAME, "variant": _NAME, "property": _NAME,
+    "expect": (lambda v: v in (HOLDS, VIOLATED), '"holds" or "violated"'),
+    "strategy": (lambda v: v in STRATEGIES, " or ".join(f'"{s}"' for s in STRATEGIES)),
+    "params": (lambda v: isinstance(v, dict) and all(isinstance(x, (str, int, bool)) for x in v.values()),
+               "a table of numbers, strings or booleans, e.g. params = { rms = 3 }"),
+    "states": _COUNT, "depth": _COUNT, "length": _COUNT, "max_depth": _BOUND, "max_states": _BOUND,
+    "time_limit": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1e9,
+                   "a positive number of seconds"),
+    "symmetry": (lambda v: isinstance(v, bool), "true or false"),
+}
+_REPLAY_KEYS = {"trace": _NAME, "model": _NAME}
 
 
 def load_suite(path: str) -> list[Expectation]:
-    """Read a suite file (TOML, or JSON with the same shape); every defect is one InputError line."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"suite file {path!r} does not exist")
-    text = file.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
-        raise InputError(f"{path} is not valid {'JSON' if file.suffix == '.json' else 'TOML'}: {err}") from None
+    """Read a suite file (TOML, or JSON with the same shape); every defect is one InputError line
+    naming the entry and the field. Unknown tables and keys are errors, not silently ignored."""
+    text = files.read_text(path, "suite file")
+    is_json = Path(path).suffix == ".json"
+    data = files.parse_json(text, path) if is_json else files.parse_toml(text, path)
     if not isinstance(data, dict) or not (data.get("check") or data.get("replay")):
         raise InputError(f"{path} has no [[check]] or [[replay]] entries: see `agree verify --help`")
+    unknown = sorted(set(data) - {"check", "replay"})
+    if unknown:
+        raise InputError(f"{path}: unknown table {unknown[0]!r}; a suite has only [[check]] and [[replay]] entries")
     suite = []
-    for i, entry in enumerate(data.get("check", []), 1):
-        if not isinstance(entry, dict) or "model" not in entry:
-            raise InputError(f"{path}: check {i} must be a table with at least `model`")
-        unknown = sorted(set(entry) - _CHECK_KEYS)
-        if unknown:
-            raise InputError(f"{path}: check {i} has unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_CHECK_KEYS))}")
-        if entry.get("expect", HOLDS) not in (HOLDS, VIOLATED):
-            raise InputError(f"{path}: check {i} expect must be \"holds\" or \"violated\"")
-        if entry.get("strategy", "bfs") not in STRATEGIES:
-            raise InputError(f"{path}: check {i} strategy must be one of {', '.join(STRATEGIES)}")
-        if not isinstance(entry.get("params", {}), dict):
-            raise InputError(f"{path}: check {i} params must be a table, e.g. params = {{ rms = 3 }}")
-        fields = {("prop" if k == "property" else k): v for k, v in entry.items()}
-        suite.append(Expectation(**fields))
-    for i, entry in enumerate(data.get("replay", []), 1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("trace"), str):
-            raise InputError(f"{path}: replay {i} must be a table with a `trace` path")
-        suite.append(Expectation(model="", trace=str((file.parent / entry["trace"]).resolve())))
+    for kind, keys in (("check", _CHECK_KEYS), ("replay", _REPLAY_KEYS)):
+        entries = data.get(kind, [])
+        if not isinstance(entries, list):
+            raise InputError(f"{path}: {kind} must be a list of tables, written [[{kind}]]")
+        for i, entry in enumerate(entries, 1):
+            required = "model" if kind == "check" else "trace"
+            if not isinstance(entry, dict) or required not in entry:
+                raise InputError(f"{path}: {kind} {i} must be a table with at least `{required}`")
+            for key, value in entry.items():
+                if key not in keys:
+                    raise InputError(f"{path}: {kind} {i} has unknown key {key!r}; allowed: {', '.join(sorted(keys))}")
+                test, expected = keys[key]
+                if not test(value):
+                    raise InputError(f"{path}: {kind} {i} {key} must be {expected}, got {repr(value)[:80]}")
+            if kind == "check":
+                expectation = Expectation(**{("prop" if k == "property" else k): v for k, v in entry.items()})
+                _refuse_early(expectation, f"{path}: check {i}")
+                suite.append(expectation)
+            else:
+                trace = str((Path(path).parent / entry["trace"]).resolve())
+                model_for(load_trace(trace), entry.get("model"))  # refused now, not halfway through
+                suite.append(Expectation(model=entry.get("model", ""), trace=trace))
     return suite
+
+
+def _refuse_early(e: Expectation, where: str) -> None:
+    """Build the model and look up the property now, so bad input stops the suite before it runs."""
+    model = build_model(e.model, e.params, e.variant)
+    names = [p.name for p in type(model).properties()]
+    if e.prop is not None and e.prop not in names:
+        raise InputError(f"{where}: model {model.label()} has no property {e.prop!r}; its properties: "
+                         f"{', '.join(names) or 'none'}")
 
 
 def run_expectation(e: Expectation, progress: Callable | None = None, workers: int = 1) -> Outcome:
     started = time.monotonic()
     if e.kind == "replay":
         trace = load_trace(e.trace)
-        outcome = replay(trace)
+        outcome = replay(trace, model_for(trace, e.model or None))
         return Outcome(e, outcome.reproduces, "reproduces" if outcome.reproduces else "diverges",
                        None, time.monotonic() - started, outcome.message, trace.to_json())
     model = build_model(e.model, e.params, e.variant)
     only = [e.prop] if e.prop and e.expect == VIOLATED else None
+    bounds = Bounds(e.max_depth, e.max_states, e.time_limit)
     result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, model_ref=e.model,
-                   bounds=Bounds(e.max_depth, e.max_states, e.time_limit), progress=progress, workers=workers)
+                   bounds=bounds, progress=progress, workers=workers, started=started)
     problems = []
     if e.expect == HOLDS and result.verdict != HOLDS:
         problems.append(_why_not_holds(result))
@@ -154,7 +187,8 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
             shown += f" ({len(result.violation.trace)} steps)"
     shown_trace = result.violation.trace if result.violation is not None else None
     return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems),
-                   shown_trace.to_json() if shown_trace is not None else None)
+                   shown_trace.to_json() if shown_trace is not None else None,
+                   interrupted=result.stopped_by == "interrupted")
 
 
 def _why_not_holds(result: Any) -> str:

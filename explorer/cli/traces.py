@@ -1,29 +1,40 @@
-"""`agree replay` and `agree show`: stored traces, re-run and drawn."""
+"""`agree replay` and `agree show`: stored traces, re-run and drawn.
+
+A trace is data. Its model is resolved by name only when it is built in; for a model of your own
+the command needs `--model path/to/file.py:Class` (or `package.module:Class`), so that opening a
+trace someone sent you never runs code you did not choose."""
 
 from __future__ import annotations
 
 import click
 
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, write_output
+from explorer.engines.diagnose import guarded
 from explorer.traces.html import render_html
-from explorer.traces.render import RENDERERS
-from explorer.traces.replay import replay
 from explorer.engines.trace import load_trace
-from models.registry import build_model
+from explorer.traces.render import RENDERERS
+from explorer.traces.replay import model_for, replay
+from models.registry import builtin_models
 from properties.errors import InputError
+
+MODEL = click.option("--model", "model_spec", metavar="FILE.py:CLASS|MODULE:CLASS",
+                     help="The model to use, needed for a trace of your own model (a trace never makes "
+                          "agree import code); built-in models resolve by themselves.")
 
 
 @click.command("replay")
 @click.argument("trace_file", metavar="TRACE")
+@MODEL
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
-def replay_command(trace_file: str, as_json: bool) -> None:
+def replay_command(trace_file: str, model_spec: str | None, as_json: bool) -> None:
     """Re-run TRACE against today's model.
 
     Exit 0 when every step matches and the recorded property is still violated at the end, 1 when
     the trace diverges or no longer violates it, 2 when the file is missing or malformed.
     """
     trace = load_trace(trace_file)
-    outcome = replay(trace)
+    model = model_for(trace, model_spec)
+    outcome = guarded(model, "replaying the trace", lambda: replay(trace, model))
     if as_json:
         emit_json({"trace": trace_file, "model": trace.model, "variant": trace.variant,
                    "property": trace.property, "reproduces": outcome.reproduces,
@@ -38,19 +49,30 @@ FORMATS = {**RENDERERS, "html": render_html}
 
 @click.command("show")
 @click.argument("trace_file", metavar="TRACE")
+@MODEL
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
               help="text: per-step state changes; mermaid: a sequence diagram (or a step flowchart); "
                    "html: one self-contained page (diagram, steps, highlighted states).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
-def show_command(trace_file: str, fmt: str, output: str | None) -> None:
+def show_command(trace_file: str, model_spec: str | None, fmt: str, output: str | None) -> None:
     """Draw TRACE for people: `--format mermaid` output renders on GitHub inside ```mermaid fences;
-    `--format html -o FILE` writes a page to open in any browser, with no network needed."""
+    `--format html -o FILE` writes a page to open in any browser, with no network needed.
+
+    Without a model (a trace of your own model and no --model) it is drawn from the file alone."""
     trace = load_trace(trace_file)
-    try:
-        model = build_model(trace.model, trace.params, trace.variant)
-    except InputError:
-        model = None  # the drawing falls back to what the trace itself says
-    text = FORMATS[fmt](trace.to_json(), model)
+    model = None
+    if model_spec is not None:
+        model = model_for(trace, model_spec)
+    elif trace.model in builtin_models():
+        try:
+            model = model_for(trace)
+        except InputError:
+            model = None  # parameters today's model refuses: draw from what the trace itself says
+    elif fmt != "text":
+        click.echo(f"agree: drawn from the trace alone; add --model {trace.model} to draw it as the model does",
+                   err=True)
+    text = guarded(model, "drawing the trace", lambda: FORMATS[fmt](trace.to_json(), model)) \
+        if model is not None else FORMATS[fmt](trace.to_json(), None)
     if output:
         write_output(output, text)
     else:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, parse_workers, write_output
+from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_workers, write_output
+from explorer.engines.interrupts import held_interrupts
 from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from explorer.engines.progress import StderrProgress
 from explorer.traces.suite_html import render_suite_html
@@ -30,7 +31,7 @@ def _cells(o: Outcome) -> tuple:
 
 
 @click.command("verify")
-@click.option("--config", "config", type=click.Path(dir_okay=False),
+@click.option("--config", "config", metavar="FILE",
               help="A suite file (TOML or JSON) of [[check]] and [[replay]] entries; see the README.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of outcomes instead of a table.")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
@@ -41,22 +42,39 @@ def _cells(o: Outcome) -> tuple:
 def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool, html_file: str | None) -> None:
     """Run a suite: the project's own by default (every model holds, every variant is caught,
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
-    suite = load_suite(config) if config else default_suite()
+    suite = load_suite(config) if config is not None else default_suite()
     outcomes = []
     if not as_json:
         click.echo(_row(COLUMNS))
+    interrupted = False
     for expectation in suite:
         progress = None if quiet else StderrProgress()
-        outcome = run_expectation(expectation, progress, workers)
-        if progress is not None:
-            progress.finish()
+        try:
+            outcome = run_expectation(expectation, progress, workers)
+        except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) stops the whole suite, not one check
+            interrupted = True
+        finally:
+            if progress is not None:
+                progress.finish()
+        if interrupted or outcome.interrupted:
+            interrupted = True
+            break
         outcomes.append(outcome)
         if not as_json:
             click.echo(_row(_cells(outcome)) + ("" if outcome.met else f"   <- NOT MET: {outcome.detail}"))
+    with held_interrupts():
+        failed = summarize(outcomes, len(suite), as_json, interrupted)
+        if html_file:
+            write_output(html_file, render_suite_html(COLUMNS, [
+                {"cells": _cells(o), "met": o.met, "detail": o.detail, "trace": o.trace} for o in outcomes]))
+    if interrupted:
+        raise SystemExit(interrupted_exit_code())
+    raise SystemExit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def summarize(outcomes: list[Outcome], planned: int, as_json: bool, interrupted: bool) -> list[Outcome]:
+    """Print the outcomes (a JSON list, or the summary under the table); return those not met."""
     failed = [o for o in outcomes if not o.met]
-    if html_file:
-        write_output(html_file, render_suite_html(COLUMNS, [
-            {"cells": _cells(o), "met": o.met, "detail": o.detail, "trace": o.trace} for o in outcomes]))
     if as_json:
         emit_json([{"kind": o.expectation.kind, "model": o.expectation.model or None,
                     "variant": o.expectation.variant, "trace": o.expectation.trace,
@@ -66,4 +84,7 @@ def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool,
     else:
         click.echo(f"\n{len(outcomes) - len(failed)} of {len(outcomes)} expectations met"
                    + (f"; {len(failed)} not met" if failed else ""))
-    raise SystemExit(EXIT_FAILED if failed else EXIT_OK)
+    if interrupted:
+        click.echo(f"agree: interrupted after {len(outcomes)} of {planned} expectations; the rest did not run",
+                   err=True)
+    return failed

@@ -79,6 +79,8 @@ class Search:
             _count(level.actions, run.found)
             if level.states:
                 run.depth += 1
+            if stop is None and level.states and run.tick():  # small levels never reach TICK expansions
+                stop = "time-limit"
             if stop is not None:
                 run.stopped_by = run.stopped_by or stop
                 return

@@ -7,7 +7,9 @@ from typing import Callable
 
 from explorer.engines.bfs import bfs
 from explorer.engines.dfs import dfs
-from explorer.engines.monitor import ModelError, PropertyMonitor
+from explorer.engines.diagnose import ModelError, check_init, guarded, model_error
+from explorer.engines.interrupts import held_interrupts
+from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.random_walk import DEFAULT_WALKS, random_walks
 from explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
                              CheckResult, PropertyResult)
@@ -23,11 +25,12 @@ STRATEGIES = ("bfs", "dfs", "random")
 def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, symmetry: bool = False,
           only: list[str] | None = None, keep_going: bool = False, walks: int = DEFAULT_WALKS,
           seed: int = 0, model_ref: str | None = None, progress: Callable[[Run], None] | None = None,
-          workers: int = 1, fingerprints: bool = False) -> CheckResult:
+          workers: int = 1, fingerprints: bool = False, started: float | None = None) -> CheckResult:
     """Search `model` with one strategy and judge every property; see CheckResult for the verdict.
 
     `workers` > 1 shares large BFS levels with forked helper processes (same results, sooner);
-    `fingerprints` stores 64-bit hashes instead of states, for state spaces too big for memory."""
+    `fingerprints` stores 64-bit hashes instead of states, for state spaces too big for memory;
+    `started` (a time.monotonic() reading) is when the bounds began to count: the command's start."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     if walks < 1:
@@ -36,7 +39,8 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
         raise InputError(f"--workers must be a whole number of at least 1, got {workers}")
     bounds = bounds or Bounds()
     monitor = PropertyMonitor(model, only, keep_going)
-    run = Run(model, bounds, monitor, symmetry, progress, fingerprints=fingerprints)
+    run = Run(model, bounds, monitor, symmetry, progress, fingerprints=fingerprints, started=started)
+    check_init(model)
     if workers > 1 and strategy == "bfs" and not can_fork():
         run.warnings.append("this platform cannot fork: --workers was ignored, the search ran in one process")
         workers = 1
@@ -52,15 +56,19 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
             random_walks(run, walks=walks, seed=seed)
     except KeyboardInterrupt:
         run.stopped_by, run.exhausted = "interrupted", False
-    except InputError:
+    except (InputError, ModelError):
         raise
-    except Exception as err:
-        raise ModelError(f"model {model.label()} raised {type(err).__name__}: {err} "
-                         f"(while expanding state {run.current!r})") from err
+    except (Exception, SystemExit) as err:
+        if run.current is None:
+            raise model_error(model, err, doing="while computing the initial states") from err
+        raise model_error(model, err, run.current) from err
     finally:
         if collecting:
             gc.enable()
-    return _result(model, run, strategy, model_ref or model.label(), workers if strategy == "bfs" else 1)
+    with held_interrupts(deliver=False):  # the search is over: what it found is handed back whole
+        return guarded(model, "building the trace",
+                       lambda: _result(model, run, strategy, model_ref or model.label(),
+                                       workers if strategy == "bfs" else 1))
 
 
 def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int) -> CheckResult:
@@ -134,6 +142,10 @@ def _trace(model: Model, run: Run, model_ref: str, name: str, kind: str, strateg
             return None
         initial, steps = path[0], list(path[1:])
     view = model.view
+    for action, args, _ in steps:
+        if not isinstance(args, dict) or not isinstance(action, str):
+            raise ModelError(f"model {model.label()}: a step of {action!r} has args {args!r}; a step is "
+                             "Step(action, args, state) with the action a string and args a dict, e.g. {\"proc\": 1}")
     return Trace(model=model_ref, params=dict(model.parameters), variant=model.variant_name, property=name,
                  kind=kind, initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps],
                  engine=strategy)

@@ -88,6 +88,9 @@ def dfs(run: Run) -> None:
             run.depth = max(run.depth, depth)
             stack.append((succ, k, iter(model.next(succ))))
             steps.append(step)
+            expanded += 1  # a path that never backtracks must watch the clock too
+            if expanded % TICK == 0 and run.tick():
+                return
     if cut_off:
         run.stopped_by = "max-depth"
     else:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from explorer.engines.diagnose import ModelError, property_returned_none
 from models.contract import EVENTUALLY, INVARIANT, REACHABLE, TRANSITION, Model, PropertySpec
 from properties.errors import InputError, did_you_mean
 
-
-class ModelError(Exception):
-    """Code in a model raised: the message names the model and the state it was working on."""
+__all__ = ["ModelError", "PropertyMonitor"]  # ModelError lives in diagnose; importers find it here too
 
 
 class PropertyMonitor:
@@ -29,6 +28,7 @@ class PropertyMonitor:
                                  f"{did_you_mean(missing[0], names)}; its properties: {known}")
             specs = [s for s in specs if s.name in only]
         self.specs: list[PropertySpec] = specs
+        self.model = model
         self.keep_going = keep_going
         bind = lambda kind: [(s.name, getattr(model, s.method)) for s in specs if s.kind == kind]  # noqa: E731
         self.invariants = bind(INVARIANT)
@@ -57,16 +57,22 @@ class PropertyMonitor:
         self.checked += 1
         failed = False
         for name, holds in self.invariants:
-            if not holds(state):
+            verdict = holds(state)
+            if not verdict:
+                if verdict is None:
+                    raise property_returned_none(self.model, name, state)
                 self.failed[name] = key
                 self.when[name] = self.checked
                 failed = True
         reached = False
         for name, holds in self.reachables:
-            if holds(state):
+            verdict = holds(state)
+            if verdict:
                 self.reached[name] = key
                 self.when[name] = self.checked
                 reached = True
+            elif verdict is None:
+                raise property_returned_none(self.model, name, state)
         if failed or reached:
             self._prune()
         return failed
@@ -75,7 +81,10 @@ class PropertyMonitor:
         """Check one transition; return True when some transition property failed on it."""
         failed = False
         for name, holds in self.transitions:
-            if not holds(before, step, step.state):
+            verdict = holds(before, step, step.state)
+            if not verdict:
+                if verdict is None:
+                    raise property_returned_none(self.model, name, step.state)
                 self.failed[name] = before_key
                 self.failed_step[name] = step
                 self.when[name] = self.checked

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from explorer.engines.run import Run
+from explorer.engines.run import TICK, Run
 from models.contract import Step
 
 DEFAULT_WALKS = 1000
@@ -63,6 +63,8 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
                     run.stopped_by = "violation"
                     return
             state = step.state
+            if len(path) % TICK == 0 and run.tick():  # a long walk watches the clock too
+                return
             key = state if key_of is None else key_of(state)
             if key not in seen:
                 seen.add(key)

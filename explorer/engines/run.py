@@ -17,7 +17,7 @@ class Run:
 
     def __init__(self, model: Model, bounds: Bounds, monitor: PropertyMonitor, symmetry: bool,
                  progress: Callable[[Run], None] | None = None, progress_every: float = 2.0,
-                 fingerprints: bool = False) -> None:
+                 fingerprints: bool = False, started: float | None = None) -> None:
         self.model = model
         self.bounds = bounds
         self.monitor = monitor
@@ -39,7 +39,7 @@ class Run:
         self.found: dict[str, int] = {}  # action -> new distinct states it produced
         self.stopped_by: str | None = None
         self.exhausted = False
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started  # bounds count from the command's start
         self.progress = progress
         self.progress_every = progress_every
         self.next_report = self.started + max(1.0, progress_every)
@@ -66,7 +66,8 @@ class Run:
         return time.monotonic() - self.started
 
     def tick(self) -> bool:
-        """Called every TICK expansions: report progress; return True when time is up."""
+        """Called every TICK expansions (and at each BFS level's end): report progress; return
+        True when time is up."""
         now = time.monotonic()
         if self.progress is not None and now >= self.next_report:
             self.progress(self)

@@ -6,21 +6,21 @@ Format 1:
      "engine": "bfs", "initial": <state>,
      "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...]}
 
-States are encoded by `explorer.engines.encoding`. Files are written whole (a temporary file, then a
-rename) and loaded with `json` only, so a trace can be kept, diffed and shared safely.
+States are encoded by `explorer.engines.encoding`. Files are written whole (`properties.files`: a
+temporary file, then a rename over a regular file only) and loaded as strict JSON, validated field
+by field here, so a trace can be kept, diffed and shared safely: loading one never runs code.
+An optional "loop" (a step index) marks where a lasso's loop starts.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from explorer.engines.encoding import encode
-from models.contract import Model, Step
+from models.contract import EVENTUALLY, INVARIANT, REACHABLE, TRANSITION, Model, Step
+from properties import files
 from properties.errors import InputError
 
 FORMAT = 1
@@ -59,7 +59,8 @@ class Trace:
         }
 
     def save(self, path: str | os.PathLike) -> None:
-        write_json_atomically(Path(path), self.to_json())
+        """Write the trace whole, never over anything but a regular file (properties.files)."""
+        files.write_json(path, self.to_json(), "trace file")
 
 
 def _encode_step(step: Any) -> dict:
@@ -68,64 +69,71 @@ def _encode_step(step: Any) -> dict:
     return {"action": step.action, "args": encode(step.args), "state": encode(step.state)}
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write the whole file or nothing: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1)
-            out.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 # --------------------------------------------------------------------------- loading
 
 
 def load_trace(path: str | os.PathLike) -> Trace:
-    """Read and validate a trace file; any defect is an InputError naming it."""
-    where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"trace file {where!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read trace file {where!r}: {err}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{where} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
-    return trace_from_json(data, where)
+    """Read and validate a trace file; any defect is an InputError naming it. Only data is read:
+    the model the trace names is not imported here (see explorer.traces.replay.model_for)."""
+    return trace_from_json(files.read_json(path, "trace file"), os.fspath(path))
+
+
+_KINDS = (INVARIANT, TRANSITION, REACHABLE, EVENTUALLY)
+_FIELDS = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps",
+           "loop"}
 
 
 def trace_from_json(data: Any, where: str = "trace") -> Trace:
+    """The one schema check for format 1: every field's type, no unknown fields."""
     def need(cond: bool, what: str) -> None:
         if not cond:
             raise InputError(f"{where} is not an agree trace: {what}")
 
     need(isinstance(data, dict), "the top level must be a JSON object")
-    need(data.get("format") == FORMAT, f'"format" must be {FORMAT}, got {data.get("format")!r}')
-    need(isinstance(data.get("model"), str) and data["model"], '"model" must name a model')
+    for key in sorted(set(data) - _FIELDS):
+        need(False, f"unknown field {key!r} (allowed: {', '.join(sorted(_FIELDS))})")
+    need(_is_int(data.get("format")) and data["format"] == FORMAT, f'"format" must be {FORMAT}, got {_short(data.get("format"))}')
+    need(isinstance(data.get("model"), str) and data["model"].strip() != "", '"model" must name a model')
     need(isinstance(data.get("params", {}), dict), '"params" must be an object')
-    need(data.get("variant") is None or isinstance(data["variant"], str), '"variant" must be a string or null')
-    need(data.get("property") is None or isinstance(data["property"], str), '"property" must be a string or null')
+    for key, value in data.get("params", {}).items():
+        need(isinstance(value, (str, int, float)) and value is not None,
+             f'parameter "{key}" must be a string or a number, got {_json_type(value)}')
+    for key in ("variant", "property", "engine"):
+        need(data.get(key) is None or isinstance(data[key], str), f'"{key}" must be a string or null')
+    need(data.get("kind") is None or data["kind"] in _KINDS, f'"kind" must be one of {", ".join(_KINDS)} or null')
     need("initial" in data, 'the "initial" state is missing')
     steps = data.get("steps")
     need(isinstance(steps, list), '"steps" must be a list')
+    need(data.get("length") is None or (_is_int(data["length"]) and data["length"] >= 0),
+         f'"length" must be a whole number of steps, got {_short(data.get("length"))}')  # informative only
+    loop = data.get("loop")
+    need(loop is None or (_is_int(loop) and 0 <= loop <= len(steps)),
+         f'"loop" must be a step index from 0 to {len(steps)}, got {_short(loop)}')
     for i, step in enumerate(steps, 1):
-        need(isinstance(step, dict) and isinstance(step.get("action"), str),
-             f"step {i} must be an object with a string \"action\"")
+        need(isinstance(step, dict), f"step {i} must be an object")
+        for key in sorted(set(step) - {"action", "args", "state"}):
+            need(False, f"step {i} has unknown field {key!r} (allowed: action, args, state)")
+        need(isinstance(step.get("action"), str) and step["action"] != "", f'step {i} "action" must be a name')
         need(isinstance(step.get("args", {}), dict), f'step {i} "args" must be an object')
         need("state" in step, f'step {i} has no "state"')
-    known = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps"}
     return Trace(model=data["model"], params=dict(data.get("params", {})), variant=data.get("variant"),
                  property=data.get("property"), kind=data.get("kind"), initial=data["initial"],
                  steps=[{"action": s["action"], "args": s.get("args", {}), "state": s["state"]} for s in steps],
-                 engine=data.get("engine", "bfs"), extra={k: v for k, v in data.items() if k not in known})
+                 engine=data.get("engine") or "bfs", extra={} if loop is None else {"loop": loop})
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "..."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", bool: "true/false", type(None): "null"}.get(type(value),
+                                                                                            repr(value))
 
 
 # --------------------------------------------------------------------------- rebuilding paths

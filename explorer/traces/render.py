@@ -139,8 +139,7 @@ def _title(trace: dict) -> str:
 def chart_events(trace: dict, model: Model | None = None) -> tuple[list[str], list[tuple]]:
     """The actors of a sequence diagram and, per step, (number, step, its chart events); every
     drawing of a trace (Mermaid, SVG) starts here. Without a model, steps draw from src/dst args."""
-    chart = model.chart if model is not None else (lambda step: Model.chart(None, step))
-    events = [(i, step, chart(Step(step["action"], step.get("args", {}), step["state"])))
+    events = [(i, step, _drawn(model, Step(step["action"], step.get("args", {}), step["state"])))
               for i, step in enumerate(trace["steps"], 1)]
     actors = [str(a) for a in model.participants()] if model is not None else []
     for _, _, drawn in events:
@@ -159,6 +158,7 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
     lines = ["sequenceDiagram"]
     lines.append(f"    %% {_title(trace)}")
     lines += [f"    participant {_actor(a)} as {a}" for a in actors]
+    actors = actors or ["system"]
     span = f"{_actor(actors[0])},{_actor(actors[-1])}" if len(actors) > 1 else _actor(actors[0])
     for i, step, drawn in events:
         for event in drawn:
@@ -172,6 +172,19 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
     if trace.get("property") and trace.get("kind") in ("invariant", "transition"):
         lines.append(f"    Note over {span}: {_label(trace['property'])} violated")
     return "\n".join(lines)
+
+
+def _drawn(model: Model | None, step: Step) -> list[tuple]:
+    """The model's drawing of a step; where the step does not fit today's model (an edited or old
+    trace), the plain drawing from its args, so that a trace is always drawn, never a crash."""
+    if model is not None:
+        try:
+            drawn = model.chart(step)
+            if all(isinstance(e, tuple) and len(e) == (4 if e[0] == "msg" else 3) for e in drawn):
+                return list(drawn)
+        except Exception:
+            pass
+    return Model.chart(None, step)
 
 
 def _flowchart(trace: dict) -> str:

@@ -9,7 +9,7 @@ from explorer.engines.encoding import canonical_text, encode
 from explorer.traces.render import diff
 from explorer.engines.trace import Trace
 from models.contract import INVARIANT, REACHABLE, TRANSITION, Model, Step
-from models.registry import build_model
+from models.registry import build_model, builtin_models
 from properties.errors import InputError
 
 
@@ -20,9 +20,26 @@ class ReplayOutcome:
     steps_matched: int
 
 
+def model_for(trace: Trace, named: str | None = None) -> Model:
+    """The model a trace runs against. A trace is data: the model it names is resolved only when
+    it is a built-in name; a model of the user's own (file.py:Class, package.module:Class) must be
+    named by the user (`--model`, or `model` in a suite's [[replay]]), never imported because a
+    file said so."""
+    require_model(trace, named)
+    return build_model(named or trace.model, trace.params, trace.variant)
+
+
+def require_model(trace: Trace, named: str | None) -> None:
+    """Refuse, in one line, a trace of a user's model that the user did not name."""
+    if named is None and trace.model not in builtin_models():
+        raise InputError(f"the trace names the model {trace.model!r}, which is not built in; a trace never "
+                         f"makes agree import code, so name the model yourself: --model {trace.model} "
+                         "(in a suite: model = \"...\" in the [[replay]] entry)")
+
+
 def replay(trace: Trace, model: Model | None = None) -> ReplayOutcome:
-    """Follow the trace step by step through `model` (built from the trace when not given)."""
-    model = model or build_model(trace.model, trace.params, trace.variant)
+    """Follow the trace step by step through `model` (by default the built-in model it names)."""
+    model = model or model_for(trace)
     wanted = canonical_text(trace.initial)
     state = next((s for s in model.init() if canonical_text(encode(model.view(s))) == wanted), None)
     if state is None:

@@ -8,8 +8,8 @@ from properties.quorums.counting import Bft, Majority, Threshold
 from properties.quorums.explicit import Explicit
 from properties.quorums.flexible import FlexiblePaxos
 from properties.quorums.grid import GRID_MODES, Grid
-from properties.quorums.intersection import (DISJOINT, INTERSECT, IntersectionResult, check_intersection,
-                                             min_intersection)
+from properties.quorums.intersection import (DISJOINT, INTERSECT, IntersectionResult, Undecided,
+                                             check_intersection, min_intersection)
 from properties.quorums.joint import JointConsensus
 from properties.quorums.lemmas import (COUNTEREXAMPLE, PROVED, VACUOUS, Lemma, LemmaResult, all_lemmas,
                                        lemma_named, prove_all, prove_lemma)
@@ -20,7 +20,7 @@ from properties.quorums.weighted import Weighted
 __all__ = [
     "QuorumSystem", "node_names", "Majority", "Threshold", "Bft", "Weighted", "Grid", "GRID_MODES", "Explicit",
     "JointConsensus", "FlexiblePaxos", "system_from_json",
-    "check_intersection", "min_intersection", "IntersectionResult", "INTERSECT", "DISJOINT",
+    "check_intersection", "min_intersection", "IntersectionResult", "INTERSECT", "DISJOINT", "Undecided",
     "Lemma", "LemmaResult", "all_lemmas", "lemma_named", "prove_lemma", "prove_all", "PROVED", "COUNTEREXAMPLE",
     "VACUOUS",
 ]

@@ -19,6 +19,10 @@ from properties.quorums.system import QuorumSystem, require_int
 INTERSECT, DISJOINT = "intersect", "disjoint"
 
 
+class Undecided(Exception):
+    """Z3 gave no answer: its time limit ran out, it was interrupted, or it ran out of memory."""
+
+
 @dataclass(frozen=True)
 class IntersectionResult:
     """`verdict` is "intersect" when every pair of quorums shares at least `at_least` members (proved:
@@ -68,12 +72,16 @@ class IntersectionResult:
 
 
 def check_intersection(a: QuorumSystem, b: QuorumSystem | None = None, at_least: int = 1,
-                       label: str = "") -> IntersectionResult:
-    """Does every quorum of `a` share at least `at_least` members with every quorum of `b` (default `a`)?"""
+                       label: str = "", timeout: float | None = None) -> IntersectionResult:
+    """Does every quorum of `a` share at least `at_least` members with every quorum of `b` (default `a`)?
+    Raises Undecided when Z3 gives no answer within `timeout` seconds (or is interrupted)."""
     b = a if b is None else b
     require_int(at_least, "at_least", 1)
     started = time.perf_counter()
-    smallest, q1, q2 = _smallest_overlap(a, b)
+    try:
+        smallest, q1, q2 = _smallest_overlap(a, b, timeout)
+    except z3.Z3Exception as err:  # out of memory, or interrupted between two checks
+        raise Undecided(str(err)) from None
     holds = smallest >= at_least
     witness = None if holds else _witness(a, b, q1, q2)
     return IntersectionResult(a, b, at_least, INTERSECT if holds else DISJOINT, smallest, witness,
@@ -96,7 +104,8 @@ def _groups(a: QuorumSystem, b: QuorumSystem) -> list[tuple[str, ...]]:
     return [tuple(g) for g in pooled.values()]
 
 
-def _smallest_overlap(a: QuorumSystem, b: QuorumSystem) -> tuple[int, frozenset[str], frozenset[str]]:
+def _smallest_overlap(a: QuorumSystem, b: QuorumSystem,
+                      timeout: float | None = None) -> tuple[int, frozenset[str], frozenset[str]]:
     """Binary search on the overlap with one incremental solver: O(log n) Z3 calls."""
     groups = _groups(a, b)
     index = {m: i for i, g in enumerate(groups) for m in g}
@@ -104,6 +113,8 @@ def _smallest_overlap(a: QuorumSystem, b: QuorumSystem) -> tuple[int, frozenset[
     only2 = [z3.Int(f"only2_{i}") for i in range(len(groups))]
     both = [z3.Int(f"both_{i}") for i in range(len(groups))]
     solver = z3.Solver()
+    if timeout is not None:
+        solver.set("timeout", max(1, int(timeout * 1000)))  # milliseconds, for the whole solver
     for i, group in enumerate(groups):
         solver.add(only1[i] >= 0, only2[i] >= 0, both[i] >= 0, only1[i] + only2[i] + both[i] <= len(group))
         if group[0] not in a.member_set:
@@ -122,7 +133,10 @@ def _smallest_overlap(a: QuorumSystem, b: QuorumSystem) -> tuple[int, frozenset[
 
     solver.add(a.z3_condition(counter([only1])), b.z3_condition(counter([only2])))
     overlap = z3.Sum(both)
-    if solver.check() != z3.sat:
+    answer = solver.check()
+    if answer == z3.unknown:
+        raise Undecided(solver.reason_unknown())
+    if answer != z3.sat:
         raise ValueError(f"Z3 found no quorum in {a.describe()} or {b.describe()}")
     best = solver.model()
     low, high = 0, best.eval(overlap).as_long()
@@ -137,7 +151,7 @@ def _smallest_overlap(a: QuorumSystem, b: QuorumSystem) -> tuple[int, frozenset[
         elif answer == z3.unsat:
             low = middle + 1
         else:
-            raise RuntimeError(f"Z3 gave up ({solver.reason_unknown()}) on {a.describe()}")
+            raise Undecided(solver.reason_unknown())
         solver.pop()
     return high, *_members_from(best, groups, only1, only2, both)
 

@@ -22,6 +22,7 @@ Count = Callable[[Iterable[str]], z3.ArithRef]
 
 MAX_LISTED_QUORUMS = 100_000
 MAX_SEARCHED_MEMBERS = 16
+MAX_MEMBERS = 1_000  # nodes in one system: far past any real cluster, well inside what Z3 settles
 
 
 def node_names(n: int) -> tuple[str, ...]:
@@ -36,20 +37,34 @@ def as_members(nodes, what: str = "the system") -> tuple[str, ...]:
     if isinstance(nodes, int):
         if nodes < 1:
             raise InputError(f"{what} needs at least one node, got {nodes}: give a count of 1 or more")
+        if nodes > MAX_MEMBERS:
+            raise InputError(f"{what} has {nodes:,} nodes; at most {MAX_MEMBERS:,} are supported")
         return node_names(nodes)
     if isinstance(nodes, str):
         nodes = nodes.split(",")
     names = tuple(str(name).strip() for name in nodes)
     if not names:
         raise InputError(f"{what} has no nodes: name at least one")
-    if any(not name for name in names):
-        raise InputError(f"{what} has a blank node name: give every node a non-empty name")
+    if len(names) > MAX_MEMBERS:
+        raise InputError(f"{what} has {len(names):,} nodes; at most {MAX_MEMBERS:,} are supported")
+    for name in names:
+        check_name(name, what)
     seen = set()
     for name in names:
         if name in seen:
             raise InputError(f"node {name!r} is listed twice in {what}: name each node once")
         seen.add(name)
     return names
+
+
+def check_name(name: str, what: str) -> str:
+    """A node name is printable text that does not start with '-' (so it never reads as a flag)."""
+    if not name.strip():
+        raise InputError(f"{what} has a blank node name: give every node a non-empty name")
+    if not name.isprintable() or name.startswith("-") or len(name) > 100:
+        raise InputError(f"{what} has the node name {name[:40]!r}: use printable names of at most 100 "
+                         "characters that do not start with '-'")
+    return name
 
 
 def require_int(value, name: str, low: int, high: int | None = None, why: str = "") -> int:
