@@ -209,6 +209,12 @@ class Model:
         """The actors of a sequence diagram, in order (empty: take them from the chart)."""
         return []
 
+    def warnings(self) -> list[str]:
+        """Facts about this configuration that a check's report should state, one sentence each
+        (for instance that the parameters break a bound the protocol's safety rests on). Engines
+        add them to the report's warnings; the default has none."""
+        return []
+
     # ----- introspection used by the registry, the CLI and the engines
 
     @classmethod

@@ -19,6 +19,7 @@ def builtin_models() -> dict[str, type[Model]]:
     found = [TwoPhase, TCommit]
     found += _optional("models.paxos", "Paxos") + _optional("models.multipaxos", "MultiPaxos")
     found += _optional("models.raft", "Raft")
+    found += _optional("models.pbft", "Pbft") + _optional("models.vr", "ViewstampedReplication")
     return {cls.name: cls for cls in found}
 
 
