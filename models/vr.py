@@ -298,13 +298,16 @@ class ViewstampedReplication(Model):
             return [("msg", a["src"], a["dst"], f"PREPARE(v{a['view']}, op {a['op']})"),
                     ("msg", a["dst"], a["src"], f"PREPAREOK(v{a['view']}, op {a['op']})")]
         if act == "CommitOp":
-            return [("note", a["primary"], f"commits ops 1..{a['commit']} (acknowledged)")]
+            return [("note", a["primary"], f"commits ops 1..{a['commit']} and acknowledges them to the client")]
         if act == "Commit":
             return [("msg", a["src"], a["dst"], f"COMMIT(v{a['view']}, {a['commit']})")]
         if act == "Timeout":
             return [("note", a["replica"], f"timeout: view change to view {a['view']}")]
         if act == "JoinViewChange":
-            return [("msg", a["src"], a["dst"], f"STARTVIEWCHANGE(v{a['view']})")]
+            i = self.names.index(a["dst"])
+            ops, last = len(_field(step.state, "log")[i]), _field(step.state, "last_normal")[i]
+            return [("msg", a["src"], a["dst"], f"STARTVIEWCHANGE(v{a['view']})"),
+                    ("note", a["dst"], f"enters view {a['view']}: log of {ops} ops, last normal view v{last}")]
         if act == "DoViewChange":
             return [("msg", a["src"], a["dst"], f"DOVIEWCHANGE(v{a['view']}, {a['ops']} ops, "
                                                 f"last normal v{a['last_normal']}, commit {a['commit']})")]
@@ -313,6 +316,11 @@ class ViewstampedReplication(Model):
         if act == "ReceiveStartView":
             return [("msg", a["src"], a["dst"], f"STARTVIEW(v{a['view']}, {a['ops']} ops, commit {a['commit']})")]
         return super().chart(step)
+
+
+def _field(state, name: str):
+    """A field of a state, or of its JSON encoding (charts are drawn from trace files too)."""
+    return state[name] if isinstance(state, dict) else getattr(state, name)
 
 
 @ViewstampedReplication.variant(
