@@ -122,9 +122,7 @@ class ViewstampedReplication(Model):
         """Step 3: a normal backup in view v takes PREPARE(v, n) only in order (its op-number is
         n - 1), appends the entry and sends PREPAREOK."""
         steps = []
-        for m in s.msgs:
-            if m[0] != "Prepare":
-                continue
+        for m in sorted(m for m in s.msgs if m[0] == "Prepare"):
             _, v, n, entry = m
             for i, r in self.indexed:
                 if s.view[i] == v and s.status[i] == NORMAL and self.primary(v) != i and len(s.log[i]) == n - 1:
@@ -152,9 +150,7 @@ class ViewstampedReplication(Model):
     def commit(self, s: VRState) -> list:
         """Step 6: a normal backup in view v that has op k learns COMMIT(v, k) and executes up to k."""
         steps = []
-        for m in s.msgs:
-            if m[0] != "Commit":
-                continue
+        for m in sorted(m for m in s.msgs if m[0] == "Commit"):
             _, v, k = m
             for i, r in self.indexed:
                 if s.view[i] == v and s.status[i] == NORMAL and s.commit[i] < k <= len(s.log[i]):
@@ -173,11 +169,11 @@ class ViewstampedReplication(Model):
     def join_view_change(self, s: VRState) -> list:
         """Step 1: a replica that receives STARTVIEWCHANGE or DOVIEWCHANGE for a view later than
         its own moves to that view in the same way."""
-        later = {}
+        later = {}  # view -> the first sender (by name) of a message about it
         for m in s.msgs:
             if m[0] in ("StartViewChange", "DoViewChange"):
                 v, sender = m[1], m[-1]
-                later.setdefault(v, sender)
+                later[v] = min(sender, later.get(v, sender))
         steps = []
         for v in sorted(later):
             for i, r in self.indexed:
@@ -227,23 +223,26 @@ class ViewstampedReplication(Model):
             outcomes = set()
             for q in self.minimal_quorums:
                 if r in q and q <= reports.keys():
-                    chosen = [reports[x] for x in q]
-                    best = max(chosen, key=lambda m: (m[3], len(m[2])))
-                    outcomes.add((best[2], max(m[4] for m in chosen)))
+                    chosen = [reports[x] for x in sorted(q)]
+                    outcomes.add((self.log_to_take(chosen), max(m[4] for m in chosen)))
             for log, k in sorted(outcomes):
                 steps.append(("StartView", {"primary": r, "view": v, "ops": len(log), "commit": k},
                               self.update(s, i, [("StartView", v, log, k)], status=NORMAL, log=log,
                                           commit=max(k, s.commit[i]), last_normal=v)))
         return steps
 
+    @staticmethod
+    def log_to_take(reports: list[tuple]) -> tuple:
+        """Step 3's choice among DOVIEWCHANGE(v, log, v', k, i) reports: the log of the one with
+        the largest v' (last normal view) and, among those, the largest op-number."""
+        return max(reports, key=lambda m: (m[3], len(m[2])))[2]
+
     def receive_start_view(self, s: VRState) -> list:
         """Step 5: a replica in an earlier view, or in this view's view change, takes STARTVIEW's
         log, becomes normal in the view, executes up to its commit-number, and sends PREPAREOK
         for its op-number when some op is not yet committed."""
         steps = []
-        for m in s.msgs:
-            if m[0] != "StartView":
-                continue
+        for m in sorted(m for m in s.msgs if m[0] == "StartView"):
             _, v, log, k = m
             for i, r in self.indexed:
                 if i == self.primary(v) or v < s.view[i] or (v == s.view[i] and s.status[i] == NORMAL):
@@ -334,3 +333,15 @@ class EagerViewUpdate(ViewstampedReplication):
     def adopt_view(self, s: VRState, i: int, v: int) -> VRState:
         return self.update(s, i, [("StartViewChange", v, self.names[i])], view=v, status=VIEW_CHANGE,
                            log=s.log[i][:s.commit[i]], last_normal=v)
+
+
+@ViewstampedReplication.variant(
+    "longest-log-wins", breaks="commit_persistence",
+    says="the new primary takes the longest log without looking at the last normal view v', so a stale "
+         "log from an earlier view replaces an op committed in a later one")
+class LongestLogWins(ViewstampedReplication):
+    """log_to_take compares op-numbers only (the first of equals wins), dropping step 3's v'."""
+
+    @staticmethod
+    def log_to_take(reports: list[tuple]) -> tuple:
+        return max(reports, key=lambda m: len(m[2]))[2]
