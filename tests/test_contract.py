@@ -76,3 +76,28 @@ def test_a_variant_registers_on_its_base_only():
         Base.with_variant("nope")
     with pytest.raises(TypeError):
         Base.variant("bad", breaks=None, says="x", defaults={"nope": 1})(type("X", (Base,), {}))
+
+
+def test_a_models_warnings_reach_the_check_report():
+    from explorer.engines.check import check
+    from models import reachable
+
+    class Warned(Model):
+        """One state; the configuration carries a warning of its own."""
+        name = "warned"
+
+        def init(self):
+            yield 0
+
+        def next(self, s):
+            return []
+
+        @reachable
+        def start(self, s):
+            return True
+
+        def warnings(self):
+            return ["these numbers break the protocol's bound"]
+
+    assert Model.warnings(Warned()) == []  # the default has none
+    assert "these numbers break the protocol's bound" in check(Warned()).warnings

@@ -157,3 +157,11 @@ def test_mermaid_shows_the_equivocation(variant):
     assert len(sent) == 2 and all(ln.strip().startswith("r0__Byzantine_->>") for ln in sent)
     assert {ln[-2] for ln in sent} == {"a", "b"}  # one sequence number, two requests
     assert "COMMITS a at n=1" in text and "COMMITS b at n=1" in text
+
+
+def test_the_command_line_warns_about_the_bound_and_finds_the_violation(agree):
+    ran = agree("check", "pbft", "-p", "n=3", "-p", "f=1", "--quiet")
+    assert ran.code == 1
+    assert "VIOLATED: agreement (invariant)" in ran.out
+    assert "warning: n=3 < 3f+1=4: Z3 lemma bft-3f+1-tight proved" in ran.out
+    assert agree("check", "pbft", "-p", "n=4", "-p", "f=1", "--quiet").code == 0
