@@ -49,7 +49,8 @@ def list_command(model: str | None, as_json: bool) -> None:
             for name, v in d["variants"].items():
                 breaks = f"breaks {v['breaks']}" if v["breaks"] else "should still hold"
                 defaults = f"; defaults {v['defaults']}" if v["defaults"] else ""
-                click.echo(f"    {name:<28} {breaks}: {v['says']} (changes {', '.join(v['changes'])}{defaults})")
+                changes = ", ".join(v["changes"]) or "no rule, only parameters"
+                click.echo(f"    {name:<28} {breaks}: {v['says']} (changes {changes}{defaults})")
         click.echo("")
 
 
