@@ -87,6 +87,12 @@ class Pbft(Model):
         if self.names[0] in self.faulty:  # a Byzantine primary never runs the honest PrePrepare rule
             self.actions = tuple(a for a in self.actions if a != "PrePrepare")
         self._request_perms = [dict(zip(self.client_requests, p)) for p in permutations(self.client_requests)]
+        # the Byzantine replicas' messages, sent before the first step: who vouches for what
+        self.forged: dict[tuple, frozenset] = {}  # (kind, seq, request) -> Byzantine senders
+        for r in sorted(self.faulty):
+            for kind, _, seq, request, sender in self.byzantine_messages(r):
+                key = (kind, seq, request)
+                self.forged[key] = self.forged.get(key, frozenset()) | {sender}
 
     # ----- helpers a rule (or a user's variant) needs
 
@@ -127,7 +133,7 @@ class Pbft(Model):
     def messages(self, s: PbftState) -> set:
         """Every message sent so far: what the honest replicas' logs imply, and the Byzantine
         replicas' whole universe."""
-        sent = {m for r in sorted(self.faulty) for m in self.byzantine_messages(r)}
+        sent = {(kind, VIEW, seq, request, r) for (kind, seq, request), who in self.forged.items() for r in who}
         p = self.primary()
         for i in self.honest:
             for seq, entry in zip(self.seq_numbers, s.log[i]):
@@ -142,8 +148,10 @@ class Pbft(Model):
     def vouchers(self, s: PbftState, kind: str, seq: int, request: str) -> frozenset:
         """The replicas that sent `kind` (PREPARE or COMMIT) for request at seq in view 0, with the
         primary counted for PREPARE through its PRE-PREPARE: the paper's "pre-prepare and 2f
-        matching prepares from different backups". Byzantine replicas vouch for anything."""
-        found = set(self.faulty)
+        matching prepares from different backups". The same as reading `messages(s)`, faster."""
+        found = set(self.forged.get((kind, seq, request), ()))
+        if kind == "PREPARE":
+            found |= self.forged.get(("PRE-PREPARE", seq, request), frozenset())
         for i in self.honest:
             entry = s.log[i][seq - 1]
             if entry is not None and entry[1] == request and (kind == "PREPARE" or entry[0] != PRE_PREPARED):
@@ -160,7 +168,7 @@ class Pbft(Model):
         """The requests of the PRE-PREPAREs for seq that the primary has sent."""
         p = self.primary()
         if self.names[p] in self.faulty:
-            return [*self.client_requests, FORGED]
+            return [r for r in (*self.client_requests, FORGED) if ("PRE-PREPARE", seq, r) in self.forged]
         entry = s.log[p][seq - 1]
         return [] if entry is None else [entry[1]]
 

@@ -165,3 +165,19 @@ def test_the_command_line_warns_about_the_bound_and_finds_the_violation(agree):
     assert "VIOLATED: agreement (invariant)" in ran.out
     assert "warning: n=3 < 3f+1=4: Z3 lemma bft-3f+1-tight proved" in ran.out
     assert agree("check", "pbft", "-p", "n=4", "-p", "f=1", "--quiet").code == 0
+
+
+@pytest.mark.parametrize("byzantine", ["r0", "r2"])
+def test_vouchers_read_the_messages_as_the_paper_defines_them(byzantine):
+    """prepared needs the PRE-PREPARE and matching PREPAREs, committed-local matching COMMITs: the
+    fast `vouchers` must name exactly the senders of those messages in `messages(s)`."""
+    model = Pbft(byzantine=byzantine, seqs=1)
+    primary = model.names[model.primary()]
+    for s in _all_states(model):
+        sent = model.messages(s)
+        for request in ("a", "b", "x"):
+            prepares = {m[4] for m in sent if m[0] == "PREPARE" and m[2:4] == (1, request) and m[4] != primary}
+            pre = {m[4] for m in sent if m[0] == "PRE-PREPARE" and m[2:4] == (1, request)}
+            commits = {m[4] for m in sent if m[0] == "COMMIT" and m[2:4] == (1, request)}
+            assert model.vouchers(s, "PREPARE", 1, request) == prepares | pre
+            assert model.vouchers(s, "COMMIT", 1, request) == commits
