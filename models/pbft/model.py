@@ -33,6 +33,7 @@ from typing import Iterator, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable, transition
 from properties import consensus, quorums
+from models.pbft.bound import bound_warnings
 from properties.errors import InputError
 
 VIEW = 0  # the one view modelled
@@ -303,29 +304,8 @@ class Pbft(Model):
     # ----- the 3f + 1 bound, in the check's report
 
     def warnings(self) -> list[str]:
-        """What the parameters break: the quorum intersection PBFT needs (f + 1, so two quorums
-        share an honest replica), checked by Z3 for these numbers, and the fault bound."""
-        found = []
-        n, f, k = self.n, self.f, self.system.size
-        if len(self.faulty) > f:
-            found.append(f"{len(self.faulty)} Byzantine replicas ({', '.join(sorted(self.faulty))}) exceed f={f}: "
-                         "PBFT promises nothing beyond f faults")
-        result = quorums.check_intersection(self.system, at_least=f + 1)
-        if not result.holds:
-            w = result.witness
-            text = (f"quorums of {k} among n={n} replicas can share only {result.min_intersection} "
-                    f"(Z3 witness: {{{', '.join(w['q1'])}}} and {{{', '.join(w['q2'])}}}, common "
-                    f"{{{', '.join(w['common'])}}}), fewer than f+1={f + 1}: two quorums may share no honest "
-                    "replica, so agreement is not guaranteed")
-            if n < 3 * f + 1:
-                lemma = quorums.prove_lemma(quorums.lemma_named("bft-3f+1-tight"))
-                text = (f"n={n} < 3f+1={3 * f + 1}: Z3 lemma bft-3f+1-tight {lemma.verdict} "
-                        f"({lemma.statement}); for these numbers " + text)
-            found.append(text)
-        elif k > n - f:
-            found.append(f"quorums of {k} exceed n - f = {n - f}: with f replicas silent no quorum forms "
-                         "(liveness is lost; safety is kept)")
-        return found
+        """What these parameters break, checked by Z3 (see models.pbft.bound)."""
+        return bound_warnings(self)
 
     # ----- drawing
 
@@ -353,32 +333,3 @@ class Pbft(Model):
                                                  f"(quorum {', '.join(a['from'])})"))
             return events
         return super().chart(step)
-
-
-# --------------------------------------------------------------------------- broken variants
-# n-equals-3f changes only the numbers (a broken configuration); the others change one rule each.
-
-
-@Pbft.variant("n-equals-3f", breaks="agreement", defaults={"n": 3, "f": 1, "byzantine": "r0"},
-              says="n = 3f (3 replicas, f = 1, quorums of n - f = 2): a Byzantine primary equivocates and two "
-                   "honest replicas commit different requests at one sequence number")
-class NEquals3f(Pbft):
-    """n = 3f: two quorums of n - f share only f replicas, all of which may be Byzantine."""
-
-
-@Pbft.variant("quorum-2f", breaks="agreement", defaults={"n": 4, "f": 1, "byzantine": "r0"},
-              says="quorums of 2f (2 of 4 replicas, f = 1): two quorums share at most the Byzantine primary, "
-                   "so its equivocation commits two requests at one sequence number")
-class Quorum2f(Pbft):
-    """Quorums of 2f instead of n - f = 2f + 1: two of them can meet only in a Byzantine replica."""
-
-    def quorum_system(self) -> quorums.Bft:
-        return quorums.Bft(self.names, self.f, max(1, 2 * self.f))
-
-
-@Pbft.variant("unsigned-requests", breaks="validity", defaults={"seqs": 1},
-              says="backups accept a PRE-PREPARE without checking the client's signature on its request, so a "
-                   "Byzantine primary gets a request no client sent committed")
-class UnsignedRequests(Pbft):
-    def valid_request(self, request: str) -> bool:
-        return True
