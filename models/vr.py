@@ -44,6 +44,7 @@ class VRState(NamedTuple):
 
 _new = tuple.__new__
 _FIELD = {name: k for k, name in enumerate(VRState._fields)}
+_MSGS = _FIELD["msgs"]
 
 
 def _put(row: tuple, i: int, value) -> tuple:
@@ -65,7 +66,6 @@ class ViewstampedReplication(Model):
 
     def setup(self) -> None:
         self.names = tuple(f"r{i}" for i in range(self.replicas))
-        self.f = (self.replicas - 1) // 2
         self.system = quorums.Majority(self.names)
         self.minimal_quorums = [frozenset(q) for q in self.system.quorums()]
         self.value_names = tuple(f"v{k}" for k in range(1, self.values + 1))
@@ -78,6 +78,7 @@ class ViewstampedReplication(Model):
         return view % self.replicas
 
     def is_quorum(self, who) -> bool:
+        """Whether these replicas include a majority (f + 1 of 2f + 1)."""
         return any(q <= who for q in self.minimal_quorums)
 
     def update(self, s: VRState, i: int, sent=(), **fields) -> VRState:
@@ -87,7 +88,7 @@ class ViewstampedReplication(Model):
             at = _FIELD[name]
             values[at] = _put(values[at], i, value)
         if sent:
-            values[-1] = s.msgs.union(sent)
+            values[_MSGS] = s.msgs.union(sent)
         return _new(VRState, values)
 
     # ----- states
