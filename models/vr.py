@@ -70,6 +70,7 @@ class ViewstampedReplication(Model):
         self.minimal_quorums = [frozenset(q) for q in self.system.quorums()]
         self.value_names = tuple(f"v{k}" for k in range(1, self.values + 1))
         self.indexed = tuple(enumerate(self.names))
+        self._persists: dict[tuple, bool] = {}  # commit_persistence, remembered per logs and commits
 
     # ----- helpers a rule (or a user's variant) needs
 
@@ -265,7 +266,14 @@ class ViewstampedReplication(Model):
     @transition
     def commit_persistence(self, before: VRState, step: Step, after: VRState) -> bool:
         """A committed operation stays on a quorum, and no replica changes its own committed ops."""
-        return logs.commit_persists(before.log, before.commit, after.log, self.system.k)
+        if not any(before.commit):
+            return True
+        key = (before.log, before.commit, after.log)  # all the answer reads; few combinations occur
+        try:
+            return self._persists[key]
+        except KeyError:
+            answer = self._persists[key] = logs.commit_persists(before.log, before.commit, after.log, self.system.k)
+            return answer
 
     @invariant
     def committed_survives_view_change(self, s: VRState) -> bool:
