@@ -15,11 +15,13 @@ from models.registry import build_model
 
 ROWS = [  # (model, parameters, symmetry)
     ("pbft", {}, False),
+    ("pbft", {"n": 6, "f": 2, "byzantine": "r0,r1"}, False),  # n < 3f + 1: agreement is violated
+    ("pbft", {"n": 7, "f": 2, "byzantine": "r0,r1", "seqs": 1}, False),
+    ("pbft", {"n": 7, "f": 2, "byzantine": "r0,r1"}, True),
     ("pbft", {"seqs": 3}, True),
-    ("pbft", {"seqs": 3}, False),
-    ("pbft", {"n": 7, "f": 2, "byzantine": "r0,r1", "seqs": 1}, True),
+    ("pbft", {"seqs": 3}, False),  # 145^3 states, about 1 GiB
     ("vr", {}, False),
-    ("vr", {"max_view": 2, "max_ops": 2}, False),
+    ("vr", {"max_view": 2, "max_ops": 2}, False),  # about 1 GiB
 ]
 
 
