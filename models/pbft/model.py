@@ -15,7 +15,8 @@ How the network is modelled, and why it is exact:
   is asynchronous and a replica acts on a message whenever it chooses, so this allows exactly the
   runs in which a Byzantine replica sends any message at any time, to any subset of replicas:
   equivocation is two honest replicas accepting different PRE-PREPAREs for one sequence number.
-  A trace shows a forged message where an honest replica acts on it.
+  A trace shows a forged message where an honest replica acts on it. A subclass narrows the
+  universe by overriding `byzantine_messages`; the rules read it from there.
 
 Quorums come from `properties.quorums.Bft(replicas, f, size)`: quorums of n - f by default, which
 is the paper's 2f + 1 when n = 3f + 1. `prepared(m, v, n, i)` needs the pre-prepare plus matching
@@ -32,8 +33,8 @@ from itertools import permutations
 from typing import Iterator, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable, transition
-from properties import consensus, quorums
 from models.pbft.bound import bound_warnings
+from properties import consensus, quorums
 from properties.errors import InputError
 
 VIEW = 0  # the one view modelled
