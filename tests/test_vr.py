@@ -73,3 +73,31 @@ def test_longest_log_wins_loses_a_committed_op():
     assert result.verdict == VIOLATED and len(result.violation.trace) == 15
     trace = load_trace(str(ROOT / "counterexamples" / "vr--longest-log-wins.json"))
     assert len(trace) == 15 and replay(trace).reproduces
+
+
+def test_recovery_holds_and_every_recovery_step_fires():
+    result = check(ViewstampedReplication(max_view=1, max_recoveries=1))
+    assert result.verdict == HOLDS and result.exhausted and result.warnings == []
+    assert result.distinct_states == 59723
+    assert all(result.coverage[a]["fired"] > 0 for a in ("Crash", "RecoveryResponse", "FinishRecovery"))
+
+
+def test_amnesia_rejoin_is_caught_with_the_stored_minimal_trace():
+    # committing anything takes 3 steps (append, PREPARE/PREPAREOK, commit); then one of the two
+    # holders crashes and comes back with nothing: 4
+    result = check(build_model("vr", variant="amnesia-rejoin"), only=["commit_persistence"])
+    assert result.verdict == VIOLATED and len(result.violation.trace) == 4
+    trace = load_trace(str(ROOT / "counterexamples" / "vr--amnesia-rejoin.json"))
+    assert len(trace) == 4 and trace.steps[-1]["action"] == "Crash" and replay(trace).reproduces
+
+
+def test_commit_persistence_counts_a_recovering_replica_toward_the_quorum():
+    from properties.logs import commit_persists
+    entry = (0, "v1")
+    before = [(entry,), (entry,), ()]
+    # r1 crashed: r0 alone holds the op, but r1 takes no part until it has recovered it
+    assert commit_persists(before, [1, 0, 0], [(entry,), (), ()], 2, recovering=(1,))
+    assert not commit_persists(before, [1, 0, 0], [(entry,), (), ()], 2)
+    # r0, which committed it, crashed: it may lose its own entry while recovering
+    assert commit_persists(before, [1, 0, 0], [(), (entry,), ()], 2, recovering=(0,))
+    assert not commit_persists(before, [1, 0, 0], [(), (), ()], 2, recovering=(0,))

@@ -20,9 +20,8 @@ Simplifications, each keeping the paper's safety argument:
 - after STARTVIEW a backup sends one PREPAREOK for its op-number, which acknowledges every op
   below it too (the primary counts acknowledgements of op n or later);
 - the new primary's own DOVIEWCHANGE is among the f + 1 it uses ("including itself").
-Left out: recovery (section 4.3; VR keeps nothing on disk, so a crash takes a committed op below a
-quorum until the replica has recovered, and commit persistence would have to count a recovering
-replica by what it will learn), client replies and the client table, reconfiguration.
+Recovery (section 4.3) is in `recovery.py`, off unless max_recoveries > 0. Left out: client
+replies and the client table, reconfiguration.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 from models.contract import Model, Param, Step, invariant, reachable, transition
+from models.vr.recovery import RECOVERING, VRRecovery
 from properties import consensus, logs, quorums
 
 NORMAL, VIEW_CHANGE = "normal", "view-change"
@@ -53,7 +53,7 @@ def _put(row: tuple, i: int, value) -> tuple:
     return row[:i] + (value,) + row[i + 1:]
 
 
-class ViewstampedReplication(Model):
+class ViewstampedReplication(VRRecovery, Model):
     """Viewstamped Replication Revisited (Liskov & Cowling 2012), sections 4.1 and 4.2."""
 
     name = "vr"
@@ -62,9 +62,10 @@ class ViewstampedReplication(Model):
         "max_view": Param(int, 2, "views are 0..max_view", min=0, max=4),
         "max_ops": Param(int, 1, "most operations in a log", min=0, max=4),
         "values": Param(int, 1, "client values v1..vK", min=1, max=3),
+        "max_recoveries": Param(int, 0, "crashes (each followed by recovery, section 4.3) in a run", min=0, max=3),
     }
     actions = ("ClientRequest", "Prepare", "CommitOp", "Commit", "Timeout", "JoinViewChange",
-               "DoViewChange", "StartView", "ReceiveStartView")
+               "DoViewChange", "StartView", "ReceiveStartView", "Crash", "RecoveryResponse", "FinishRecovery")
 
     def setup(self) -> None:
         self.names = tuple(f"r{i}" for i in range(self.replicas))
@@ -72,6 +73,8 @@ class ViewstampedReplication(Model):
         self.minimal_quorums = [frozenset(q) for q in self.system.quorums()]
         self.value_names = tuple(f"v{k}" for k in range(1, self.values + 1))
         self.indexed = tuple(enumerate(self.names))
+        if not self.max_recoveries:  # so coverage does not warn about steps switched off
+            self.actions = self.actions[:-3]
         self._persists: dict[tuple, bool] = {}  # commit_persistence, remembered per logs and commits
 
     # ----- helpers a rule (or a user's variant) needs
@@ -103,7 +106,7 @@ class ViewstampedReplication(Model):
     def next(self, s: VRState) -> list:
         return (self.client_request(s) + self.prepare(s) + self.commit_op(s) + self.commit(s)
                 + self.timeout(s) + self.join_view_change(s) + self.do_view_change(s) + self.start_view(s)
-                + self.receive_start_view(s))
+                + self.receive_start_view(s) + self.crash(s) + self.recovery_response(s) + self.finish_recovery(s))
 
     # ----- normal operation (section 4.1)
 
@@ -168,7 +171,7 @@ class ViewstampedReplication(Model):
         """Step 1: a replica that suspects the primary (or a stalled view change) moves to the
         next view, status view-change, and sends STARTVIEWCHANGE."""
         return [("Timeout", {"replica": r, "view": s.view[i] + 1}, self.start_view_change(s, i, s.view[i] + 1))
-                for i, r in self.indexed if s.view[i] < self.max_view]
+                for i, r in self.indexed if s.view[i] < self.max_view and s.status[i] != RECOVERING]
 
     def join_view_change(self, s: VRState) -> list:
         """Step 1: a replica that receives STARTVIEWCHANGE or DOVIEWCHANGE for a view later than
@@ -181,7 +184,7 @@ class ViewstampedReplication(Model):
         steps = []
         for v in sorted(later):
             for i, r in self.indexed:
-                if v > s.view[i]:
+                if v > s.view[i] and s.status[i] != RECOVERING:
                     steps.append(("JoinViewChange", {"src": later[v], "dst": r, "view": v},
                                   self.adopt_view(s, i, v)))
         return steps
@@ -249,7 +252,8 @@ class ViewstampedReplication(Model):
         for m in sorted(m for m in s.msgs if m[0] == "StartView"):
             _, v, log, k = m
             for i, r in self.indexed:
-                if i == self.primary(v) or v < s.view[i] or (v == s.view[i] and s.status[i] == NORMAL):
+                if (i == self.primary(v) or v < s.view[i] or (v == s.view[i] and s.status[i] == NORMAL)
+                        or s.status[i] == RECOVERING):
                     continue
                 sent = [("PrepareOK", v, len(log), r)] if len(log) > k else []
                 steps.append(("ReceiveStartView", {"src": self.names[self.primary(v)], "dst": r, "view": v,
@@ -270,11 +274,13 @@ class ViewstampedReplication(Model):
         """A committed operation stays on a quorum, and no replica changes its own committed ops."""
         if not any(before.commit):
             return True
-        key = (before.log, before.commit, after.log)  # all the answer reads; few combinations occur
+        recovering = self.recovering(after)  # they lost their state, and get it back before acting
+        key = (before.log, before.commit, after.log, recovering)  # all the answer reads; few occur
         try:
             return self._persists[key]
         except KeyError:
-            answer = self._persists[key] = logs.commit_persists(before.log, before.commit, after.log, self.system.k)
+            answer = self._persists[key] = logs.commit_persists(before.log, before.commit, after.log,
+                                                                self.system.k, recovering)
             return answer
 
     @invariant
@@ -325,6 +331,15 @@ class ViewstampedReplication(Model):
             return [("note", a["primary"], f"starts view {a['view']} with {a['ops']} ops, commit {a['commit']}")]
         if act == "ReceiveStartView":
             return [("msg", a["src"], a["dst"], f"STARTVIEW(v{a['view']}, {a['ops']} ops, commit {a['commit']})")]
+        if act == "Crash":
+            status = _field(step.state, "status")[self.names.index(a["replica"])]
+            return [("note", a["replica"], f"crashes and restarts with nothing, status {status}"
+                                           + (f", sends RECOVERY(nonce {a['nonce']})" if status == RECOVERING else ""))]
+        if act == "RecoveryResponse":
+            ops = "" if a["ops"] is None else f", {a['ops']} ops"
+            return [("msg", a["src"], a["dst"], f"RECOVERYRESPONSE(v{a['view']}, nonce {a['nonce']}{ops})")]
+        if act == "FinishRecovery":
+            return [("note", a["replica"], f"recovered: view {a['view']}, {a['ops']} ops, commit {a['commit']}")]
         return super().chart(step)
 
 

@@ -29,3 +29,18 @@ class LongestLogWins(ViewstampedReplication):
     def log_to_take(reports: list[tuple]) -> tuple:
         return max(reports, key=lambda m: len(m[2]))[2]
 
+
+
+@ViewstampedReplication.variant(
+    "amnesia-rejoin", breaks="commit_persistence", defaults={"max_recoveries": 1},
+    says="a crashed replica rejoins at once, normal with an empty log, instead of running recovery (section "
+         "4.3): the PREPAREOK it sent is forgotten and a committed op is left on too few replicas")
+class AmnesiaRejoin(ViewstampedReplication):
+    """crash skips the recovery protocol: the replica is back, normal, in view 0 with nothing."""
+
+    def crash(self, s: VRState) -> list:
+        if sum(1 for m in s.msgs if m[0] == "Recovery") >= self.max_recoveries:
+            return []
+        return [("Crash", {"replica": r, "nonce": 1},
+                 self.update(s, i, [("Recovery", r, 1)], view=0, status="normal", log=(), commit=0, last_normal=0))
+                for i, r in self.indexed]
