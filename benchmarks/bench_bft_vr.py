@@ -22,6 +22,8 @@ ROWS = [  # (model, parameters, symmetry)
     ("pbft", {"seqs": 3}, False),  # 145^3 states, about 1 GiB
     ("vr", {}, False),
     ("vr", {"max_view": 2, "max_ops": 2}, False),  # about 1 GiB
+    ("vr", {"max_view": 1, "max_recoveries": 1}, False),
+    ("vr", {"max_recoveries": 1}, False),  # over 7 million states
 ]
 
 
