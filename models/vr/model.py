@@ -1,9 +1,9 @@
 """Viewstamped Replication, after B. Liskov and J. Cowling, "Viewstamped Replication Revisited"
 (MIT-CSAIL-TR-2012-021): normal operation (section 4.1) and the view change (section 4.2).
 
-Replicas r0..r(n-1); the primary of view v is r(v mod n) (section 4). Each keeps its view-number,
-status (normal or view-change), log, commit-number, and the last view in which its status was
-normal (the v' of DOVIEWCHANGE). The op-number is the length of the log. A log entry is the pair
+Replicas r0..r(n-1); the primary of view v is r(v mod n) (section 4). Each keeps its
+view-number, status (normal, view-change or recovering), log, commit-number, and the last view in
+which its status was normal (the v' of DOVIEWCHANGE). The op-number is the length of the log. A log entry is the pair
 (view in which the primary appended it, client value), so entries from different views differ.
 Quorums are majorities (f + 1 of 2f + 1) from `properties.quorums.Majority`: the primary and f
 backups commit, f + 1 STARTVIEWCHANGEs and DOVIEWCHANGEs start a view.
