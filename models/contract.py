@@ -230,6 +230,12 @@ class Model:
         they never fired."""
         return {}
 
+    def warnings(self) -> list[str]:
+        """Facts about this configuration that a check's report should state, one sentence each
+        (for instance that the parameters break a bound the protocol's safety rests on). Engines
+        add them to the report's warnings; the default has none."""
+        return []
+
     # ----- introspection used by the registry, the CLI and the engines
 
     @classmethod

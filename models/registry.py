@@ -26,6 +26,7 @@ def builtin_models() -> dict[str, type[Model]]:
     found += _optional("models.raft", "Raft")
     found += _optional("models.threepc", "ThreePC") + _optional("models.lease", "Lease")
     found += _optional("models.primary_backup", "PrimaryBackup")
+    found += _optional("models.pbft", "Pbft") + _optional("models.vr", "ViewstampedReplication")
     return {cls.name: cls for cls in found}
 
 

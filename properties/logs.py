@@ -8,7 +8,7 @@ Multi-Paxos or VR models can share these checks through small view methods.
 
 from __future__ import annotations
 
-from typing import Hashable, Iterable, Sequence
+from typing import Collection, Hashable, Iterable, Sequence
 
 from properties.consensus import at_most_one_per_key
 
@@ -82,14 +82,20 @@ def holders(logs: Sequence[Log], index: int, entry: Entry) -> int:
 
 
 def commit_persists(before_logs: Sequence[Log], before_commits: Sequence[int],
-                    after_logs: Sequence[Log], quorum: int) -> bool:
+                    after_logs: Sequence[Log], quorum: int, recovering: Collection[int] = ()) -> bool:
     """Once committed, an entry stays: every entry committed before a step is still held, at the
     same index, by at least `quorum` servers after it, and no server loses or changes an entry it
-    had itself committed (logs are durable, so this holds across restarts too)."""
-    for log_before, c, log_after in zip(before_logs, before_commits, after_logs):
-        if log_after[:c] != log_before[:c]:
+    had itself committed (logs are durable, so this holds across restarts too).
+
+    `recovering` are the positions of servers that lost their state in a crash and take no part
+    until a recovery protocol has given it back (VR keeps nothing on disk): they may lose their
+    own entries, and count toward the quorum, since then every quorum of the others still meets
+    the holders (n - r others, at least quorum - r of them holders)."""
+    for k, (log_before, c, log_after) in enumerate(zip(before_logs, before_commits, after_logs)):
+        if log_after[:c] != log_before[:c] and k not in recovering:
             return False
-    return all(holders(after_logs, index, entry) >= quorum
+    need = quorum - len(recovering)
+    return all(holders(after_logs, index, entry) >= need
                for index, entry in committed_entries(before_logs, before_commits))
 
 

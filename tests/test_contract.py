@@ -42,8 +42,12 @@ def test_every_models_states_are_hashable_values(name, cls):
 
 @pytest.mark.parametrize("name, variant", VARIANTS, ids=lambda v: getattr(v, "name", v))
 def test_every_variant_changes_exactly_one_rule_and_names_what_breaks(name, variant):
-    assert len(variant.rules) == 1, f"{variant.name} overrides {variant.rules}"
-    assert callable(getattr(variant.base, variant.rules[0], None)), "the rule must exist on the base model"
+    if not variant.rules:  # a broken configuration: the same rules under parameters that break them
+        assert variant.defaults and variant.defaults != {k: p.default for k, p in variant.base.params.items()
+                                                         if k in variant.defaults}, variant.name
+    else:
+        assert len(variant.rules) == 1, f"{variant.name} overrides {variant.rules}"
+        assert callable(getattr(variant.base, variant.rules[0], None)), "the rule must exist on the base model"
     assert len(variant.says.split()) >= 4, "say in a sentence what rule changed"
     properties = {p.name for p in variant.base.properties()}
     assert variant.breaks is None or variant.breaks in properties
@@ -86,3 +90,28 @@ def test_a_variant_registers_on_its_base_only():
         Base.with_variant("nope")
     with pytest.raises(TypeError):
         Base.variant("bad", breaks=None, says="x", defaults={"nope": 1})(type("X", (Base,), {}))
+
+
+def test_a_models_warnings_reach_the_check_report():
+    from explorer.engines.check import check
+    from models import reachable
+
+    class Warned(Model):
+        """One state; the configuration carries a warning of its own."""
+        name = "warned"
+
+        def init(self):
+            yield 0
+
+        def next(self, s):
+            return []
+
+        @reachable
+        def start(self, s):
+            return True
+
+        def warnings(self):
+            return ["these numbers break the protocol's bound"]
+
+    assert Model.warnings(Warned()) == []  # the default has none
+    assert "these numbers break the protocol's bound" in check(Warned()).warnings

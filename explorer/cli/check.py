@@ -55,8 +55,8 @@ def list_command(model: str | None, as_json: bool) -> None:
             for name, v in d["variants"].items():
                 breaks = f"breaks {v['breaks']}" if v["breaks"] else "should still hold"
                 defaults = f"; defaults {v['defaults']}" if v["defaults"] else ""
-                click.echo(_wrapped(f"{name:<28} {breaks}: {v['says']} (changes {', '.join(v['changes'])}{defaults})",
-                                    "    ", 29))
+                changes = ", ".join(v["changes"]) or "no rule, only parameters"
+                click.echo(_wrapped(f"{name:<28} {breaks}: {v['says']} (changes {changes}{defaults})", "    ", 29))
         click.echo("")
 
 

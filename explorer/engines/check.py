@@ -73,7 +73,7 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
 
 def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int) -> CheckResult:
     seconds = run.elapsed
-    warnings = list(run.warnings)
+    warnings = list(run.warnings) + list(model.warnings())
     monitor = run.monitor
     stopped = "" if run.exhausted else _stop_reason(run.stopped_by)
     results: dict[str, PropertyResult] = {}
