@@ -35,7 +35,7 @@ FINAL = ("violation", "max-depth", "max-states")  # stops after which later shar
 class Level:
     """The new states one share of a level found, in discovery order, with where each came from."""
 
-    __slots__ = ("states", "keys", "origins", "actions", "fired", "expanded")
+    __slots__ = ("states", "keys", "origins", "actions", "fired", "expanded", "dead")
 
     def __init__(self, keyed: bool) -> None:
         self.states: list = []
@@ -44,6 +44,7 @@ class Level:
         self.actions: list[str] = []  # actions[j]: the action that produced states[j]
         self.fired: list[str] = []  # the action of every transition generated (counted in batches)
         self.expanded = 0
+        self.dead: list[int] = []  # frontier positions of the expanded states that have no step
 
 
 def bfs(run: Run, workers: int = 1) -> None:
@@ -76,6 +77,7 @@ class Search:
                 level, stop = self.expand_here(last_level)
             self.distinct += len(level.states)
             run.distinct, run.queued, run.generated_elsewhere = self.distinct, 0, 0
+            run.count_dead_ends([self.keys[i] for i in level.dead[:1]], len(level.dead))
             _count(level.actions, run.found)
             if level.states:
                 run.depth += 1
@@ -131,6 +133,7 @@ class Search:
         try:
             for idx in range(lo, hi):
                 state, state_key = frontier[idx], keys[idx]
+                steps_before = len(level.fired)
                 for action, args, succ in model.next(state):
                     record(action)
                     if plain:  # (a step back to `state` itself is never new: no lookup needed)
@@ -161,6 +164,8 @@ class Search:
                     keep_action(action)
                     if on_state(succ, k) and monitor.done:
                         return "violation"
+                if len(level.fired) == steps_before:  # no step at all: a dead end (TLC's deadlock)
+                    level.dead.append(idx)
                 if (idx - lo + 1) % TICK == 0:
                     level.expanded = idx - lo + 1
                     stop = tick(state, level)
@@ -290,7 +295,7 @@ class Search:
             return {"error": err, "state": self.run.current}
         fired.update(level.fired)
         return {"states": level.states, "keys": level.keys, "origins": level.origins, "actions": level.actions,
-                "fired": dict(fired), "stop": None if stop == "stopped" else stop,
+                "fired": dict(fired), "stop": None if stop == "stopped" else stop, "dead": level.dead,
                 "failed": [(name, key, monitor.failed_step.get(name), monitor.when[name])
                            for name, key in monitor.failed.items() if name not in failed_before],
                 "reached": [(name, key, monitor.when[name])
@@ -317,6 +322,7 @@ class Search:
         if self.key_of is not None:
             level.keys.extend(kept_keys)
         level.actions.extend(compress(actions, unseen))
+        level.dead.extend(share["dead"])
         if self.monitor.absorb(share["failed"], share["reached"], merged) and not self.monitor.keep_going:
             return "violation"
         if stop is None and share["stop"] in FINAL:

@@ -4,7 +4,13 @@ Format 1:
     {"format": 1, "model": "twophase", "params": {...}, "variant": null | "name",
      "property": "consistent", "kind": "invariant" | "transition" | "reachable",
      "engine": "bfs", "initial": <state>,
-     "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...]}
+     "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...],
+     "loop": 3}                  (optional; only in a lasso)
+
+A liveness counterexample ("kind": "eventually" or "leads-to") is a lasso when it has "loop": k,
+the index of the state where its cycle starts (0 is the initial state, i the state after step i):
+the last step leads back to that state, and the steps after it repeat forever. Without "loop" it
+ends in a dead end, a state with no step at all. Traces written before loops existed still read.
 
 States are encoded by `explorer.engines.encoding`. Files are written whole (a temporary file, then a
 rename) and loaded with `json` only, so a trace can be kept, diffed and shared safely.
@@ -39,6 +45,7 @@ class Trace:
     steps: list  # Step objects when built by a search; dicts with action/args/state when loaded
     engine: str = "bfs"
     extra: dict = field(default_factory=dict)
+    loop: int | None = None  # a lasso: the index of the state where its cycle starts
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -56,6 +63,7 @@ class Trace:
             "initial": encode(self.initial),
             "steps": [_encode_step(step) for step in self.steps],
             **self.extra,
+            **({} if self.loop is None else {"loop": self.loop}),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -121,11 +129,16 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
              f"step {i} must be an object with a string \"action\"")
         need(isinstance(step.get("args", {}), dict), f'step {i} "args" must be an object')
         need("state" in step, f'step {i} has no "state"')
-    known = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps"}
+    loop = data.get("loop")
+    need(loop is None or (type(loop) is int and 0 <= loop < len(steps)),
+         f'"loop" must be the index of a state before the last (0 to {len(steps) - 1}), got {loop!r}')
+    known = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps",
+             "loop"}
     return Trace(model=data["model"], params=dict(data.get("params", {})), variant=data.get("variant"),
                  property=data.get("property"), kind=data.get("kind"), initial=data["initial"],
                  steps=[{"action": s["action"], "args": s.get("args", {}), "state": s["state"]} for s in steps],
-                 engine=data.get("engine", "bfs"), extra={k: v for k, v in data.items() if k not in known})
+                 engine=data.get("engine", "bfs"), extra={k: v for k, v in data.items() if k not in known},
+                 loop=loop)
 
 
 # --------------------------------------------------------------------------- rebuilding paths
