@@ -85,7 +85,7 @@ class StateGraph:
     groups: np.ndarray  # per edge: its fairness groups (a bit mask)
     enabled: np.ndarray  # per state: the groups with a step that changes the state
     self_loop: np.ndarray  # per state: some step leads back to the state itself
-    steps: np.ndarray  # per state: the number of steps, of any kind (0: a dead end)
+    moves: np.ndarray  # per state: its steps that change the state (0: it stops, a dead end)
     beyond: int  # steps that lead outside the model's `within` bounds (not in the graph)
     fairness: Groups
 
@@ -128,11 +128,11 @@ def build_graph(model: Model, parents: dict, fairs: Iterable[Fair],
     for i, state in enumerate(states):
         count = mask = 0
         for action, args, succ in model.next(state):
-            count += 1
             j = i if succ is state else lookup(succ)
             if j == i:
                 loops[i] = 1
                 continue
+            count += 1
             label = group_of(action, args) if action in fair_actions else 0
             mask |= label
             if j is None:
@@ -151,4 +151,4 @@ def build_graph(model: Model, parents: dict, fairs: Iterable[Fair],
         indptr=np.searchsorted(sources, np.arange(n + 1), side="left").astype(np.int64),
         dst=np.frombuffer(dst, dtype=np.int32)[order], groups=np.frombuffer(labels, dtype=np.int64)[order],
         enabled=np.frombuffer(enabled, dtype=np.int64).copy(), self_loop=np.frombuffer(loops, dtype=np.uint8) == 1,
-        steps=np.frombuffer(counts, dtype=np.int32).copy(), beyond=beyond, fairness=groups)
+        moves=np.frombuffer(counts, dtype=np.int32).copy(), beyond=beyond, fairness=groups)

@@ -76,7 +76,7 @@ def judge(model: Model, run: Run, graph: StateGraph, spec: PropertySpec, model_r
                               f"{fair}){beyond}")
     trace = lasso_trace(model, run, graph, lasso, spec, model_ref)
     if trace.loop is None:
-        detail = (f"a dead end after {len(trace)} steps: no step is enabled and "
+        detail = (f"a dead end after {len(trace)} steps: no step changes the state and "
                   f"{'the goal' if spec.kind != EVENTUALLY else spec.name} never held")
     else:
         detail = (f"a fair cycle of {len(trace) - trace.loop} steps, entered after {trace.loop}, "

@@ -2,8 +2,8 @@
 
 `@eventually P` fails when some execution from an initial state never reaches a state where P
 holds; `P ~> Q` (leads-to) fails when some execution from a state where P holds never reaches one
-where Q holds. Such an execution either stops in a dead end (a state with no step at all: the
-system halts undecided) or ends by going round a cycle forever. Only fair cycles count: for every
+where Q holds. Such an execution either stops in a dead end (a state with no step that changes
+it: the system halts, or only stutters, undecided) or ends by going round a cycle forever. Only fair cycles count: for every
 weakly fair group, the cycle takes it or passes a state where it is disabled; for every strongly
 fair group, the cycle takes it or never passes a state where it is enabled.
 
@@ -60,7 +60,7 @@ def find_lasso(graph: StateGraph, seeds: np.ndarray, goal: np.ndarray, weak: int
     rank = np.full(n, n + 1, dtype=np.int64)
     rank[order[1:]] = np.arange(1, len(order))
     candidates: list[tuple[int, int, list[int] | None]] = []  # (rank, entry, cycle states or None)
-    dead = np.flatnonzero(region & (graph.steps == 0))
+    dead = np.flatnonzero(region & (graph.moves == 0))
     if len(dead):
         entry = int(dead[np.argmin(rank[dead])])
         candidates.append((int(rank[entry]), entry, None))

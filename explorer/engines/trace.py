@@ -10,7 +10,7 @@ Format 1:
 A liveness counterexample ("kind": "eventually" or "leads-to") is a lasso when it has "loop": k,
 the index of the state where its cycle starts (0 is the initial state, i the state after step i):
 the last step leads back to that state, and the steps after it repeat forever. Without "loop" it
-ends in a dead end, a state with no step at all. Traces written before loops existed still read.
+ends in a dead end, a state with no step that changes it. Traces written before loops existed still read.
 
 States are encoded by `explorer.engines.encoding`. Files are written whole (a temporary file, then a
 rename) and loaded with `json` only, so a trace can be kept, diffed and shared safely.

@@ -102,7 +102,7 @@ def _judge_liveness(model: Model, trace: Trace, states: list, steps: list) -> Re
         if not asked:
             return ReplayOutcome(False, f"all {n} steps replay but no state where P held stays unanswered", n)
     if trace.loop is None:
-        if next(iter(model.next(states[-1])), None) is not None:
+        if any(succ != states[-1] for _, _, succ in model.next(states[-1])):
             return ReplayOutcome(False, f"all {n} steps replay but the last state has a step: not a dead end", n)
         return ReplayOutcome(True, f"reproduces: all {n} steps replay and end in a dead end before "
                                    f"{prop.name} holds", n)
