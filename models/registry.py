@@ -19,7 +19,7 @@ def builtin_models() -> dict[str, type[Model]]:
 
     found = [TwoPhase, TCommit, TwoPhaseBTM]
     found += _optional("models.paxos", "Paxos") + _optional("models.multipaxos", "MultiPaxos")
-    found += _optional("models.raft", "Raft")
+    found += _optional("models.raft", "Raft") + _optional("models.duelling", "DuellingProposers")
     return {cls.name: cls for cls in found}
 
 

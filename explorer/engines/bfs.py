@@ -123,8 +123,8 @@ class Search:
         model, monitor, parents = self.model, self.monitor, self.parents
         sink = parents if fresh is None else fresh
         frontier, keys, key_of, within = self.frontier, self.keys, self.key_of, self.run.within
-        on_state, check_transitions = monitor.on_state, monitor.has_transitions
-        plain = not check_transitions and within is None and key_of is None
+        on_state, check_transitions, on_edge = monitor.on_state, monitor.has_transitions, self.run.on_edge
+        plain = not check_transitions and within is None and key_of is None and on_edge is None
         keep_state, keep_origin, keep_action, record = (level.states.append, level.origins.append,
                                                         level.actions.append, level.fired.append)
         keep_key = level.keys.append if key_of is not None else None
@@ -141,6 +141,8 @@ class Search:
                             continue
                         k = succ
                     else:
+                        if on_edge is not None:  # liveness keeps the state graph
+                            on_edge(state, action, args, succ)
                         if check_transitions and monitor.on_transition(state, Step(action, args, succ), state_key) \
                                 and monitor.done:
                             return "violation"

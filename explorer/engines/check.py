@@ -6,7 +6,7 @@ import gc
 from typing import Callable
 
 from explorer.engines.bfs import bfs
-from explorer.engines.live_properties import judge_liveness
+from explorer.engines.live_properties import judge_liveness, keep_graph
 from explorer.engines.dfs import dfs
 from explorer.engines.monitor import ModelError, PropertyMonitor
 from explorer.engines.random_walk import DEFAULT_WALKS, random_walks
@@ -41,6 +41,7 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
     if workers > 1 and strategy == "bfs" and not can_fork():
         run.warnings.append("this platform cannot fork: --workers was ignored, the search ran in one process")
         workers = 1
+    keep_graph(model, run, [s for s in monitor.specs if s.kind in LIVENESS_KINDS], strategy, workers)
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
     # collector walking millions of live states would cost more than the search itself
@@ -65,7 +66,6 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
 
 
 def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int) -> CheckResult:
-    seconds = run.elapsed
     warnings = list(run.warnings)
     monitor = run.monitor
     stopped = "" if run.exhausted else _stop_reason(run.stopped_by)
@@ -110,7 +110,7 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
     return CheckResult(
         model=model_ref, params=dict(model.parameters), variant=model.variant_name, strategy=strategy,
         exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
-        generated=run.generated, depth=run.depth, seconds=seconds, symmetry=run.symmetry,
+        generated=run.generated, depth=run.depth, seconds=run.elapsed, symmetry=run.symmetry,
         properties=results, coverage=coverage, warnings=warnings, workers=workers,
         fingerprints=run.fingerprints, dead_ends=run.dead_ends if strategy == "bfs" else None,
         dead_end=_dead_end_trace(model, run, model_ref) if strategy == "bfs" else None)

@@ -1,10 +1,8 @@
 """The explored state graph, kept only when a liveness property is selected.
 
-After an exhausted BFS every state is a key of `run.parents` (in discovery order, initial states
-first). Expanding each state once more numbers the states and records every step as an edge,
-labelled with the fairness groups it belongs to, in flat arrays (a few bytes per edge) rather than
-Python objects, so the graph costs little next to the states themselves. A safety-only search
-never builds it.
+States are numbered as they are first seen and every step is kept as an edge, labelled with the
+fairness groups it belongs to, in flat arrays (a few bytes per step) rather than Python objects,
+so the graph costs little next to the states themselves. A safety-only search never builds it.
 
 Fairness follows TLA+'s WF/SF over <<A>>_vars: a step that leaves the state unchanged neither
 takes a group nor enables it, so such a step is kept only as a self-loop flag.
@@ -109,46 +107,69 @@ class StateGraph:
         raise AssertionError(f"no step from state {u} to state {v}: the model is not deterministic")
 
 
+class EdgeRecorder:
+    """Numbers states as they are first seen and keeps each step as (source, target, groups).
+
+    The BFS calls `add` for every step it generates (in one process), so the graph costs one
+    dictionary lookup per step and no second expansion; `build_graph` feeds it by expanding every
+    state again instead (after a search shared with helper processes)."""
+
+    def __init__(self, model: Model, fairs: Iterable[Fair], within: Callable[[Any], bool] | None = None) -> None:
+        self.groups = Groups(fairs)
+        self.within = within
+        self.index: dict = {}
+        self.states: list = []
+        self.src, self.dst, self.labels = array("i"), array("i"), array("q")
+        self.current: Any = None
+        self.current_id = -1
+        for state in model.init():
+            if (within is None or within(state)) and state not in self.index:
+                self.index[state] = len(self.states)
+                self.states.append(state)
+        self.initial = len(self.states)
+
+    def add(self, state: Any, action: str, args: dict, succ: Any) -> None:
+        if state is not self.current:
+            self.current, self.current_id = state, self.index[state]
+        j = self.index.get(succ)
+        if j is None:
+            if self.within is not None and not self.within(succ):
+                j = -1  # beyond the bounds: it enables its groups, but is not followed
+            else:
+                j = self.index[succ] = len(self.states)
+                self.states.append(succ)
+        self.src.append(self.current_id)
+        self.dst.append(j)
+        self.labels.append(self.groups.of(action, args) if action in self.groups.by_action else 0)
+
+    def finish(self) -> StateGraph:
+        n = len(self.states)
+        src = np.frombuffer(self.src, dtype=np.int32)
+        dst = np.frombuffer(self.dst, dtype=np.int32)
+        labels = np.frombuffer(self.labels, dtype=np.int64)
+        self.src = self.dst = self.labels = None  # the arrays above own the data now
+        self.index = {}
+        loop = dst == src
+        self_loop = np.zeros(n, dtype=bool)
+        self_loop[src[loop]] = True
+        move = ~loop
+        moves = np.bincount(src[move], minlength=n).astype(np.int32)
+        enabled = np.zeros(n, dtype=np.int64)
+        np.bitwise_or.at(enabled, src[move], labels[move])
+        keep = move & (dst >= 0)
+        order = np.argsort(src[keep], kind="stable")
+        sources = src[keep][order]
+        return StateGraph(states=self.states, initial=self.initial,
+                          indptr=np.searchsorted(sources, np.arange(n + 1), side="left").astype(np.int64),
+                          dst=dst[keep][order], groups=labels[keep][order], enabled=enabled, self_loop=self_loop,
+                          moves=moves, beyond=int(np.count_nonzero(move & (dst < 0))), fairness=self.groups)
+
+
 def build_graph(model: Model, parents: dict, fairs: Iterable[Fair],
                 within: Callable[[Any], bool] | None = None) -> StateGraph:
     """Expand every state of an exhausted search once more and keep its steps as edges."""
-    groups = Groups(fairs)
-    states = list(parents)
-    index = {state: i for i, state in enumerate(states)}
-    initial = 0
-    for parent in parents.values():
-        if parent is not None:
-            break
-        initial += 1
-    n = len(states)
-    src, dst, labels = array("i"), array("i"), array("q")
-    enabled, loops, counts = array("q", bytes(8 * n)), bytearray(n), array("i", bytes(4 * n))
-    fair_actions, group_of, lookup = groups.by_action, groups.of, index.get
-    beyond = 0
-    for i, state in enumerate(states):
-        count = mask = 0
+    recorder = EdgeRecorder(model, fairs, within)
+    for state in parents:
         for action, args, succ in model.next(state):
-            j = i if succ is state else lookup(succ)
-            if j == i:
-                loops[i] = 1
-                continue
-            count += 1
-            label = group_of(action, args) if action in fair_actions else 0
-            mask |= label
-            if j is None:
-                if within is None or within(succ):
-                    raise AssertionError("a successor is missing from an exhausted search")
-                beyond += 1
-                continue
-            src.append(i)
-            dst.append(j)
-            labels.append(label)
-        enabled[i], counts[i] = mask, count
-    order = np.argsort(np.frombuffer(src, dtype=np.int32), kind="stable")
-    sources = np.frombuffer(src, dtype=np.int32)[order]
-    return StateGraph(
-        states=states, initial=initial,
-        indptr=np.searchsorted(sources, np.arange(n + 1), side="left").astype(np.int64),
-        dst=np.frombuffer(dst, dtype=np.int32)[order], groups=np.frombuffer(labels, dtype=np.int64)[order],
-        enabled=np.frombuffer(enabled, dtype=np.int64).copy(), self_loop=np.frombuffer(loops, dtype=np.uint8) == 1,
-        moves=np.frombuffer(counts, dtype=np.int32).copy(), beyond=beyond, fairness=groups)
+            recorder.add(state, action, args, succ)
+    return recorder.finish()

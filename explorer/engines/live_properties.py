@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.engines.graph import StateGraph, build_graph
+from explorer.engines.graph import EdgeRecorder, StateGraph, build_graph
 from explorer.engines.liveness import Lasso, find_lasso
 from explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
 from explorer.engines.run import Run
@@ -37,16 +37,28 @@ def why_not_judged(run: Run, strategy: str) -> tuple[str, str] | None:
     return None
 
 
+def keep_graph(model: Model, run: Run, specs: list[PropertySpec], strategy: str, workers: int) -> None:
+    """Before a one-process BFS that may judge liveness: record every step as it is generated."""
+    if specs and strategy == "bfs" and workers == 1 and not run.fingerprints and not run.symmetry:
+        recorder = EdgeRecorder(model, [f for spec in specs for f in fairness_of(model, spec)], run.within)
+        run.on_edge = recorder.add
+        run.recorder = recorder
+
+
 def judge_liveness(model: Model, run: Run, specs: list[PropertySpec], strategy: str,
                    model_ref: str) -> dict[str, PropertyResult]:
     """A PropertyResult for each liveness property in `specs`."""
     if not specs:
         return {}
     blocked = why_not_judged(run, strategy)
+    recorder = run.recorder
+    run.on_edge = run.recorder = None
     if blocked is not None:
         return {s.name: PropertyResult(s.name, s.kind, *blocked) for s in specs}
-    fairs = [f for spec in specs for f in fairness_of(model, spec)]
-    graph = build_graph(model, run.parents, fairs, run.within)
+    if recorder is not None:
+        graph = recorder.finish()
+    else:  # the levels were shared with helper processes: expand every state once more here
+        graph = build_graph(model, run.parents, [f for spec in specs for f in fairness_of(model, spec)], run.within)
     return {spec.name: judge(model, run, graph, spec, model_ref) for spec in specs}
 
 

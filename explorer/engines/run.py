@@ -48,6 +48,8 @@ class Run:
         self.parents: dict[Any, Any] = {}  # BFS: key -> parent key (None for initial states)
         self.paths: dict[str, list] = {}  # DFS and random walks: property -> [initial, step, ...]
         self.seen: Any = self.parents  # the keys of every state found, whatever the strategy
+        self.on_edge: Callable | None = None  # BFS calls it with every step, to keep the state graph
+        self.recorder: Any = None  # what on_edge belongs to (a graph.EdgeRecorder)
         self.dead_ends = 0  # expanded states with no step at all (BFS only; TLC calls them deadlocks)
         self.first_dead_end: Any = None  # the key of the first one found
 
