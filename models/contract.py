@@ -230,6 +230,9 @@ class Model:
 
     # The fairness every liveness property assumes unless it states its own (see `Fair`).
     fairness: ClassVar[tuple[Fair, ...]] = ()
+    # A model that demonstrates a failure (FLP's duelling proposers) names the property its default
+    # configuration violates; `agree verify` then expects that violation instead of `holds`.
+    expected_failure: ClassVar[str | None] = None
 
     # Optional hooks; engines test for `None` so that a model without them pays nothing.
     within: Callable[[Any], bool] | None = None
