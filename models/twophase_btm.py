@@ -165,13 +165,15 @@ class TwoPhaseBTM(Model):
 
     @reachable
     def backup_commits(self, s: BTMState) -> bool:
-        """The BTM takes over and commits in some run."""
+        """The BTM takes over and commits in some run (when the TM may fail)."""
+        if not self.tm_may_fail:
+            return True
         return s.btm_pc == DONE and s.tm_pc == DONE and s.tm_state == "commit" and COMMITTED in s.rm_state
 
     @reachable
     def some_rm_fails(self, s: BTMState) -> bool:
-        """An RM fails in some run."""
-        return FAILED in s.rm_state
+        """An RM fails in some run (when RMs may fail)."""
+        return FAILED in s.rm_state or not self.rm_may_fail
 
     # ----- drawing
 

@@ -8,9 +8,20 @@ from explorer.engines.check import STRATEGIES, check
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
 from explorer.engines.progress import StderrProgress
 from explorer.engines.random_walk import DEFAULT_WALKS
+from explorer.traces.render import render_text
 from explorer.traces.report import render_result, result_to_json
 from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
+from models.contract import LIVENESS_KINDS
 from models.registry import build_model, builtin_models, load_model_class
+
+
+def deadlock_text(result, instance) -> str:
+    """The shortest path to the first dead end found, for --show-deadlock."""
+    if result.dead_end is None:
+        counted = "were not counted (BFS counts them)" if result.dead_ends is None else "were found"
+        return f"\nno dead ends {counted}"
+    return f"\nshortest path to a dead end ({len(result.dead_end)} steps):\n" + \
+        render_text(result.dead_end.to_json(), instance) + "\n  => no step is enabled here"
 
 
 def describe_class(cls) -> dict:
@@ -19,7 +30,10 @@ def describe_class(cls) -> dict:
         "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
         "params": {k: {"type": p.type.__name__, "default": p.default, "help": p.help}
                    for k, p in cls.params.items()},
-        "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc} for p in cls.properties()],
+        "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc,
+                        **({"fairness": [f.describe() for f in (p.fairness if p.fairness is not None else cls.fairness)]}
+                           if p.kind in LIVENESS_KINDS else {})} for p in cls.properties()],
+        "fairness": [f.describe() for f in cls.fairness],
         "actions": list(getattr(cls, "actions", ())),
         "variants": {name: {"changes": list(v.rules), "breaks": v.breaks, "says": v.says,
                             "defaults": v.defaults}
@@ -41,6 +55,8 @@ def list_command(model: str | None, as_json: bool) -> None:
         click.echo(f"{d['name']}: {d['summary']}")
         click.echo("  parameters: " + (", ".join(f"{k}={p['default']} ({p['help']})" for k, p in d["params"].items())
                                        or "none"))
+        if d["fairness"]:
+            click.echo("  fairness: " + ", ".join(d["fairness"]))
         click.echo("  properties:")
         for p in d["properties"]:
             click.echo(f"    {p['name']:<28} {p['kind']:<10} {p['doc']}")
@@ -76,11 +92,13 @@ def list_command(model: str | None, as_json: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --strategy random.")
 @click.option("--require-exhausted", is_flag=True, help="Exit 1 unless the search was exhausted.")
 @click.option("--save-trace", type=click.Path(dir_okay=False), help="Write the counterexample here (JSON).")
+@click.option("--show-deadlock", is_flag=True,
+              help="Show the shortest path to a state with no step at all (BFS), if there is one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, workers,
-                  fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, as_json,
-                  quiet) -> None:
+                  fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, show_deadlock,
+                  as_json, quiet) -> None:
     """Search every interleaving of MODEL within bounds and judge each property.
 
     MODEL is a built-in name (`agree list`), path/to/file.py:ClassName or package.module:ClassName.
@@ -102,9 +120,14 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
         else:
             click.echo("agree: no counterexample to save", err=True)
     if as_json:
-        emit_json(result_to_json(result))
+        data = result_to_json(result)
+        if show_deadlock:
+            data["dead_end"] = result.dead_end.to_json() if result.dead_end is not None else None
+        emit_json(data)
     else:
         click.echo(render_result(result, instance))
+        if show_deadlock:
+            click.echo(deadlock_text(result, instance))
     if result.verdict == VIOLATED:
         raise SystemExit(EXIT_FAILED)
     if result.stopped_by == "interrupted":

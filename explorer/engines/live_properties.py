@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.engines.bfs import bfs
 from explorer.engines.graph import EdgeRecorder, StateGraph, build_graph
+from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.liveness import Lasso, find_lasso
-from explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
+from explorer.engines.result import Bounds, HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
 from explorer.engines.run import Run
 from explorer.engines.trace import Trace, path_to
 from models.contract import EVENTUALLY, Fair, Model, PropertySpec, Step
@@ -108,3 +110,13 @@ def lasso_trace(model: Model, run: Run, graph: StateGraph, lasso: Lasso, spec: P
     return Trace(model=model_ref, params=dict(model.parameters), variant=model.variant_name, property=spec.name,
                  kind=spec.kind, initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps],
                  engine="bfs", loop=None if lasso.loop is None else prefix + lasso.loop)
+
+
+def explored_graph(model: Model, max_states: int) -> StateGraph | None:
+    """The whole state graph of a small configuration (for `agree graph`), or None when it has
+    more than `max_states` states."""
+    run = Run(model, Bounds(max_states=max_states), PropertyMonitor(model, []), symmetry=False)
+    recorder = EdgeRecorder(model, type(model).fairness, run.within)
+    run.on_edge, run.recorder = recorder.add, recorder
+    bfs(run)
+    return recorder.finish() if run.exhausted else None
