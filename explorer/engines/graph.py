@@ -34,9 +34,26 @@ class Groups:
         self.bit: dict[tuple, int] = {}  # (fair index, per value) -> bit
         self.names: list[str] = []  # bit -> readable name
         self.strong_bits = 0
+        self.memo: dict = {}
 
     def of(self, action: str, args: dict) -> int:
         """The mask of the groups a step of `action` with `args` belongs to."""
+        specs = self.by_action.get(action)
+        if specs is None:
+            return 0
+        if len(specs) == 1:  # the usual case, memoised: one group per action (and process)
+            per = specs[0][1]
+            key = (action, args.get(per) if per is not None else None)
+            try:
+                return self.memo[key]
+            except KeyError:
+                mask = self.memo[key] = self._mask(action, args)
+                return mask
+            except TypeError:  # an argument that cannot be hashed: no memo
+                pass
+        return self._mask(action, args)
+
+    def _mask(self, action: str, args: dict) -> int:
         mask = 0
         for i, per in self.by_action.get(action, ()):
             value = args.get(per) if per is not None else None
@@ -120,27 +137,46 @@ class EdgeRecorder:
         self.index: dict = {}
         self.states: list = []
         self.src, self.dst, self.labels = array("i"), array("i"), array("q")
-        self.current: Any = None
-        self.current_id = -1
         for state in model.init():
             if (within is None or within(state)) and state not in self.index:
                 self.index[state] = len(self.states)
                 self.states.append(state)
         self.initial = len(self.states)
 
-    def add(self, state: Any, action: str, args: dict, succ: Any) -> None:
-        if state is not self.current:
-            self.current, self.current_id = state, self.index[state]
-        j = self.index.get(succ)
-        if j is None:
-            if self.within is not None and not self.within(succ):
-                j = -1  # beyond the bounds: it enables its groups, but is not followed
-            else:
-                j = self.index[succ] = len(self.states)
-                self.states.append(succ)
-        self.src.append(self.current_id)
-        self.dst.append(j)
-        self.labels.append(self.groups.of(action, args) if action in self.groups.by_action else 0)
+        self.add = self._adder()
+
+    def _adder(self) -> Callable[[Any, str, dict, Any], None]:
+        """`add(state, action, args, succ)`: keep one step. It runs for every step the search
+        generates, so it is a closure over locals, with the fairness mask memoised per action
+        and `per` value."""
+        index, states, within = self.index, self.states, self.within
+        src, dst, labels = self.src.append, self.dst.append, self.labels.append
+        group_of, memo = self.groups.of, self.groups.memo
+        per_of = {action: specs[0][1] for action, specs in self.groups.by_action.items()}
+        current, number = None, -1  # the state being expanded and its number
+
+        def add(state: Any, action: str, args: dict, succ: Any) -> None:
+            nonlocal current, number
+            if state is not current:
+                current, number = state, index[state]
+            j = index.get(succ)
+            if j is None:
+                if within is not None and not within(succ):
+                    j = -1  # beyond the bounds: it enables its groups, but is not followed
+                else:
+                    j = index[succ] = len(states)
+                    states.append(succ)
+            src(number)
+            dst(j)
+            if action not in per_of:
+                labels(0)
+                return
+            per = per_of[action]
+            label = memo.get((action, args.get(per) if per is not None else None)) if per is None or \
+                type(args.get(per)) in (str, int) else None
+            labels(group_of(action, args) if label is None else label)
+
+        return add
 
     def finish(self) -> StateGraph:
         n = len(self.states)
@@ -148,7 +184,7 @@ class EdgeRecorder:
         dst = np.frombuffer(self.dst, dtype=np.int32)
         labels = np.frombuffer(self.labels, dtype=np.int64)
         self.src = self.dst = self.labels = None  # the arrays above own the data now
-        self.index = {}
+        self.index.clear()  # the numbering is no longer needed: free it before the analysis
         loop = dst == src
         self_loop = np.zeros(n, dtype=bool)
         self_loop[src[loop]] = True

@@ -86,8 +86,9 @@ def _back_to_root(predecessors: np.ndarray, node: int, root: int) -> list[int]:
     return path
 
 
-def _components(graph: StateGraph, nodes: np.ndarray) -> list[np.ndarray]:
-    """The strongly connected components of the subgraph on `nodes` that contain a cycle."""
+def _strong_components(graph: StateGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label the strongly connected components of the subgraph on `nodes`: (label per state, -1
+    outside `nodes`; whether each label holds a cycle; the edges inside one component)."""
     n = graph.size
     keep = np.zeros(n, dtype=bool)
     keep[nodes] = True
@@ -95,42 +96,48 @@ def _components(graph: StateGraph, nodes: np.ndarray) -> list[np.ndarray]:
     inside = keep[sources] & keep[graph.dst]
     matrix = csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (sources[inside], graph.dst[inside])),
                         shape=(n, n))
-    _, labels = connected_components(matrix, directed=True, connection="strong")
-    labels = labels[nodes]
-    found = []
-    sort = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.diff(labels[sort])) + 1
-    for group in np.split(nodes[sort], cuts):
-        if len(group) > 1 or graph.self_loop[group[0]]:
-            found.append(group)
-    return found
+    count, labels = connected_components(matrix, directed=True, connection="strong")
+    labels = np.where(keep, labels, -1)
+    sizes = np.bincount(labels[nodes], minlength=count)
+    cyclic = sizes > 1
+    cyclic[labels[nodes[graph.self_loop[nodes]]]] = True
+    internal = np.flatnonzero(inside & (labels[sources] == labels[graph.dst]))
+    return labels, cyclic, internal
 
 
 def _fair_components(graph: StateGraph, nodes: np.ndarray, weak: int, strong: int):
-    """Yield the state sets (each strongly connected, with a cycle) that hold a fair cycle."""
-    pending = _components(graph, nodes) if len(nodes) else []
+    """Yield the state sets (each strongly connected, with a cycle) that hold a fair cycle. The
+    groups taken inside each component and enabled in all or some of its states are gathered for
+    every component at once (numpy), so a graph of many small components costs no Python loop."""
+    pending = [nodes] if len(nodes) else []
+    sources = np.repeat(np.arange(graph.size, dtype=np.int32), np.diff(graph.indptr))
     while pending:
-        members = pending.pop()
-        member_set = np.zeros(graph.size, dtype=bool)
-        member_set[members] = True
-        taken = 0
-        for u in members:
-            lo, hi = graph.indptr[u], graph.indptr[u + 1]
-            internal = member_set[graph.dst[lo:hi]]
-            if internal.any():
-                taken |= int(np.bitwise_or.reduce(graph.groups[lo:hi][internal]))
-        enabled = graph.enabled[members]
-        everywhere = int(np.bitwise_and.reduce(enabled))
-        somewhere = int(np.bitwise_or.reduce(enabled))
-        if weak & everywhere & ~taken:
-            continue  # a weak group always enabled and never taken: no cycle inside is fair either
-        unfair = strong & somewhere & ~taken
-        if not unfair:
-            yield members
+        subset = pending.pop()
+        labels, cyclic, internal = _strong_components(graph, subset)
+        count = len(cyclic)
+        taken = np.zeros(count, dtype=np.int64)
+        np.bitwise_or.at(taken, labels[sources[internal]], graph.groups[internal])
+        everywhere = np.full(count, -1, dtype=np.int64)
+        np.bitwise_and.at(everywhere, labels[subset], graph.enabled[subset])
+        somewhere = np.zeros(count, dtype=np.int64)
+        np.bitwise_or.at(somewhere, labels[subset], graph.enabled[subset])
+        # a weak group always enabled and never taken: no cycle inside is fair either
+        weak_ok = cyclic & ((np.int64(weak) & everywhere & ~taken) == 0)
+        unfair = np.int64(strong) & somewhere & ~taken
+        chosen = np.flatnonzero(weak_ok)
+        if len(chosen) == 0:
             continue
-        rest = members[(enabled & unfair) == 0]  # a fair cycle here must avoid these states
-        if len(rest):
-            pending.extend(_components(graph, rest))
+        order = np.argsort(labels[subset], kind="stable")
+        grouped = subset[order]
+        starts = np.searchsorted(labels[subset][order], np.arange(count + 1))
+        for label in chosen.tolist():
+            members = grouped[starts[label]:starts[label + 1]]
+            if not unfair[label]:
+                yield members
+                continue
+            rest = members[(graph.enabled[members] & unfair[label]) == 0]  # a fair cycle must avoid these
+            if len(rest):
+                pending.append(rest)
 
 
 def _fair_loop(graph: StateGraph, members: set[int], entry: int, weak: int, strong: int) -> tuple[list, list]:
