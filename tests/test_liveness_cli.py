@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import networkx as nx
 from click.testing import CliRunner
 
@@ -60,3 +62,21 @@ def test_show_deadlock_prints_the_path_to_a_state_with_no_step():
 def test_list_shows_fairness():
     result = run("list", "twophase-btm")
     assert "fairness: WF(RS) for each rm, WF(TS | TC | F1 | TA | F2), WF(BTS | BTC | BTA)" in result.output
+
+
+def test_raft_elects_a_leader_when_timeouts_do_not_collide():
+    from models.raft import Raft
+
+    result = check(Raft.with_variant("stable-election")(max_log=0))
+    assert result.properties["leader_elected"].status == "holds"
+
+
+@pytest.mark.slow
+def test_raft_split_votes_stop_at_the_term_bound_without_a_leader():
+    # 258,462 states: with colliding timeouts all three servers stand in term 2 and split the vote
+    from models.raft import Raft
+
+    model = Raft.with_variant("stable-election")(max_log=0, max_messages=4, timeouts_collide=True)
+    prop = check(model, only=["leader_elected"]).properties["leader_elected"]
+    assert prop.status == "violated" and prop.trace.loop is None
+    assert all(t == 2 for t in prop.trace.steps[-1].state.term)
