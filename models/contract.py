@@ -309,7 +309,8 @@ class Model:
         def register(sub: type[Model]) -> type[Model]:
             if not issubclass(sub, cls):
                 raise TypeError(f"variant {name} must subclass {cls.__name__}")
-            rules = tuple(sorted(a for a, v in vars(sub).items() if callable(v) and not a.startswith("__")))
+            rules = tuple(sorted(a for a, v in vars(sub).items() if callable(v) and not a.startswith("__")
+                                 and not hasattr(v, "__agree_property__")))  # a property added is no rule
             unknown = sorted(set(defaults or {}) - set(cls.params))
             if unknown:
                 raise TypeError(f"variant {name} sets a default for unknown parameter {unknown[0]}")

@@ -52,7 +52,7 @@ def find_lasso(graph: StateGraph, seeds: np.ndarray, goal: np.ndarray, weak: int
     # a virtual state n with an edge to every seed, so one BFS finds the nearest of everything
     rows = np.concatenate([sources[inside], np.full(len(starts), n, dtype=np.int32)])
     cols = np.concatenate([graph.dst[inside], starts.astype(np.int32)])
-    matrix = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1))
+    matrix = csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(n + 1, n + 1))
     order, predecessors = breadth_first_order(matrix, n, directed=True, return_predecessors=True)
     region = np.zeros(n + 1, dtype=bool)
     region[order] = True
@@ -66,7 +66,7 @@ def find_lasso(graph: StateGraph, seeds: np.ndarray, goal: np.ndarray, weak: int
         candidates.append((int(rank[entry]), entry, None))
     for members in _fair_components(graph, np.flatnonzero(region), weak, strong):
         entry = int(members[np.argmin(rank[members])])
-        candidates.append((int(rank[entry]), entry, list(members)))
+        candidates.append((int(rank[entry]), entry, members.tolist()))
     if not candidates:
         return None
     _, entry, cycle = min(candidates, key=lambda c: c[0])
@@ -94,7 +94,7 @@ def _strong_components(graph: StateGraph, nodes: np.ndarray) -> tuple[np.ndarray
     keep[nodes] = True
     sources = np.repeat(np.arange(n, dtype=np.int32), np.diff(graph.indptr))
     inside = keep[sources] & keep[graph.dst]
-    matrix = csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (sources[inside], graph.dst[inside])),
+    matrix = csr_matrix((np.ones(int(inside.sum()), dtype=bool), (sources[inside], graph.dst[inside])),
                         shape=(n, n))
     count, labels = connected_components(matrix, directed=True, connection="strong")
     labels = np.where(keep, labels, -1)

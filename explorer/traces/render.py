@@ -102,6 +102,11 @@ def _ending(trace: dict) -> str:
     return f"back to {back}: the loop repeats for ever and {prop} never comes true"
 
 
+def _short_ending(trace: dict, ending: str) -> str:
+    """A diagram's last note: "P violated" for safety, the whole ending for liveness."""
+    return f"{trace['property']} violated" if trace.get("kind") in ("invariant", "transition") else ending
+
+
 def _actor(name: str) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in str(name))
 
@@ -144,7 +149,7 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
         lines.append("    end")
     ending = _ending(trace)
     if ending:
-        lines.append(f"    Note over {span}: {_label(ending)}")
+        lines.append(f"    Note over {span}: {_label(_short_ending(trace, ending))}")
     return "\n".join(lines)
 
 
@@ -158,7 +163,7 @@ def _flowchart(trace: dict) -> str:
         lines.append(f"    S{n} -.->|the loop repeats| S{loop}")
     ending = _ending(trace)
     if ending:
-        lines.append(f'    S{n} --> V{{"{_label(ending).replace(chr(34), chr(39))}"}}')
+        lines.append(f'    S{n} --> V{{"{_label(_short_ending(trace, ending)).replace(chr(34), chr(39))}"}}')
     return "\n".join(lines)
 
 
