@@ -188,8 +188,8 @@ class TwoPhaseBTM(Model):
         text = {"TS": f"ready to {'commit' if args.get('to') == 'TC' else 'abort'}", "TC": "decides commit",
                 "TA": "decides abort", "F1": "fails (hidden)", "F2": "fails (hidden)",
                 "BTS": f"takes over to {'commit' if args.get('to') == 'BTC' else 'abort'}",
-                "BTC": "decides commit", "BTA": "decides abort", "Terminating": "all done"}.get(step.action, step.action)
-        return [("note", who, text)]
+                "BTC": "decides commit", "BTA": "decides abort", "Terminating": "all done"}
+        return [("note", who, text.get(step.action, step.action))]
 
 
 @TwoPhaseBTM.variant("abort-ignores-commit", breaks="consistent",

@@ -272,7 +272,8 @@ graphs = st.integers(2, 5).flatmap(lambda n: st.tuples(
     st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from("abc"), st.integers(0, n - 1)), max_size=10,
              unique=True),
     st.sets(st.integers(0, n - 1), max_size=2),
-    st.lists(st.tuples(st.sampled_from(["weak", "strong"]), st.sampled_from("abc")), max_size=3, unique_by=lambda f: f[1])))
+    st.lists(st.tuples(st.sampled_from(["weak", "strong"]), st.sampled_from("abc")), max_size=3,
+             unique_by=lambda f: f[1])))
 
 
 @settings(max_examples=150, deadline=None)

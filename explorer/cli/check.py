@@ -24,15 +24,21 @@ def deadlock_text(result, instance) -> str:
         render_text(result.dead_end.to_json(), instance) + "\n  => no step is enabled here"
 
 
+def _fairness_of(cls, prop) -> dict:
+    """A liveness property's fairness (its own or the model's), for `agree list --json`."""
+    if prop.kind not in LIVENESS_KINDS:
+        return {}
+    return {"fairness": [f.describe() for f in (prop.fairness if prop.fairness is not None else cls.fairness)]}
+
+
 def describe_class(cls) -> dict:
     return {
         "name": cls.name,
         "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
         "params": {k: {"type": p.type.__name__, "default": p.default, "help": p.help}
                    for k, p in cls.params.items()},
-        "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc,
-                        **({"fairness": [f.describe() for f in (p.fairness if p.fairness is not None else cls.fairness)]}
-                           if p.kind in LIVENESS_KINDS else {})} for p in cls.properties()],
+        "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc, **_fairness_of(cls, p)}
+                       for p in cls.properties()],
         "fairness": [f.describe() for f in cls.fairness],
         "actions": list(getattr(cls, "actions", ())),
         "variants": {name: {"changes": list(v.rules), "breaks": v.breaks, "says": v.says,
@@ -103,7 +109,7 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
 
     MODEL is a built-in name (`agree list`), path/to/file.py:ClassName or package.module:ClassName.
     The verdict is `holds` only when the search was exhausted; a search stopped by a bound is
-    `incomplete`. Exit 0 unless a property fails (1); --require-exhausted makes `incomplete` 1 too.
+    `incomplete`. Liveness (@eventually, @leads_to) is judged on the graph of an exhausted BFS. Exit 0 unless a property fails (1); --require-exhausted makes `incomplete` 1 too.
     """
     instance = build_model(model, parse_params(params), variant)
     progress = None if quiet else StderrProgress()

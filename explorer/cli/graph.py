@@ -3,8 +3,9 @@
 Every reachable state is a node, annotated with the value of each property in it (an
 `@eventually` goal, an invariant, a reachable guard; for leads-to `p` and `q`), whether it is
 initial and whether it is a dead end (no step leads to another state); every step is an edge
-with its action, its arguments and the fairness groups it belongs to. networkx writes GraphML and node-link JSON; DOT is written here
-(networkx's DOT writer needs pydot or pygraphviz, which agree does not depend on).
+with its action, its arguments and the fairness groups it belongs to. networkx writes GraphML
+and node-link JSON; DOT is written here (networkx's DOT writer needs pydot or pygraphviz, which
+agree does not depend on).
 """
 
 from __future__ import annotations

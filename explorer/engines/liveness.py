@@ -3,9 +3,10 @@
 `@eventually P` fails when some execution from an initial state never reaches a state where P
 holds; `P ~> Q` (leads-to) fails when some execution from a state where P holds never reaches one
 where Q holds. Such an execution either stops in a dead end (a state with no step that changes
-it: the system halts, or only stutters, undecided) or ends by going round a cycle forever. Only fair cycles count: for every
-weakly fair group, the cycle takes it or passes a state where it is disabled; for every strongly
-fair group, the cycle takes it or never passes a state where it is enabled.
+it: the system halts, or only stutters, undecided) or ends by going round a cycle for ever.
+Only fair cycles count: for every weakly fair group, the cycle takes it or passes a state where
+it is disabled; for every strongly fair group, the cycle takes it or never passes a state where
+it is enabled.
 
 The search for one, as TLC and SPIN do it: keep the states where the goal is false, reachable from
 the seeds through such states; split them into strongly connected components (scipy's csgraph, in

@@ -2,7 +2,8 @@
 
 Format 1:
     {"format": 1, "model": "twophase", "params": {...}, "variant": null | "name",
-     "property": "consistent", "kind": "invariant" | "transition" | "reachable",
+     "property": "consistent",
+     "kind": "invariant" | "transition" | "reachable" | "eventually" | "leads-to" | "dead-end",
      "engine": "bfs", "initial": <state>,
      "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...],
      "loop": 3}                  (optional; only in a lasso)

@@ -1,5 +1,6 @@
 """Raft (Ongaro & Ousterhout 2014): the model in `model.py`, its receivers in `receive.py`, its
-state and messages in `state.py`, symmetry in `symmetry.py`, broken variants in `variants.py`, election liveness in `liveness.py`."""
+state and messages in `state.py`, symmetry in `symmetry.py`, broken variants in `variants.py`,
+election liveness in `liveness.py`."""
 
 from models.raft.model import Raft
 from models.raft.state import RaftState
