@@ -286,3 +286,32 @@ def test_find_lasso_agrees_with_brute_force(case):
     assert (prop.status == VIOLATED) == oracle_violated(edges, goal, fairness, n)
     if prop.status == VIOLATED:  # the counterexample itself is checked by replay (closes, fair)
         assert replay(trace_from_json(prop.trace.to_json()), model).reproduces
+
+
+def test_recording_during_the_search_equals_expanding_again():
+    # The one-process BFS records steps as it goes; after a search shared with helpers the graph
+    # is built by expanding every state again. Both must give the same graph.
+    import numpy as np
+
+    from explorer.engines.graph import build_graph
+    from explorer.engines.live_properties import explored_graph
+    from models.twophase_btm import TwoPhaseBTM
+
+    model = TwoPhaseBTM(rms=2)
+    recorded = explored_graph(model, 10 ** 6)
+    parents = {s: (None if i < recorded.initial else recorded.states[0]) for i, s in enumerate(recorded.states)}
+    rebuilt = build_graph(model, parents, type(model).fairness)
+    assert rebuilt.states == recorded.states and rebuilt.initial == recorded.initial == 1
+    for field in ("indptr", "dst", "groups", "enabled", "self_loop", "moves"):
+        assert np.array_equal(getattr(rebuilt, field), getattr(recorded, field)), field
+    assert recorded.fairness.names == rebuilt.fairness.names
+
+
+def test_workers_give_the_same_liveness_verdict():
+    from models.twophase_btm import TwoPhaseBTM
+
+    model = TwoPhaseBTM.with_variant("no-backup")(rms=5)
+    one = check(model, only=["termination"]).properties["termination"]
+    two = check(model, only=["termination"], workers=2).properties["termination"]
+    assert one.status == two.status == VIOLATED
+    assert [s.action for s in one.trace.steps] == [s.action for s in two.trace.steps]
