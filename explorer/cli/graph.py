@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import click
-import networkx as nx
 
 from explorer.cli.common import parse_params
 from explorer.engines.encoding import encode
@@ -23,11 +24,16 @@ from models.contract import LEADS_TO
 from models.registry import build_model
 from properties.errors import InputError
 
+if TYPE_CHECKING:  # networkx loads only when a graph is written: every other command starts faster
+    import networkx as nx
+
 DEFAULT_LIMIT = 2000  # states: above this a picture no longer teaches anything
 
 
 def to_networkx(model, graph) -> nx.MultiDiGraph:
     """The state graph with its annotations as a networkx multigraph (nodes s0, s1, ...)."""
+    import networkx as nx
+
     out = nx.MultiDiGraph(model=model.label(), params=json.dumps(model.parameters),
                           fairness="; ".join(f.describe() for f in type(model).fairness))
     index = {state: i for i, state in enumerate(graph.states)}
@@ -74,6 +80,8 @@ def to_dot(g: nx.MultiDiGraph) -> str:
 
 
 def render(g: nx.MultiDiGraph, fmt: str) -> str:
+    import networkx as nx
+
     if fmt == "dot":
         return to_dot(g)
     if fmt == "graphml":

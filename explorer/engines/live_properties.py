@@ -8,16 +8,21 @@ property is reported as not judged, which keeps the verdict `incomplete`, never 
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from explorer.engines.bfs import bfs
-from explorer.engines.graph import EdgeRecorder, StateGraph, build_graph
 from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.liveness import Lasso, find_lasso
 from explorer.engines.result import Bounds, HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
 from explorer.engines.run import Run
 from explorer.engines.trace import Trace, path_to
 from models.contract import EVENTUALLY, Fair, Model, PropertySpec, Step
+
+if TYPE_CHECKING:  # numpy and scipy load only when liveness is judged: a safety-only run (and
+    # the command line's start) does without their quarter of a second and their memory
+    import numpy as np
+
+    from explorer.engines.graph import StateGraph
+    from explorer.engines.liveness import Lasso
 
 
 def fairness_of(model: Model, spec: PropertySpec) -> tuple[Fair, ...]:
@@ -42,6 +47,8 @@ def why_not_judged(run: Run, strategy: str) -> tuple[str, str] | None:
 def keep_graph(model: Model, run: Run, specs: list[PropertySpec], strategy: str, workers: int) -> None:
     """Before a one-process BFS that may judge liveness: record every step as it is generated."""
     if specs and strategy == "bfs" and workers == 1 and not run.fingerprints and not run.symmetry:
+        from explorer.engines.graph import EdgeRecorder
+
         recorder = EdgeRecorder(model, [f for spec in specs for f in fairness_of(model, spec)], run.within)
         run.on_edge = recorder.add
         run.recorder = recorder
@@ -57,6 +64,8 @@ def judge_liveness(model: Model, run: Run, specs: list[PropertySpec], strategy: 
     run.on_edge = run.recorder = None
     if blocked is not None:
         return {s.name: PropertyResult(s.name, s.kind, *blocked) for s in specs}
+    from explorer.engines.graph import build_graph
+
     if recorder is not None:
         graph = recorder.finish()
     else:  # the levels were shared with helper processes: expand every state once more here
@@ -66,6 +75,8 @@ def judge_liveness(model: Model, run: Run, specs: list[PropertySpec], strategy: 
 
 def goal_and_seeds(model: Model, graph: StateGraph, spec: PropertySpec) -> tuple[np.ndarray, np.ndarray]:
     """For `@eventually P`: goal P, seeds the initial states; for `P ~> Q`: goal Q, seeds where P."""
+    import numpy as np
+
     holds = getattr(model, spec.method)
     n = graph.size
     if spec.kind == EVENTUALLY:
@@ -78,6 +89,8 @@ def goal_and_seeds(model: Model, graph: StateGraph, spec: PropertySpec) -> tuple
 
 
 def judge(model: Model, run: Run, graph: StateGraph, spec: PropertySpec, model_ref: str) -> PropertyResult:
+    from explorer.engines.liveness import find_lasso
+
     goal, seeds = goal_and_seeds(model, graph, spec)
     weak, strong = graph.fairness.mask_of(fairness_of(model, spec))
     lasso = find_lasso(graph, seeds, goal, weak, strong)
@@ -115,6 +128,8 @@ def lasso_trace(model: Model, run: Run, graph: StateGraph, lasso: Lasso, spec: P
 def explored_graph(model: Model, max_states: int) -> StateGraph | None:
     """The whole state graph of a small configuration (for `agree graph`), or None when it has
     more than `max_states` states."""
+    from explorer.engines.graph import EdgeRecorder
+
     run = Run(model, Bounds(max_states=max_states), PropertyMonitor(model, []), symmetry=False)
     recorder = EdgeRecorder(model, type(model).fairness, run.within)
     run.on_edge, run.recorder = recorder.add, recorder

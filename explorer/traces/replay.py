@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from explorer.engines.encoding import canonical_text, encode
-from explorer.engines.graph import Groups
 from explorer.traces.render import diff
 from explorer.engines.trace import Trace
 from models.contract import EVENTUALLY, INVARIANT, LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
@@ -118,6 +117,8 @@ def _judge_liveness(model: Model, trace: Trace, states: list, steps: list) -> Re
 
 def unfair_groups(model: Model, prop, loop_states: list, loop_steps: list) -> list[str]:
     """The fairness groups that repeating this loop forever would treat unfairly."""
+    from explorer.engines.graph import Groups  # (numpy loads only for a liveness trace)
+
     fairs = prop.fairness if prop.fairness is not None else type(model).fairness
     groups = Groups(fairs)
     taken = 0
