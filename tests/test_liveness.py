@@ -315,3 +315,22 @@ def test_workers_give_the_same_liveness_verdict():
     two = check(model, only=["termination"], workers=2).properties["termination"]
     assert one.status == two.status == VIOLATED
     assert [s.action for s in one.trace.steps] == [s.action for s in two.trace.steps]
+
+
+class SameHash(int):
+    """An integer whose hash is always 7: every state of a graph made of them shares one hash."""
+
+    def __hash__(self):
+        return 7
+
+
+def test_states_sharing_a_hash_are_still_told_apart():
+    # The recorder turns successor hashes into state numbers; when two states share a hash it must
+    # fall back to exact lookups. Same graph, same answers, with and without colliding hashes.
+    for kind in (int, SameHash):
+        edges = [(kind(0), "spin", kind(1)), (kind(1), "spin", kind(0)), (kind(1), "exit", kind(2))]
+        model = graph_model(edges, goal={kind(2)}, init=(kind(0),), fairness=[weak("exit")])
+        prop = check(model, only=["arrives"]).properties["arrives"]
+        assert prop.status == VIOLATED and states_of(prop.trace) == [0, 1, 0] and prop.trace.loop == 0
+        model = graph_model(edges, goal={kind(2)}, init=(kind(0),), fairness=[strong("exit")])
+        assert check(model, only=["arrives"]).properties["arrives"].status == HOLDS

@@ -168,6 +168,8 @@ class Search:
                         return "violation"
                 if len(level.fired) == steps_before:  # no step at all: a dead end (TLC's deadlock)
                     level.dead.append(idx)
+                    if on_edge is not None:
+                        on_edge(state, None, None, None)
                 if (idx - lo + 1) % TICK == 0:
                     level.expanded = idx - lo + 1
                     stop = tick(state, level)

@@ -19,6 +19,7 @@ import numpy as np
 from models.contract import Fair, Model
 from properties.errors import InputError
 
+CHUNK = 1 << 18  # steps looked up at once when hashes become state numbers
 MAX_GROUPS = 63  # fairness groups are bits of one signed 64-bit mask per edge and state
 
 
@@ -125,80 +126,134 @@ class StateGraph:
 
 
 class EdgeRecorder:
-    """Numbers states as they are first seen and keeps each step as (source, target, groups).
+    """Keeps every step the search generates, cheaply: per expanded state the number of its steps
+    into the graph (and whether one loops back, and which groups lead beyond the bounds), per step
+    the successor's 64-bit hash and its fairness groups (as a small label). No dictionary of
+    states is built while searching; `finish` numbers the states in the order the BFS found them
+    (the order of `parents`) and turns each hash into the number of its state with numpy.
 
-    The BFS calls `add` for every step it generates (in one process), so the graph costs one
-    dictionary lookup per step and no second expansion; `build_graph` feeds it by expanding every
-    state again instead (after a search shared with helper processes)."""
+    That is exact when no two reachable states share a hash, which `finish` checks; if two do,
+    it resolves the steps by expanding every state again with a dictionary instead. The BFS calls
+    `add` for every step, in one process, and `add(state, None, None, None)` for a state with no
+    step; `build_graph` does the same by expanding every state again (after a search shared with
+    helper processes)."""
 
     def __init__(self, model: Model, fairs: Iterable[Fair], within: Callable[[Any], bool] | None = None) -> None:
+        self.model = model
         self.groups = Groups(fairs)
         self.within = within
-        self.index: dict = {}
-        self.states: list = []
-        self.src, self.dst, self.labels = array("i"), array("i"), array("q")
-        for state in model.init():
-            if (within is None or within(state)) and state not in self.index:
-                self.index[state] = len(self.states)
-                self.states.append(state)
-        self.initial = len(self.states)
-
+        self.counts, self.beyond_steps = array("i"), array("i")  # per expanded state
+        self.beyond_groups, self.loops = array("q"), bytearray()
+        self.hashes, self.labels = array("q"), array("H")  # per step into the graph
+        self.masks: list[int] = [0]  # label -> fairness mask (label 0: no group)
         self.add = self._adder()
 
-    def _adder(self) -> Callable[[Any, str, dict, Any], None]:
+    def _adder(self) -> Callable[[Any, str | None, dict | None, Any], None]:
         """`add(state, action, args, succ)`: keep one step. It runs for every step the search
-        generates, so it is a closure over locals, with the fairness mask memoised per action
-        and `per` value."""
-        index, states, within = self.index, self.states, self.within
-        src, dst, labels = self.src.append, self.dst.append, self.labels.append
-        group_of, memo = self.groups.of, self.groups.memo
-        per_of = {action: specs[0][1] for action, specs in self.groups.by_action.items()}
-        current, number = None, -1  # the state being expanded and its number
+        generates, so it is a closure over locals, with labels memoised per action and `per` value."""
+        counts, beyond_steps, beyond_groups, loops = self.counts, self.beyond_steps, self.beyond_groups, self.loops
+        hashes, labels, masks, within = self.hashes.append, self.labels.append, self.masks, self.within
+        by_action, group_of, ids, memo = self.groups.by_action, self.groups.of, {0: 0}, {}
+        current, number, own_hash = None, -1, 0
 
-        def add(state: Any, action: str, args: dict, succ: Any) -> None:
-            nonlocal current, number
+        def label_of(action: str, args: dict) -> int:
+            specs = by_action.get(action)
+            if specs is None:
+                return 0
+            key = (action, args.get(specs[0][1]) if specs[0][1] is not None else None) if len(specs) == 1 else None
+            try:
+                return memo[key]
+            except (KeyError, TypeError):
+                pass
+            mask = group_of(action, args)
+            label = ids.get(mask)
+            if label is None:
+                if len(masks) > 65535:
+                    raise InputError("more than 65,536 different sets of fairness groups on steps")
+                label = ids[mask] = len(masks)
+                masks.append(mask)
+            if key is not None:
+                try:
+                    memo[key] = label
+                except TypeError:  # an argument that cannot be hashed: no memo
+                    pass
+            return label
+
+        def add(state: Any, action: str | None, args: dict | None, succ: Any) -> None:
+            nonlocal current, number, own_hash
             if state is not current:
-                current, number = state, index[state]
-            j = index.get(succ)
-            if j is None:
-                if within is not None and not within(succ):
-                    j = -1  # beyond the bounds: it enables its groups, but is not followed
-                else:
-                    j = index[succ] = len(states)
-                    states.append(succ)
-            src(number)
-            dst(j)
-            if action not in per_of:
-                labels(0)
+                current, number, own_hash = state, number + 1, hash(state)
+                counts.append(0)
+                beyond_steps.append(0)
+                beyond_groups.append(0)
+                loops.append(0)
+            if action is None:
+                return  # a state with no step at all
+            h = hash(succ)
+            if succ is state or (h == own_hash and succ == state):
+                loops[number] = 1
                 return
-            per = per_of[action]
-            label = memo.get((action, args.get(per) if per is not None else None)) if per is None or \
-                type(args.get(per)) in (str, int) else None
-            labels(group_of(action, args) if label is None else label)
+            label = label_of(action, args)
+            if within is not None and not within(succ):
+                beyond_steps[number] += 1  # it enables its groups, but is not followed
+                beyond_groups[number] |= masks[label]
+                return
+            counts[number] += 1
+            hashes(h)
+            labels(label)
 
         return add
 
-    def finish(self) -> StateGraph:
-        n = len(self.states)
-        src = np.frombuffer(self.src, dtype=np.int32)
-        dst = np.frombuffer(self.dst, dtype=np.int32)
-        labels = np.frombuffer(self.labels, dtype=np.int64)
-        self.src = self.dst = self.labels = None  # the arrays above own the data now
-        self.index.clear()  # the numbering is no longer needed: free it before the analysis
-        loop = dst == src
-        self_loop = np.zeros(n, dtype=bool)
-        self_loop[src[loop]] = True
-        move = ~loop
-        moves = np.bincount(src[move], minlength=n).astype(np.int32)
-        enabled = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(enabled, src[move], labels[move])
-        keep = move & (dst >= 0)
-        order = np.argsort(src[keep], kind="stable")
-        sources = src[keep][order]
-        return StateGraph(states=self.states, initial=self.initial,
-                          indptr=np.searchsorted(sources, np.arange(n + 1), side="left").astype(np.int64),
-                          dst=dst[keep][order], groups=labels[keep][order], enabled=enabled, self_loop=self_loop,
-                          moves=moves, beyond=int(np.count_nonzero(move & (dst < 0))), fairness=self.groups)
+    def finish(self, parents: dict) -> StateGraph:
+        """The graph of an exhausted search whose visited states are the keys of `parents`."""
+        states = list(parents)
+        n = len(states)
+        if len(self.counts) != n:
+            raise AssertionError(f"{len(self.counts)} states were expanded, {n} found: the search was not exhausted")
+        initial = 0
+        for parent in parents.values():
+            if parent is not None:
+                break
+            initial += 1
+        dst = self._numbers(states)
+        self.hashes = None
+        counts = np.frombuffer(self.counts, dtype=np.int32)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        groups = np.array(self.masks, dtype=np.int64)[np.frombuffer(self.labels, dtype=np.uint16)]
+        enabled = np.frombuffer(self.beyond_groups, dtype=np.int64).copy()
+        np.bitwise_or.at(enabled, np.repeat(np.arange(n, dtype=np.int32), counts), groups)
+        beyond = np.frombuffer(self.beyond_steps, dtype=np.int32)
+        self.hashes = self.labels = None
+        return StateGraph(states=states, initial=initial, indptr=indptr, dst=dst, groups=groups, enabled=enabled,
+                          self_loop=np.frombuffer(bytes(self.loops), dtype=np.uint8) == 1, moves=counts + beyond,
+                          beyond=int(beyond.sum()), fairness=self.groups)
+
+    def _numbers(self, states: list) -> np.ndarray:
+        """The number of each step's successor: its hash looked up among the states' hashes."""
+        own = np.fromiter(map(hash, states), dtype=np.int64, count=len(states))
+        order = np.argsort(own, kind="stable")
+        ranked = own[order]
+        if len(ranked) > 1 and bool((ranked[1:] == ranked[:-1]).any()):
+            return self._numbers_by_lookup(states)  # two states share a hash: do it exactly
+        wanted = np.frombuffer(self.hashes, dtype=np.int64)
+        numbers, order = np.empty(len(wanted), dtype=np.int32), order.astype(np.int32)
+        for lo in range(0, len(wanted), CHUNK):  # in pieces, so the temporaries stay small
+            part = wanted[lo:lo + CHUNK]
+            at = np.minimum(np.searchsorted(ranked, part), len(ranked) - 1)
+            if not bool((ranked[at] == part).all()):
+                raise AssertionError("a successor is missing from an exhausted search")
+            numbers[lo:lo + CHUNK] = order[at]
+        return numbers
+
+    def _numbers_by_lookup(self, states: list) -> np.ndarray:
+        index = {state: i for i, state in enumerate(states)}
+        within, dst = self.within, array("i")
+        for state in states:
+            for _, _, succ in self.model.next(state):
+                if succ != state and (within is None or within(succ)):
+                    dst.append(index[succ])
+        return np.frombuffer(dst, dtype=np.int32)
 
 
 def build_graph(model: Model, parents: dict, fairs: Iterable[Fair],
@@ -206,6 +261,10 @@ def build_graph(model: Model, parents: dict, fairs: Iterable[Fair],
     """Expand every state of an exhausted search once more and keep its steps as edges."""
     recorder = EdgeRecorder(model, fairs, within)
     for state in parents:
+        stepped = False
         for action, args, succ in model.next(state):
             recorder.add(state, action, args, succ)
-    return recorder.finish()
+            stepped = True
+        if not stepped:
+            recorder.add(state, None, None, None)
+    return recorder.finish(parents)

@@ -67,7 +67,7 @@ def judge_liveness(model: Model, run: Run, specs: list[PropertySpec], strategy: 
     from explorer.engines.graph import build_graph
 
     if recorder is not None:
-        graph = recorder.finish()
+        graph = recorder.finish(run.parents)
     else:  # the levels were shared with helper processes: expand every state once more here
         graph = build_graph(model, run.parents, [f for spec in specs for f in fairness_of(model, spec)], run.within)
     return {spec.name: judge(model, run, graph, spec, model_ref) for spec in specs}
@@ -134,4 +134,4 @@ def explored_graph(model: Model, max_states: int) -> StateGraph | None:
     recorder = EdgeRecorder(model, type(model).fairness, run.within)
     run.on_edge, run.recorder = recorder.add, recorder
     bfs(run)
-    return recorder.finish() if run.exhausted else None
+    return recorder.finish(run.parents) if run.exhausted else None

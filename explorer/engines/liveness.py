@@ -48,13 +48,10 @@ def find_lasso(graph: StateGraph, seeds: np.ndarray, goal: np.ndarray, weak: int
     starts = np.flatnonzero(seeds & allowed)
     if len(starts) == 0:
         return None
-    sources = np.repeat(np.arange(n, dtype=np.int32), np.diff(graph.indptr))
-    inside = allowed[sources] & allowed[graph.dst]
     # a virtual state n with an edge to every seed, so one BFS finds the nearest of everything
-    rows = np.concatenate([sources[inside], np.full(len(starts), n, dtype=np.int32)])
-    cols = np.concatenate([graph.dst[inside], starts.astype(np.int32)])
-    matrix = csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(n + 1, n + 1))
+    matrix, _ = _subgraph(graph, allowed, extra_row=starts)
     order, predecessors = breadth_first_order(matrix, n, directed=True, return_predecessors=True)
+    del matrix
     region = np.zeros(n + 1, dtype=bool)
     region[order] = True
     region = region[:n]
@@ -93,17 +90,43 @@ def _strong_components(graph: StateGraph, nodes: np.ndarray) -> tuple[np.ndarray
     n = graph.size
     keep = np.zeros(n, dtype=bool)
     keep[nodes] = True
-    sources = np.repeat(np.arange(n, dtype=np.int32), np.diff(graph.indptr))
-    inside = keep[sources] & keep[graph.dst]
-    matrix = csr_matrix((np.ones(int(inside.sum()), dtype=bool), (sources[inside], graph.dst[inside])),
-                        shape=(n, n))
+    matrix, inside = _subgraph(graph, keep)
     count, labels = connected_components(matrix, directed=True, connection="strong")
+    del matrix
     labels = np.where(keep, labels, -1)
     sizes = np.bincount(labels[nodes], minlength=count)
     cyclic = sizes > 1
     cyclic[labels[nodes[graph.self_loop[nodes]]]] = True
-    internal = np.flatnonzero(inside & (labels[sources] == labels[graph.dst]))
+    internal = inside[labels[_sources(graph)[inside]] == labels[graph.dst[inside]]]
     return labels, cyclic, internal
+
+
+def _sources(graph: StateGraph) -> np.ndarray:
+    """The source state of every edge (edges are stored by source)."""
+    return np.repeat(np.arange(graph.size, dtype=np.int32), np.diff(graph.indptr))
+
+
+def _subgraph(graph: StateGraph, keep: np.ndarray, extra_row: np.ndarray | None = None):
+    """The adjacency matrix (CSR, built straight from the graph's own arrays, in the float64
+    scipy's csgraph works in, so it makes no copy) of the edges between states in `keep`; with
+    `extra_row`, one more state (number n) with an edge to each of those. Also the numbers of the
+    edges kept."""
+    n = graph.size
+    sources = _sources(graph)
+    inside = np.flatnonzero(keep[sources] & keep[graph.dst])
+    per_row = np.bincount(sources[inside], minlength=n)
+    del sources
+    indices = graph.dst[inside]
+    size = n
+    if extra_row is not None:
+        per_row = np.append(per_row, len(extra_row))
+        indices = np.concatenate([indices, extra_row.astype(np.int32)])
+        size = n + 1
+    indptr = np.zeros(size + 1, dtype=np.int32)
+    np.cumsum(per_row, out=indptr[1:])
+    matrix = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(size, size))
+    matrix.sum_duplicates()  # two steps between the same states are one edge (csgraph needs that)
+    return matrix, inside
 
 
 def _fair_components(graph: StateGraph, nodes: np.ndarray, weak: int, strong: int):
