@@ -1,8 +1,9 @@
 """The explored state graph, kept only when a liveness property is selected.
 
-States are numbered as they are first seen and every step is kept as an edge, labelled with the
-fairness groups it belongs to, in flat arrays (a few bytes per step) rather than Python objects,
-so the graph costs little next to the states themselves. A safety-only search never builds it.
+States are numbered in the order the BFS found them and every step is kept as an edge, labelled
+with the fairness groups it belongs to, in flat arrays (a few bytes per step) rather than Python
+objects, so the graph costs little next to the states themselves. A safety-only search never
+builds it.
 
 Fairness follows TLA+'s WF/SF over <<A>>_vars: a step that leaves the state unchanged neither
 takes a group nor enables it, so such a step is kept only as a self-loop flag.
