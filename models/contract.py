@@ -34,7 +34,9 @@ class Step(NamedTuple):
 # --------------------------------------------------------------------------- properties
 
 INVARIANT, TRANSITION, REACHABLE, EVENTUALLY = "invariant", "transition", "reachable", "eventually"
+LEADS_TO = "leads-to"
 SAFETY_KINDS = (INVARIANT, TRANSITION)
+LIVENESS_KINDS = (EVENTUALLY, LEADS_TO)
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,16 @@ class PropertySpec:
     kind: str
     method: str
     doc: str
+    fairness: tuple | None = None  # liveness only: the property's own fairness (None: the model's)
 
 
 def _property_decorator(kind: str) -> Callable:
-    def decorate(fn: Callable | None = None, *, name: str | None = None):
+    def decorate(fn: Callable | None = None, *, name: str | None = None, fairness: tuple | None = None):
+        if fairness is not None and kind not in LIVENESS_KINDS:
+            raise TypeError(f"only liveness properties take a fairness assumption, not {kind}")
+
         def mark(f: Callable) -> Callable:
-            f.__agree_property__ = (kind, name or f.__name__)
+            f.__agree_property__ = (kind, name or f.__name__, None if fairness is None else tuple(fairness))
             return f
 
         return mark(fn) if fn is not None else mark
@@ -72,7 +78,45 @@ The guard against vacuous success: a model that never decides satisfies agreemen
 """
 
 eventually = _property_decorator(EVENTUALLY)
-"""`@eventually`: `method(self, state) -> bool` must become true on every fair path (liveness)."""
+"""`@eventually`: `method(self, state) -> bool` must become true on every fair path (liveness).
+
+`@eventually(fairness=(weak("Deliver"),))` replaces the model's `fairness` for this property."""
+
+leads_to = _property_decorator(LEADS_TO)
+"""`@leads_to`: `method(self, state) -> (p, q)`: P ~> Q, on every fair path each state where p
+holds is followed (or accompanied) by one where q holds. Takes `fairness=` like `@eventually`."""
+
+
+# --------------------------------------------------------------------------- fairness
+
+
+@dataclass(frozen=True)
+class Fair:
+    """A fairness assumption on a group of actions, as TLA+'s WF/SF on a sub-action.
+
+    Weak: a group enabled continuously from some point on is eventually taken. Strong: a group
+    enabled infinitely often is taken infinitely often. `per` names a step argument (a process,
+    such as "rm") that splits the group into one assumption per value, as `\\A self : WF(P(self))`
+    does. A step that leaves the state unchanged neither takes nor enables a group (TLA+'s
+    <<A>>_vars), so a stuttering step never makes an execution fair."""
+
+    actions: tuple[str, ...]
+    strong: bool = False
+    per: str | None = None
+
+    def describe(self) -> str:
+        each = f" for each {self.per}" if self.per else ""
+        return f"{'SF' if self.strong else 'WF'}({' | '.join(self.actions)}){each}"
+
+
+def weak(*actions: str, per: str | None = None) -> Fair:
+    """Weak fairness of a group of actions (by name), optionally one group per value of `per`."""
+    return Fair(tuple(actions), False, per)
+
+
+def strong(*actions: str, per: str | None = None) -> Fair:
+    """Strong fairness of a group of actions (by name), optionally one group per value of `per`."""
+    return Fair(tuple(actions), True, per)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -189,6 +233,12 @@ class Model:
     def next(self, state: Any) -> Iterable[Step]:
         raise NotImplementedError(f"{type(self).__name__} must define next(state)")
 
+    # The fairness every liveness property assumes unless it states its own (see `Fair`).
+    fairness: ClassVar[tuple[Fair, ...]] = ()
+    # A model that demonstrates a failure (FLP's duelling proposers) names the property its default
+    # configuration violates; `agree verify` then expects that violation instead of `holds`.
+    expected_failure: ClassVar[str | None] = None
+
     # Optional hooks; engines test for `None` so that a model without them pays nothing.
     within: Callable[[Any], bool] | None = None
     symmetry: Callable[[Any], Any] | None = None
@@ -259,9 +309,9 @@ class Model:
                 mark = getattr(fn, "__agree_property__", None)
                 if mark is None:
                     continue
-                kind, name = mark
+                kind, name, fairness = mark
                 doc = inspect.getdoc(fn) or ""
-                found[name] = PropertySpec(name, kind, attr, " ".join(doc.split("\n\n")[0].split()))
+                found[name] = PropertySpec(name, kind, attr, " ".join(doc.split("\n\n")[0].split()), fairness)
         return list(found.values())
 
     @classmethod
@@ -286,7 +336,8 @@ class Model:
         def register(sub: type[Model]) -> type[Model]:
             if not issubclass(sub, cls):
                 raise TypeError(f"variant {name} must subclass {cls.__name__}")
-            rules = tuple(sorted(a for a, v in vars(sub).items() if callable(v) and not a.startswith("__")))
+            rules = tuple(sorted(a for a, v in vars(sub).items() if callable(v) and not a.startswith("__")
+                                 and not hasattr(v, "__agree_property__")))  # a property added is no rule
             unknown = sorted(set(defaults or {}) - set(cls.params))
             if unknown:
                 raise TypeError(f"variant {name} sets a default for unknown parameter {unknown[0]}")

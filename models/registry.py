@@ -20,13 +20,15 @@ def builtin_models() -> dict[str, type[Model]]:
     """Every model shipped with agree, by name (imported lazily so a broken one names itself)."""
     from models.tcommit import TCommit
     from models.twophase import TwoPhase
+    from models.twophase_btm import TwoPhaseBTM
 
-    found = [TwoPhase, TCommit]
+    found = [TwoPhase, TCommit, TwoPhaseBTM]
     found += _optional("models.paxos", "Paxos") + _optional("models.multipaxos", "MultiPaxos")
     found += _optional("models.raft", "Raft")
     found += _optional("models.threepc", "ThreePC") + _optional("models.lease", "Lease")
     found += _optional("models.primary_backup", "PrimaryBackup")
     found += _optional("models.pbft", "Pbft") + _optional("models.vr", "ViewstampedReplication")
+    found += _optional("models.duelling", "DuellingProposers")
     return {cls.name: cls for cls in found}
 
 

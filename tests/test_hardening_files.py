@@ -162,7 +162,7 @@ GOOD = TRACE.read_text()
     (GOOD.replace('"format": 1', '"format": true'), '"format" must be 1'),
     (GOOD.replace('"format": 1', '"format": NaN'), "NaN"),
     (GOOD.replace('"engine": "bfs"', '"engine": "bfs", "extra": 1'), "unknown field 'extra'"),
-    (GOOD.replace('"engine": "bfs"', '"engine": "bfs", "loop": 99'), '"loop" must be a step index from 0 to 3'),
+    (GOOD.replace('"engine": "bfs"', '"engine": "bfs", "loop": 99'), '"loop" must be the index of a state before the last (0 to 2)'),
     (GOOD.replace('"engine": "bfs"', '"engine": "bfs", "loop": -1'), '"loop"'),
     (GOOD.replace('"engine": "bfs"', '"engine": "bfs", "loop": 1.5'), '"loop"'),
     (GOOD.replace('"rms": 2', '"rms": [2]'), 'parameter "rms"'),

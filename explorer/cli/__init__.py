@@ -19,6 +19,7 @@ import click  # noqa: E402
 from explorer.cli.check import check_command, list_command  # noqa: E402
 from explorer.cli.common import AgreeGroup, install_signal_handlers
 from explorer.cli.explore import explore_command
+from explorer.cli.graph import graph_command
 from explorer.cli.quorums import quorums
 from explorer.cli.traces import replay_command, show_command
 from explorer.cli.verify import verify_command
@@ -39,6 +40,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     agree explore MODEL             click through a model's states in a browser
     agree verify [--config FILE]    run a suite of expectations (the project's by default)
     agree quorums KIND ...          prove quorum intersection with Z3, or get disjoint quorums
+    agree graph MODEL [-p k=v]      write the explored state graph (DOT, GraphML, JSON)
 
     Exit codes: 0 expectations met, 1 a property failed, 2 bad input (or an error in a
     model's own code), 3 a bug in agree (traceback saved to a file), 130 interrupted, 143 SIGTERM.
@@ -49,7 +51,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 for _command in (list_command, check_command, replay_command, show_command, verify_command, quorums,
-                 explore_command):
+                 explore_command, graph_command):
     cli.add_command(_command)
 
 

@@ -13,10 +13,28 @@ from explorer.engines.interrupts import held_interrupts
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
 from explorer.engines.progress import StderrProgress
 from explorer.engines.random_walk import DEFAULT_WALKS
+from explorer.traces.render import render_text
 from explorer.traces.report import render_result, result_to_json
 from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
+from models.contract import LIVENESS_KINDS
 from models.registry import build_model, builtin_models, load_model_class
 from properties import files
+
+
+def deadlock_text(result, instance) -> str:
+    """The shortest path to the first dead end found, for --show-deadlock."""
+    if result.dead_end is None:
+        counted = "were not counted (BFS counts them)" if result.dead_ends is None else "were found"
+        return f"\nno dead ends {counted}"
+    return f"\nshortest path to a dead end ({len(result.dead_end)} steps):\n" + \
+        render_text(result.dead_end.to_json(), instance) + "\n  => no step is enabled here"
+
+
+def _fairness_of(cls, prop) -> dict:
+    """A liveness property's fairness (its own or the model's), for `agree list --json`."""
+    if prop.kind not in LIVENESS_KINDS:
+        return {}
+    return {"fairness": [f.describe() for f in (prop.fairness if prop.fairness is not None else cls.fairness)]}
 
 
 def describe_class(cls) -> dict:
@@ -25,7 +43,9 @@ def describe_class(cls) -> dict:
         "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
         "params": {k: {"type": p.type.__name__, "default": p.default, "help": p.help}
                    for k, p in cls.params.items()},
-        "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc} for p in cls.properties()],
+        "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc, **_fairness_of(cls, p)}
+                       for p in cls.properties()],
+        "fairness": [f.describe() for f in cls.fairness],
         "actions": list(getattr(cls, "actions", ())),
         "variants": {name: {"changes": list(v.rules), "breaks": v.breaks, "says": v.says,
                             "defaults": v.defaults}
@@ -47,6 +67,8 @@ def list_command(model: str | None, as_json: bool) -> None:
         click.echo(_wrapped(f"{d['name']}: {d['summary']}", ""))
         click.echo(_wrapped("parameters: " + (", ".join(f"{k}={p['default']} ({p['help']})"
                                                       for k, p in d["params"].items()) or "none"), "  "))
+        if d["fairness"]:
+            click.echo(_wrapped("fairness: " + ", ".join(d["fairness"]), "  "))
         click.echo("  properties:")
         for p in d["properties"]:
             click.echo(_wrapped(f"{p['name']:<28} {p['kind']:<10} {p['doc']}", "    ", 40))
@@ -91,16 +113,18 @@ def _wrapped(text: str, indent: str, hang: int = 2) -> str:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --strategy random.")
 @click.option("--require-exhausted", is_flag=True, help="Exit 1 unless the search was exhausted.")
 @click.option("--save-trace", metavar="FILE", help="Write the counterexample here (JSON).")
+@click.option("--show-deadlock", is_flag=True,
+              help="Show the shortest path to a state with no step at all (BFS), if there is one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, workers,
-                  fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, as_json,
-                  quiet) -> None:
+                  fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, show_deadlock,
+                  as_json, quiet) -> None:
     """Search every interleaving of MODEL within bounds and judge each property.
 
     MODEL is a built-in name (`agree list`), path/to/file.py:ClassName or package.module:ClassName.
     The verdict is `holds` only when the search was exhausted; a search stopped by a bound is
-    `incomplete`. Exit 0 unless a property fails (1); --require-exhausted makes `incomplete` 1 too.
+    `incomplete`. Liveness (@eventually, @leads_to) is judged on the graph of an exhausted BFS. Exit 0 unless a property fails (1); --require-exhausted makes `incomplete` 1 too.
     """
     started = time.monotonic()  # every bound counts from here, the model's own setup included
     bounds = Bounds(max_depth, max_states, time_limit)
@@ -112,7 +136,7 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
                    keep_going=keep_going, walks=walks, seed=seed, model_ref=model, progress=progress,
                    workers=workers, fingerprints=fingerprints, started=started)
     with held_interrupts():  # a counterexample found is saved and shown, even on a second Ctrl-C
-        report(result, instance, progress, save_trace, as_json)
+        report(result, instance, progress, save_trace, as_json, show_deadlock)
     if result.verdict == VIOLATED:
         raise SystemExit(EXIT_FAILED)  # also when interrupted after the violation was found
     if result.stopped_by == "interrupted":
@@ -122,8 +146,8 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     raise SystemExit(EXIT_OK)
 
 
-def report(result, instance, progress, save_trace: str | None, as_json: bool) -> None:
-    """Save the counterexample (when asked) and print the result."""
+def report(result, instance, progress, save_trace: str | None, as_json: bool, show_deadlock: bool) -> None:
+    """Save the counterexample (when asked) and print the result (with the path to a dead end)."""
     if progress is not None:
         progress.finish()
     violation = result.violation
@@ -134,6 +158,11 @@ def report(result, instance, progress, save_trace: str | None, as_json: bool) ->
         else:
             click.echo("agree: no counterexample to save", err=True)
     if as_json:
-        emit_json(result_to_json(result))
+        data = result_to_json(result)
+        if show_deadlock:
+            data["dead_end"] = result.dead_end.to_json() if result.dead_end is not None else None
+        emit_json(data)
     else:
         click.echo(render_result(result, instance))
+        if show_deadlock:
+            click.echo(deadlock_text(result, instance))

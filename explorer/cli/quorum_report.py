@@ -13,6 +13,7 @@ import z3
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, run_beside
 from properties.errors import InputError
 from properties.quorums import QuorumSystem, Undecided, check_intersection
+from properties.quorums.intersection import interrupt as interrupt_solves
 
 
 @dataclass
@@ -64,7 +65,7 @@ def run_checks(kind: str, system_text: str, checks: list[Check], as_json: bool) 
                  c.required) for c in checks]
     z3.set_param("ctrl_c", False)  # Ctrl-C belongs to agree, which interrupts Z3 and exits 130
     try:
-        results = run_beside(solve, deadline, z3.main_ctx().interrupt)
+        results = run_beside(solve, deadline, interrupt_solves)
     except (Undecided, TimeoutError) as err:
         report_unknown(kind, system_text, time_limit, str(err), as_json)
     required = [r for r, needed in results if needed]

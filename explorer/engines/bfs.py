@@ -35,7 +35,7 @@ FINAL = ("violation", "max-depth", "max-states")  # stops after which later shar
 class Level:
     """The new states one share of a level found, in discovery order, with where each came from."""
 
-    __slots__ = ("states", "keys", "origins", "actions", "fired", "expanded")
+    __slots__ = ("states", "keys", "origins", "actions", "fired", "expanded", "dead")
 
     def __init__(self, keyed: bool) -> None:
         self.states: list = []
@@ -44,6 +44,7 @@ class Level:
         self.actions: list[str] = []  # actions[j]: the action that produced states[j]
         self.fired: list[str] = []  # the action of every transition generated (counted in batches)
         self.expanded = 0
+        self.dead: list[int] = []  # frontier positions of the expanded states that have no step
 
 
 def bfs(run: Run, workers: int = 1) -> None:
@@ -76,6 +77,7 @@ class Search:
                 level, stop = self.expand_here(last_level)
             self.distinct += len(level.states)
             run.distinct, run.queued, run.generated_elsewhere = self.distinct, 0, 0
+            run.count_dead_ends([self.keys[i] for i in level.dead[:1]], len(level.dead))
             _count(level.actions, run.found)
             if level.states:
                 run.depth += 1
@@ -123,8 +125,8 @@ class Search:
         model, monitor, parents = self.model, self.monitor, self.parents
         sink = parents if fresh is None else fresh
         frontier, keys, key_of, within = self.frontier, self.keys, self.key_of, self.run.within
-        on_state, check_transitions = monitor.on_state, monitor.has_transitions
-        plain = not check_transitions and within is None and key_of is None
+        on_state, check_transitions, on_edge = monitor.on_state, monitor.has_transitions, self.run.on_edge
+        plain = not check_transitions and within is None and key_of is None and on_edge is None
         keep_state, keep_origin, keep_action, record = (level.states.append, level.origins.append,
                                                         level.actions.append, level.fired.append)
         keep_key = level.keys.append if key_of is not None else None
@@ -133,6 +135,7 @@ class Search:
         try:
             for idx in range(lo, hi):
                 state, state_key = frontier[idx], keys[idx]
+                steps_before = len(level.fired)
                 for action, args, succ in model.next(state):
                     record(action)
                     if plain:  # (a step back to `state` itself is never new: no lookup needed)
@@ -140,6 +143,8 @@ class Search:
                             continue
                         k = succ
                     else:
+                        if on_edge is not None:  # liveness keeps the state graph
+                            on_edge(state, action, args, succ)
                         if check_transitions and monitor.on_transition(state, Step(action, args, succ), state_key) \
                                 and monitor.done:
                             return "violation"
@@ -163,6 +168,10 @@ class Search:
                     keep_action(action)
                     if on_state(succ, k) and monitor.done:
                         return "violation"
+                if len(level.fired) == steps_before:  # no step at all: a dead end (TLC's deadlock)
+                    level.dead.append(idx)
+                    if on_edge is not None:
+                        on_edge(state, None, None, None)
                 if (idx - lo + 1) % TICK == 0:
                     level.expanded = idx - lo + 1
                     stop = tick(state, level)
@@ -292,7 +301,7 @@ class Search:
             return {"error": err, "state": self.run.current}
         fired.update(level.fired)
         return {"states": level.states, "keys": level.keys, "origins": level.origins, "actions": level.actions,
-                "fired": dict(fired), "stop": None if stop == "stopped" else stop,
+                "fired": dict(fired), "stop": None if stop == "stopped" else stop, "dead": level.dead,
                 "failed": [(name, key, monitor.failed_step.get(name), monitor.when[name])
                            for name, key in monitor.failed.items() if name not in failed_before],
                 "reached": [(name, key, monitor.when[name])
@@ -319,6 +328,7 @@ class Search:
         if self.key_of is not None:
             level.keys.extend(kept_keys)
         level.actions.extend(compress(actions, unseen))
+        level.dead.extend(share["dead"])
         if self.monitor.absorb(share["failed"], share["reached"], merged) and not self.monitor.keep_going:
             return "violation"
         if stop is None and share["stop"] in FINAL:

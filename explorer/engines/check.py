@@ -6,6 +6,7 @@ import gc
 from typing import Callable
 
 from explorer.engines.bfs import bfs
+from explorer.engines.live_properties import judge_liveness, keep_graph
 from explorer.engines.dfs import dfs
 from explorer.engines.diagnose import ModelError, check_init, guarded, model_error
 from explorer.engines.interrupts import held_interrupts
@@ -16,7 +17,7 @@ from explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UN
 from explorer.engines.run import Run
 from explorer.engines.trace import Trace, path_to
 from explorer.engines.workers import can_fork
-from models.contract import EVENTUALLY, REACHABLE, TRANSITION, Model, Step
+from models.contract import LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
 from properties.errors import InputError
 
 STRATEGIES = ("bfs", "dfs", "random")
@@ -44,6 +45,7 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
     if workers > 1 and strategy == "bfs" and not can_fork():
         run.warnings.append("this platform cannot fork: --workers was ignored, the search ran in one process")
         workers = 1
+    keep_graph(model, run, [s for s in monitor.specs if s.kind in LIVENESS_KINDS], strategy, workers)
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
     # collector walking millions of live states would cost more than the search itself
@@ -72,17 +74,19 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
 
 
 def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int) -> CheckResult:
-    seconds = run.elapsed
     warnings = list(run.warnings) + list(model.warnings())
     monitor = run.monitor
     stopped = "" if run.exhausted else _stop_reason(run.stopped_by)
     results: dict[str, PropertyResult] = {}
+    live = judge_liveness(model, run, [s for s in monitor.specs if s.kind in LIVENESS_KINDS], strategy, model_ref)
     for spec in monitor.specs:
         trace = None
-        if spec.kind == EVENTUALLY:
-            status, detail = NOT_CHECKED, "liveness is not checked by this engine yet"
-            warnings.append(f"property {spec.name} (eventually) was not checked")
-        elif spec.kind == REACHABLE:
+        if spec.name in live:
+            results[spec.name] = live[spec.name]
+            if live[spec.name].status == NOT_CHECKED:
+                warnings.append(f"property {spec.name} ({spec.kind}) was not checked: {live[spec.name].detail}")
+            continue
+        if spec.kind == REACHABLE:
             if spec.name in monitor.reached:
                 status, detail = REACHED, ""
                 if strategy == "bfs":
@@ -117,9 +121,20 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
     return CheckResult(
         model=model_ref, params=dict(model.parameters), variant=model.variant_name, strategy=strategy,
         exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
-        generated=run.generated, depth=run.depth, seconds=seconds, symmetry=run.symmetry,
+        generated=run.generated, depth=run.depth, seconds=run.elapsed, symmetry=run.symmetry,
         properties=results, coverage=coverage, warnings=warnings, workers=workers,
-        fingerprints=run.fingerprints, about=model.about())
+        fingerprints=run.fingerprints, about=model.about(), dead_ends=run.dead_ends if strategy == "bfs" else None,
+        dead_end=_dead_end_trace(model, run, model_ref) if strategy == "bfs" else None)
+
+
+def _dead_end_trace(model: Model, run: Run, model_ref: str) -> Trace | None:
+    """The shortest path to the first state found with no step at all, or None."""
+    if run.first_dead_end is None:
+        return None
+    initial, steps = path_to(model, run.parents, run.first_dead_end, run.key_function())
+    view = model.view
+    return Trace(model=model_ref, params=dict(model.parameters), variant=model.variant_name, property=None,
+                 kind="dead-end", initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps])
 
 
 def _stop_reason(stopped_by: str | None) -> str:

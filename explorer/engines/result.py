@@ -65,6 +65,8 @@ class CheckResult:
     workers: int = 1  # processes that shared the BFS levels
     fingerprints: bool = False  # states stored as 64-bit hashes rather than exactly
     about: str = ""  # the model's own line on its configuration (Model.about)
+    dead_ends: int | None = None  # expanded states with no step at all (None: not counted)
+    dead_end: Any = None  # a Trace to the first dead end found, when there is one
 
     @property
     def collision_probability(self) -> float:
@@ -109,5 +111,6 @@ class CheckResult:
             "violation": "it stopped at the first violation",
         }
         if self.exhausted and self.unchecked:
-            return f"property {', '.join(self.unchecked)} was not checked (liveness is not checked yet)"
+            first = self.properties[self.unchecked[0]]
+            return f"property {', '.join(self.unchecked)} was not checked ({first.detail})"
         return reasons.get(self.stopped_by or "", "")

@@ -48,6 +48,10 @@ class Run:
         self.parents: dict[Any, Any] = {}  # BFS: key -> parent key (None for initial states)
         self.paths: dict[str, list] = {}  # DFS and random walks: property -> [initial, step, ...]
         self.seen: Any = self.parents  # the keys of every state found, whatever the strategy
+        self.on_edge: Callable | None = None  # BFS calls it with every step, to keep the state graph
+        self.recorder: Any = None  # what on_edge belongs to (a graph.EdgeRecorder)
+        self.dead_ends = 0  # expanded states with no step at all (BFS only; TLC calls them deadlocks)
+        self.first_dead_end: Any = None  # the key of the first one found
 
     def key_function(self) -> Callable[[Any], Any] | None:
         """What the visited set stores for a state: the state itself (None is returned), its
@@ -76,6 +80,12 @@ class Run:
             self.stopped_by = "time-limit"
             return True
         return False
+
+    def count_dead_ends(self, first: list, count: int) -> None:
+        """Add `count` dead ends; `first` holds the key of the first of them (when count > 0)."""
+        if count and self.first_dead_end is None:
+            self.first_dead_end = first[0]
+        self.dead_ends += count
 
     def record_path(self, path: list) -> None:
         """Keep `path` ([initial state, step, ...]) as the trace of every failure not yet traced."""

@@ -2,9 +2,16 @@
 
 Format 1:
     {"format": 1, "model": "twophase", "params": {...}, "variant": null | "name",
-     "property": "consistent", "kind": "invariant" | "transition" | "reachable",
+     "property": "consistent",
+     "kind": "invariant" | "transition" | "reachable" | "eventually" | "leads-to" | "dead-end",
      "engine": "bfs", "initial": <state>,
-     "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...]}
+     "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...],
+     "loop": 3}                  (optional; only in a lasso)
+
+A liveness counterexample ("kind": "eventually" or "leads-to") is a lasso when it has "loop": k,
+the index of the state where its cycle starts (0 is the initial state, i the state after step i):
+the last step leads back to that state, and the steps after it repeat forever. Without "loop" it
+ends in a dead end, a state with no step that changes it. Traces written before loops existed still read.
 
 States are encoded by `explorer.engines.encoding`. Files are written whole (`properties.files`: a
 temporary file, then a rename over a regular file only) and loaded as strict JSON, validated field
@@ -39,6 +46,7 @@ class Trace:
     steps: list  # Step objects when built by a search; dicts with action/args/state when loaded
     engine: str = "bfs"
     extra: dict = field(default_factory=dict)
+    loop: int | None = None  # a lasso: the index of the state where its cycle starts
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -56,6 +64,7 @@ class Trace:
             "initial": encode(self.initial),
             "steps": [_encode_step(step) for step in self.steps],
             **self.extra,
+            **({} if self.loop is None else {"loop": self.loop}),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -107,8 +116,8 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
     need(data.get("length") is None or (_is_int(data["length"]) and data["length"] >= 0),
          f'"length" must be a whole number of steps, got {_short(data.get("length"))}')  # informative only
     loop = data.get("loop")
-    need(loop is None or (_is_int(loop) and 0 <= loop <= len(steps)),
-         f'"loop" must be a step index from 0 to {len(steps)}, got {_short(loop)}')
+    need(loop is None or (_is_int(loop) and 0 <= loop < len(steps)),
+         f'"loop" must be the index of a state before the last (0 to {len(steps) - 1}), got {_short(loop)}')
     for i, step in enumerate(steps, 1):
         need(isinstance(step, dict), f"step {i} must be an object")
         for key in sorted(set(step) - {"action", "args", "state"}):
@@ -119,7 +128,7 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
     return Trace(model=data["model"], params=dict(data.get("params", {})), variant=data.get("variant"),
                  property=data.get("property"), kind=data.get("kind"), initial=data["initial"],
                  steps=[{"action": s["action"], "args": s.get("args", {}), "state": s["state"]} for s in steps],
-                 engine=data.get("engine") or "bfs", extra={} if loop is None else {"loop": loop})
+                 engine=data.get("engine") or "bfs", loop=loop)
 
 
 def _short(value: Any) -> str:

@@ -99,21 +99,49 @@ def render_text(trace: dict, model: Model | None = None) -> str:
         lines += [f"       {k} = {_value(v)}" for k, v in initial.items()]
     else:
         lines.append(f"       {_value(initial)}")
-    state = initial
+    state, loop = initial, trace.get("loop")
+    if loop == 0:
+        lines.append(LOOP_MARK)
     names = _node_names(model)
     for i, step in enumerate(trace["steps"], 1):
         lines.append(f"{i:>3}. {_call(step['action'], step.get('args', {}))}")
         changes = diff(state, step["state"], names=names)
         lines += [f"       {c}" for c in changes] or ["       (no change)"]
         state = step["state"]
-    if trace.get("property") and trace.get("kind") in ("invariant", "transition"):
-        lines.append(f"  => {trace['property']} is violated")
+        if loop == i:
+            lines.append(LOOP_MARK)
+    ending = _ending(trace)
+    if ending:
+        lines.append(f"  => {ending}")
     return "\n".join(lines)
 
 
 def _node_names(model: Model | None) -> list[str] | None:
     names = model.node_names() if model is not None else None
     return [str(n) for n in names] if names else None
+
+
+LOOP_MARK = "  -- the loop starts here (with the state above) --"
+
+
+def _ending(trace: dict) -> str:
+    """How a counterexample ends: a violated safety property, a loop, or a dead end."""
+    prop, kind, loop = trace.get("property"), trace.get("kind"), trace.get("loop")
+    if not prop:
+        return ""
+    if kind in ("invariant", "transition"):
+        return f"{prop} is violated"
+    if kind not in ("eventually", "leads-to"):
+        return ""
+    if loop is None:
+        return f"dead end: no step changes this state, and {prop} never comes true"
+    back = "the initial state" if loop == 0 else f"the state after step {loop}"
+    return f"back to {back}: the loop repeats for ever and {prop} never comes true"
+
+
+def _short_ending(trace: dict, ending: str) -> str:
+    """A diagram's last note: "P violated" for safety, the whole ending for liveness."""
+    return f"{trace['property']} violated" if trace.get("kind") in ("invariant", "transition") else ending
 
 
 def _actor(name: str) -> str:
@@ -160,7 +188,10 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
     lines += [f"    participant {_actor(a)} as {a}" for a in actors]
     actors = actors or ["system"]
     span = f"{_actor(actors[0])},{_actor(actors[-1])}" if len(actors) > 1 else _actor(actors[0])
+    loop = trace.get("loop")
     for i, step, drawn in events:
+        if loop is not None and i == loop + 1:
+            lines.append(f"    loop repeats for ever from step {i}")
         for event in drawn:
             if event[0] == "msg":
                 _, src, dst, label = event
@@ -169,8 +200,11 @@ def render_mermaid(trace: dict, model: Model | None = None) -> str:
                 _, who, text = event
                 where = _actor(who) if who is not None else span
                 lines.append(f"    Note over {where}: {i}. {_label(text)}")
-    if trace.get("property") and trace.get("kind") in ("invariant", "transition"):
-        lines.append(f"    Note over {span}: {_label(trace['property'])} violated")
+    if loop is not None:
+        lines.append("    end")
+    ending = _ending(trace)
+    if ending:
+        lines.append(f"    Note over {span}: {_label(_short_ending(trace, ending))}")
     return "\n".join(lines)
 
 
@@ -192,9 +226,12 @@ def _flowchart(trace: dict) -> str:
     for i, step in enumerate(trace["steps"], 1):
         text = _label(_call(step["action"], step.get("args", {}))).replace('"', "'")
         lines.append(f'    S{i - 1} --> S{i}["{i}. {text}"]')
-    if trace.get("property") and trace.get("kind") in ("invariant", "transition"):
-        n = len(trace["steps"])
-        lines.append(f'    S{n} --> V{{"{_label(trace["property"])} violated"}}')
+    n, loop = len(trace["steps"]), trace.get("loop")
+    if loop is not None:
+        lines.append(f"    S{n} -.->|the loop repeats| S{loop}")
+    ending = _ending(trace)
+    if ending:
+        lines.append(f'    S{n} --> V{{"{_label(_short_ending(trace, ending)).replace(chr(34), chr(39))}"}}')
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from explorer.engines.encoding import canonical_text, encode
 from explorer.traces.render import diff
 from explorer.engines.trace import Trace
-from models.contract import INVARIANT, REACHABLE, TRANSITION, Model, Step
+from models.contract import EVENTUALLY, INVARIANT, LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
 from models.registry import build_model, builtin_models
 from properties.errors import InputError
 
@@ -44,11 +44,16 @@ def replay(trace: Trace, model: Model | None = None) -> ReplayOutcome:
     state = next((s for s in model.init() if canonical_text(encode(model.view(s))) == wanted), None)
     if state is None:
         return ReplayOutcome(False, "the recorded initial state is not an initial state of today's model", 0)
+    states, steps = [state], []
     for i, recorded in enumerate(trace.steps, 1):
         step, near = _match(model, state, recorded)
         if step is None:
             return ReplayOutcome(False, f"diverges at step {i}: {near}", i - 1)
         before, state = state, step.state
+        states.append(state)
+        steps.append(step)
+    if trace.kind in LIVENESS_KINDS:
+        return _judge_liveness(model, trace, states, steps)
     return _judge(model, trace, state, before if trace.steps else None, step if trace.steps else None)
 
 
@@ -111,3 +116,58 @@ def follow(model: Model, trace: Trace) -> tuple:
         steps.append(step)
         state = step.state
     return initial, steps
+
+
+def _judge_liveness(model: Model, trace: Trace, states: list, steps: list) -> ReplayOutcome:
+    """A lasso must close and be fair; a path without a loop must end where no step is enabled;
+    and along it the goal must never hold (for P ~> Q: from some state where P held)."""
+    n = len(steps)
+    props = {p.name: p for p in type(model).properties()}
+    prop = props.get(trace.property or "")
+    if prop is None or prop.kind != trace.kind:
+        return ReplayOutcome(False, f"today's model has no {trace.kind} property {trace.property!r}", n)
+    holds = getattr(model, prop.method)
+    if prop.kind == EVENTUALLY:
+        met = [i for i, s in enumerate(states) if holds(s)]
+        if met:
+            return ReplayOutcome(False, f"all {n} steps replay but {prop.name} holds after step {met[0]}", n)
+    else:
+        answered = [bool(holds(s)[1]) for s in states]
+        asked = [i for i, s in enumerate(states) if holds(s)[0] and not any(answered[i:])]
+        if not asked:
+            return ReplayOutcome(False, f"all {n} steps replay but no state where P held stays unanswered", n)
+    if trace.loop is None:
+        if any(succ != states[-1] for _, _, succ in model.next(states[-1])):
+            return ReplayOutcome(False, f"all {n} steps replay but the last state has a step: not a dead end", n)
+        return ReplayOutcome(True, f"reproduces: all {n} steps replay and end in a dead end before "
+                                   f"{prop.name} holds", n)
+    if states[-1] != states[trace.loop]:
+        return ReplayOutcome(False, f"all {n} steps replay but the loop does not close: the last state is not "
+                                    f"the state after step {trace.loop}", n)
+    unfair = unfair_groups(model, prop, states[trace.loop:-1], steps[trace.loop:])
+    if unfair:
+        return ReplayOutcome(False, f"all {n} steps replay but the loop is not fair to {unfair[0]}", n)
+    return ReplayOutcome(True, f"reproduces: all {n} steps replay, the loop from step {trace.loop} closes and is "
+                               f"fair, and {prop.name} never holds", n)
+
+
+def unfair_groups(model: Model, prop, loop_states: list, loop_steps: list) -> list[str]:
+    """The fairness groups that repeating this loop forever would treat unfairly."""
+    from explorer.engines.graph import Groups  # (numpy loads only for a liveness trace)
+
+    fairs = prop.fairness if prop.fairness is not None else type(model).fairness
+    groups = Groups(fairs)
+    taken = 0
+    for before, step in zip(loop_states, loop_steps):
+        if step.state != before:
+            taken |= groups.of(step.action, step.args)
+    everywhere, somewhere = -1, 0
+    for state in loop_states:
+        enabled = 0
+        for action, args, succ in model.next(state):
+            if succ != state:
+                enabled |= groups.of(action, args)
+        everywhere, somewhere = everywhere & enabled, somewhere | enabled
+    weak, strong = groups.mask_of(fairs)  # now that every group met has its bit
+    bad = (weak & everywhere & ~taken) | (strong & somewhere & ~taken)
+    return [name for bit, name in enumerate(groups.names) if bad >> bit & 1]

@@ -32,6 +32,7 @@ def result_to_json(result: CheckResult) -> dict:
                                     "trace_length": len(p.trace) if p.trace is not None else None}
                              for name, p in result.properties.items()},
         "coverage": result.coverage,
+        "dead_ends": result.dead_ends,
         "warnings": result.warnings,
         "violation": None if violation is None else {
             "property": violation.name,
@@ -68,7 +69,10 @@ def verdict_line(result: CheckResult) -> str:
 
 def render_result(result: CheckResult, model=None, show_coverage: bool = True) -> str:
     lines = [f"{describe_model(result)}, {result.strategy}"] + ([f"  {result.about}"] if result.about else [])
-    lines += [f"verdict: {verdict_line(result)}", "properties:"]
+    lines.append(f"verdict: {verdict_line(result)}")
+    if result.dead_ends is not None:
+        lines.append(f"dead ends (states with no step at all, TLC's deadlocks): {result.dead_ends:,}")
+    lines.append("properties:")
     width = max((len(n) for n in result.properties), default=0)
     for name, prop in result.properties.items():
         extra = f"  {prop.detail}" if prop.detail else ""

@@ -1,5 +1,6 @@
 """Raft (Ongaro & Ousterhout 2014): the model in `model.py`, its receivers in `receive.py`, its
-state and messages in `state.py`, symmetry in `symmetry.py`, broken variants in `variants.py`.
+state and messages in `state.py`, symmetry in `symmetry.py`, broken variants in `variants.py`,
+election liveness in `liveness.py`.
 
 What a variant in a user's file may use (all public): the rule methods of `Raft` (timeout,
 restart, become_leader, client_request, advance_commit_index, commit_by_counting, append_entries,
@@ -13,8 +14,8 @@ from models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_
                                AppendEntriesRequest, AppendEntriesResponse, RaftState, RequestVoteRequest,
                                RequestVoteResponse, last_log_term)
 from models.records import put
-from models.raft import variants  # registers the variants on Raft
+from models.raft import liveness, variants  # register the variants on Raft
 
 __all__ = ["Raft", "RaftState", "RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
            "AppendEntriesResponse", "FOLLOWER", "CANDIDATE", "LEADER", "NO_VOTES", "RV_REQ", "RV_RESP",
-           "AE_REQ", "AE_RESP", "last_log_term", "put", "variants"]
+           "AE_REQ", "AE_RESP", "last_log_term", "put", "liveness", "variants"]

@@ -107,12 +107,32 @@ def _groups(a: QuorumSystem, b: QuorumSystem) -> list[tuple[str, ...]]:
 def _smallest_overlap(a: QuorumSystem, b: QuorumSystem,
                       timeout: float | None = None) -> tuple[int, frozenset[str], frozenset[str]]:
     """Binary search on the overlap with one incremental solver: O(log n) Z3 calls."""
+    ctx = z3.Context()  # its own: an interrupt of another solve (a time limit, Ctrl-C) never reaches it
+    _SOLVING.add(ctx)
+    try:
+        return _smallest_overlap_in(ctx, a, b, timeout)
+    finally:
+        _SOLVING.discard(ctx)
+
+
+def interrupt() -> None:
+    """Ask every solve in progress to stop (it then raises Undecided): for Ctrl-C and time limits
+    enforced from another thread. Each solve has its own Z3 context, so nothing carries over."""
+    for ctx in list(_SOLVING):
+        ctx.interrupt()
+
+
+_SOLVING: set = set()  # the Z3 contexts of the solves in progress
+
+
+def _smallest_overlap_in(ctx: z3.Context, a: QuorumSystem, b: QuorumSystem,
+                         timeout: float | None) -> tuple[int, frozenset[str], frozenset[str]]:
     groups = _groups(a, b)
     index = {m: i for i, g in enumerate(groups) for m in g}
-    only1 = [z3.Int(f"only1_{i}") for i in range(len(groups))]
-    only2 = [z3.Int(f"only2_{i}") for i in range(len(groups))]
-    both = [z3.Int(f"both_{i}") for i in range(len(groups))]
-    solver = z3.Solver()
+    only1 = [z3.Int(f"only1_{i}", ctx) for i in range(len(groups))]
+    only2 = [z3.Int(f"only2_{i}", ctx) for i in range(len(groups))]
+    both = [z3.Int(f"both_{i}", ctx) for i in range(len(groups))]
+    solver = z3.Solver(ctx=ctx)
     if timeout is not None:
         solver.set("timeout", max(1, int(timeout * 1000)))  # milliseconds, for the whole solver
     for i, group in enumerate(groups):
@@ -128,11 +148,11 @@ def _smallest_overlap(a: QuorumSystem, b: QuorumSystem,
             used = sorted({index[m] for m in names})
             if sum(len(groups[i]) for i in used) != len(names):
                 raise ValueError("a quorum system counted a set that splits one of its interchangeable groups")
-            return z3.Sum([p[i] + both[i] for i in used for p in parts] or [z3.IntVal(0)])
+            return z3.Sum([p[i] + both[i] for i in used for p in parts] or [z3.IntVal(0, ctx)])
         return count
 
     solver.add(a.z3_condition(counter([only1])), b.z3_condition(counter([only2])))
-    overlap = z3.Sum(both)
+    overlap = z3.Sum(both) if both else z3.IntVal(0, ctx)
     answer = solver.check()
     if answer == z3.unknown:
         raise Undecided(solver.reason_unknown())
