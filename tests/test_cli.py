@@ -255,3 +255,15 @@ def test_ctrl_c_stops_cleanly_with_a_summary():
     assert data["verdict"] == "incomplete" and data["stopped_by"] == "interrupted"
     assert data["distinct_states"] > 0
     assert "Traceback" not in err
+
+
+def test_keep_going_saves_one_counterexample_per_violated_property(agree, tmp_path):
+    ran = agree("check", f"{MUTEX}:Mutex", "--variant", "no-lock", "--keep-going", "--save-trace", tmp_path, "--json")
+    assert ran.code == 1
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    violated = [name for name, status in json.loads(ran.out)["properties"].items() if status == "violated"]
+    assert saved == sorted(f"Mutex--{name}.json" for name in violated) and saved
+    text = agree("check", f"{MUTEX}:Mutex", "--variant", "no-lock", "--keep-going").out
+    assert "(shortest counterexample:" in text
+    folder_alone = agree("check", "twophase", "--save-trace", tmp_path)
+    assert folder_alone.code == 2 and "--keep-going" in folder_alone.err

@@ -157,3 +157,17 @@ def test_shown_traces_name_the_node_that_changed(agree):
     out = agree("show", ROOT / "counterexamples" / "raft--volatile-votedfor.json").out
     assert "voted_for[s2]: s1 -> null" in out  # the restarted server forgets its vote
     assert "msgs + RequestVoteResponse(term=1, src=s2, dst=s1, granted=true)" in out
+
+
+def test_a_users_model_file_is_recorded_relative_to_the_trace(agree, tmp_path, monkeypatch):
+    """The hint to replay a trace of one's own model names the right file from any folder."""
+    project = tmp_path / "p3"
+    (project / "out").mkdir(parents=True)
+    (project / "p3.py").write_text((ROOT / "tests" / "fixtures" / "mutex_model.py").read_text())
+    monkeypatch.chdir(project)
+    assert agree("check", "p3.py:Mutex", "--variant", "no-lock", "--save-trace", "out/t.json").code == 1
+    assert json.loads((project / "out" / "t.json").read_text())["model"] == "../p3.py:Mutex"
+    monkeypatch.chdir(tmp_path)
+    refused = agree("replay", "p3/out/t.json")
+    assert refused.code == 2 and "--model p3/p3.py:Mutex" in refused.err
+    assert agree("replay", "p3/out/t.json", "--model", "p3/p3.py:Mutex").code == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import textwrap
 import time
@@ -19,6 +21,7 @@ from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
 from models.contract import LIVENESS_KINDS
 from models.registry import build_model, builtin_models, load_model_class
 from properties import files
+from properties.errors import InputError
 
 
 def deadlock_text(result, instance) -> str:
@@ -128,7 +131,11 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     """
     started = time.monotonic()  # every bound counts from here, the model's own setup included
     bounds = Bounds(max_depth, max_states, time_limit)
-    if save_trace is not None:
+    if save_trace is not None and os.path.isdir(save_trace):
+        if not keep_going:
+            raise InputError(f"--save-trace {save_trace} is a folder: with --keep-going it receives one file per "
+                             "violated property; otherwise give the path of a file")
+    elif save_trace is not None:
         files.check_writable(save_trace, "--save-trace file")  # refused before the search, not after
     instance = build_model(model, parse_params(params), variant)
     progress = None if quiet else StderrProgress()
@@ -150,13 +157,8 @@ def report(result, instance, progress, save_trace: str | None, as_json: bool, sh
     """Save the counterexample (when asked) and print the result (with the path to a dead end)."""
     if progress is not None:
         progress.finish()
-    violation = result.violation
     if save_trace is not None:
-        if violation is not None and violation.trace is not None:
-            violation.trace.save(save_trace)
-            click.echo(f"agree: counterexample written to {save_trace}", err=True)
-        else:
-            click.echo("agree: no counterexample to save", err=True)
+        save_counterexamples(result, save_trace)
     if as_json:
         data = result_to_json(result)
         if show_deadlock:
@@ -166,3 +168,21 @@ def report(result, instance, progress, save_trace: str | None, as_json: bool, sh
         click.echo(render_result(result, instance))
         if show_deadlock:
             click.echo(deadlock_text(result, instance))
+
+
+def save_counterexamples(result, target: str) -> None:
+    """The counterexample to `target`; when `target` is a folder (with --keep-going), one file per
+    violated property, named MODEL--PROPERTY.json."""
+    found = [p for p in result.properties.values() if p.status == VIOLATED and p.trace is not None]
+    if not found:
+        click.echo("agree: no counterexample to save", err=True)
+        return
+    if not os.path.isdir(target):
+        result.violation.trace.save(target)
+        click.echo(f"agree: counterexample written to {target}", err=True)
+        return
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(result.model).rpartition(":")[2] or result.model)
+    for prop in found:
+        path = os.path.join(target, f"{model}--{prop.name}.json")
+        prop.trace.save(path)
+        click.echo(f"agree: counterexample of {prop.name} ({len(prop.trace)} steps) written to {path}", err=True)

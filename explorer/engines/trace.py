@@ -47,6 +47,7 @@ class Trace:
     engine: str = "bfs"
     extra: dict = field(default_factory=dict)
     loop: int | None = None  # a lasso: the index of the state where its cycle starts
+    source: str | None = field(default=None, compare=False)  # the file it was loaded from, if any
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -68,8 +69,33 @@ class Trace:
         }
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the trace whole, never over anything but a regular file (properties.files)."""
-        files.write_json(path, self.to_json(), "trace file")
+        """Write the trace whole, never over anything but a regular file (properties.files). A
+        model given as path/to/file.py:Class is recorded relative to the trace file's folder, so the
+        trace names the right file wherever it is read from (see `model_file_for`)."""
+        data = self.to_json()
+        data["model"] = _relative_model(self.model, os.path.dirname(os.path.abspath(path)))
+        files.write_json(path, data, "trace file")
+
+    def model_file_for(self) -> str:
+        """The model as a user in the current folder would name it: a file.py:Class spec recorded
+        relative to the trace file is given relative to here; anything else as recorded."""
+        if self.source is None or not _is_file_spec(self.model):
+            return self.model
+        where, _, cls = self.model.rpartition(":")
+        here = os.path.join(os.path.dirname(os.path.abspath(self.source)), where)
+        return f"{os.path.relpath(here)}:{cls}"
+
+
+def _is_file_spec(spec: str) -> bool:
+    return ":" in spec and spec.rpartition(":")[0].endswith(".py")
+
+
+def _relative_model(spec: str, folder: str) -> str:
+    """A file.py:Class spec (relative to the current folder) made relative to `folder`."""
+    if not _is_file_spec(spec):
+        return spec
+    where, _, cls = spec.rpartition(":")
+    return f"{os.path.relpath(os.path.abspath(where), folder)}:{cls}"
 
 
 def _encode_step(step: Any) -> dict:
@@ -84,7 +110,9 @@ def _encode_step(step: Any) -> dict:
 def load_trace(path: str | os.PathLike) -> Trace:
     """Read and validate a trace file; any defect is an InputError naming it. Only data is read:
     the model the trace names is not imported here (see explorer.traces.replay.model_for)."""
-    return trace_from_json(files.read_json(path, "trace file"), os.fspath(path))
+    trace = trace_from_json(files.read_json(path, "trace file"), os.fspath(path))
+    trace.source = os.fspath(path)
+    return trace
 
 
 _KINDS = (INVARIANT, TRANSITION, REACHABLE, EVENTUALLY)

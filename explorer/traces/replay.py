@@ -33,7 +33,7 @@ def require_model(trace: Trace, named: str | None) -> None:
     """Refuse, in one line, a trace of a user's model that the user did not name."""
     if named is None and trace.model not in builtin_models():
         raise InputError(f"the trace names the model {trace.model!r}, which is not built in; a trace never "
-                         f"makes agree import code, so name the model yourself: --model {trace.model} "
+                         f"makes agree import code, so name the model yourself: --model {trace.model_file_for()} "
                          "(in a suite: model = \"...\" in the [[replay]] entry)")
 
 
