@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import pytest
+
 from explorer.engines.check import check
 from explorer.engines.result import HOLDS, VIOLATED
 from models import invariant
-from models.paxos import NO_BALLOT, NONE, Paxos, put
+from models.duelling import DuellingProposers
+from models.multipaxos import MultiPaxos
+from models.paxos import NO_BALLOT, NONE, Paxos
+from models.pbft import Pbft
 from models.raft import Raft
+from models.records import put
+from models.tcommit import TCommit, TCommitState
+from models.threepc import COMMITTED, WAIT, ThreePC
 from models.twophase import ABORT_MSG, ABORTED, TwoPhase
+from models.vr import ViewstampedReplication
 
 
 class VotesLostOnRestart(Paxos):
@@ -84,3 +93,64 @@ class TMAbortsAnyTime(TwoPhase):
 def test_a_two_phase_rule_is_one_override():
     result = check(TMAbortsAnyTime(rms=2))
     assert result.verdict == VIOLATED and result.violation.name == "consistent"
+
+
+# ----- one short override for each of the other built-in models, public names only
+
+class CommitWhenPrepared(TCommit):
+    """An RM commits as soon as it is prepared itself, not when every RM can commit."""
+
+    def decide(self, s, i, rm):
+        yield from super().decide(s, i, rm)
+        if s.rm_state[i] == "prepared":
+            yield ("Decide", {"rm": rm, "to": "committed"}, TCommitState(put(s.rm_state, i, "committed")))
+
+
+class MinorityMultiPaxos(MultiPaxos):
+    """Quorums of one acceptor."""
+
+    def quorum_system(self):
+        return [frozenset({a}) for a in self.names]
+
+
+class PbftAnyVoucher(Pbft):
+    """A replica takes one matching message for a quorum."""
+
+    def is_quorum(self, who):
+        return len(who) >= 1
+
+
+class VrAnyReplica(ViewstampedReplication):
+    """One replica's PrepareOK (or DoViewChange) counts as a majority."""
+
+    def is_quorum(self, who):
+        return len(who) >= 1
+
+
+class ProposeOwnValue(DuellingProposers):
+    """Phase 2a ignores the promises' accepted values."""
+
+    def value_to_propose(self, promises, p):
+        return self.own_values[p]
+
+
+class UncertainSitesCommit(ThreePC):
+    """Skeen's rule changed in one case: sites that are all uncertain commit instead of aborting."""
+
+    def termination_rule(self, mine, seen):
+        if all(x == WAIT for x in seen):
+            return COMMITTED
+        return super().termination_rule(mine, seen)
+
+
+@pytest.mark.parametrize("model, breaks", [
+    (CommitWhenPrepared(), "consistent"),
+    (MinorityMultiPaxos(), "slot_agreement"),
+    (PbftAnyVoucher(), "agreement"),
+    (VrAnyReplica(), "agreement"),
+    (ProposeOwnValue(), "agreement"),
+    (UncertainSitesCommit(), "consistent"),
+], ids=lambda v: type(v).__name__ if not isinstance(v, str) else v)
+def test_a_rule_of_each_model_is_one_override(model, breaks):
+    result = check(model, only=[breaks])
+    assert result.verdict == VIOLATED and result.violation.name == breaks
