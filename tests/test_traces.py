@@ -171,3 +171,14 @@ def test_a_users_model_file_is_recorded_relative_to_the_trace(agree, tmp_path, m
     refused = agree("replay", "p3/out/t.json")
     assert refused.code == 2 and "--model p3/p3.py:Mutex" in refused.err
     assert agree("replay", "p3/out/t.json", "--model", "p3/p3.py:Mutex").code == 0
+
+
+def test_a_diagram_lists_every_participant_even_a_silent_one():
+    from explorer.traces.render import render_mermaid
+    from models.twophase import TwoPhase
+
+    trace = json.loads((ROOT / "counterexamples" / "twophase--tm-commits-early.json").read_text())
+    text = render_mermaid(trace, TwoPhase(**trace["params"]))
+    assert [ln.strip() for ln in text.splitlines() if "participant" in ln] == [
+        "participant TM as TM", "participant r1 as r1", "participant r2 as r2"]
+    assert "--variant tm-commits-early" in text.splitlines()[1]

@@ -169,7 +169,9 @@ def chart_events(trace: dict, model: Model | None = None) -> tuple[list[str], li
     drawing of a trace (Mermaid, SVG) starts here. Without a model, steps draw from src/dst args."""
     events = [(i, step, _drawn(model, Step(step["action"], step.get("args", {}), step["state"])))
               for i, step in enumerate(trace["steps"], 1)]
-    actors = [str(a) for a in model.participants()] if model is not None else []
+    # every participant is drawn, also one that never sends or receives: the model's own list, else
+    # its node names, then whoever the steps mention
+    actors = [str(a) for a in (model.participants() or model.node_names())] if model is not None else []
     for _, _, drawn in events:
         for kind, a, b, *rest in drawn:
             for name in ((a, b) if kind == "msg" else (a,)):
