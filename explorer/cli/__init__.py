@@ -11,6 +11,7 @@ import click
 
 from explorer.cli.check import check_command, list_command
 from explorer.cli.common import AgreeGroup
+from explorer.cli.fuzz import fuzz_command
 from explorer.cli.quorums import quorums
 from explorer.cli.traces import replay_command, show_command
 from explorer.cli.verify import verify_command
@@ -25,6 +26,7 @@ def cli(debug: bool) -> None:
     \b
     agree list                      models, parameters, variants, properties
     agree check MODEL [-p k=v]      search every interleaving within bounds
+    agree fuzz MODEL [-p k=v]       seeded random runs (Hypothesis), shrunk counterexamples
     agree replay TRACE              does a stored counterexample still reproduce?
     agree show TRACE                draw a trace as text or a Mermaid diagram
     agree verify [--config FILE]    run a suite of expectations (the project's by default)
@@ -34,7 +36,7 @@ def cli(debug: bool) -> None:
     """
 
 
-for _command in (list_command, check_command, replay_command, show_command, verify_command, quorums):
+for _command in (list_command, check_command, fuzz_command, replay_command, show_command, verify_command, quorums):
     cli.add_command(_command)
 
 

@@ -69,6 +69,9 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
             raise ModelError(f"Hypothesis stopped the run of {model.label()}: {err}") from err
         except Exception as err:
             raise ModelError(f"model {model.label()} raised {type(err).__name__}: {err}") from err
+    best = stats.best_failure
+    if trace is not None and best is not None and best.property == trace.property and len(best) < len(trace):
+        trace = best  # Hypothesis shrinks its choices, which is not always the fewest steps
     if trace is not None and stats.first_failure is not None:
         trace.extra["shrunk_from"] = len(stats.first_failure)
     if stopped_by != "violation" and trace is not None:

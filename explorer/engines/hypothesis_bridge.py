@@ -39,9 +39,9 @@ class PropertyViolation(AssertionError):
         super().__init__("\n".join(lines))
 
 
-class TimeUp(BaseException):
-    """Raised inside a run when the time limit has passed. Not an Exception, so Hypothesis does
-    not take it for a failure to shrink: it ends the whole search at once."""
+class TimeUp(KeyboardInterrupt):
+    """Raised inside a run when the time limit has passed. Hypothesis lets a KeyboardInterrupt
+    through at once (any other exception it would take for a failure, or a flaky one)."""
 
 
 @dataclass
@@ -106,11 +106,10 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             """Draw one enabled step (a deadlock takes none) and judge it."""
             if stats.deadline is not None or stats.progress is not None:
                 _clock(stats)
-            choices = self.enabled
-            if self.off:
-                choices = [s for s in choices if s[0] not in self.off] or choices
-            # a step back to a state this run has visited adds nothing to a safety search
-            choices = [s for s in choices if s[2] not in self.visited] or choices
+            # a step back to a state this run has visited adds little to a safety search, and the
+            # actions this run switched off are taken only when nothing else is enabled
+            fresh = [s for s in self.enabled if s[2] not in self.visited]
+            choices = [s for s in fresh if s[0] not in self.off] or fresh or self.enabled
             if not choices:
                 return
             step = Step(*_draw_step(data, choices))
@@ -178,9 +177,21 @@ def _draw_step(data, choices: list) -> tuple:
     if len(choices) == 1:
         return choices[0]
     actions = list(dict.fromkeys(s[0] for s in choices))
-    action = data.draw(st.sampled_from(actions), label="action") if len(actions) > 1 else actions[0]
+    action = actions[_index(data, len(actions))] if len(actions) > 1 else actions[0]
     steps = [s for s in choices if s[0] == action]
-    return data.draw(st.sampled_from(steps), label="step") if len(steps) > 1 else steps[0]
+    return steps[_index(data, len(steps))] if len(steps) > 1 else steps[0]
+
+
+_INDICES: dict[int, st.SearchStrategy] = {}
+
+
+def _index(data, n: int) -> int:
+    """Draw an index below n (shrinking towards 0), with one strategy object per n: building a
+    strategy for each draw costs more than the model's step."""
+    strategy = _INDICES.get(n)
+    if strategy is None:
+        strategy = _INDICES[n] = st.integers(0, n - 1)
+    return data.draw(strategy)
 
 
 def _class_name(model: Model) -> str:

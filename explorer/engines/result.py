@@ -100,7 +100,7 @@ class CheckResult:
             "time-limit": "the time limit stopped it",
             "interrupted": "it was interrupted",
             "random": "random walks never exhaust a state space",
-            "examples": "its random runs ended, and random search never exhausts a state space",
+            "examples": "random runs never exhaust a state space",
             "violation": "it stopped at the first violation",
         }
         return reasons.get(self.stopped_by or "", "")
