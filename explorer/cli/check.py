@@ -9,6 +9,7 @@ from explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_jso
 from explorer.engines.progress import StderrProgress
 from explorer.engines.random_walk import DEFAULT_WALKS
 from explorer.traces.report import render_result, result_to_json
+from explorer.traces.shrink import shrink_result
 from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
 from models.registry import build_model, builtin_models, load_model_class
 
@@ -94,6 +95,8 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
                    seed=seed, model_ref=model, progress=progress, workers=workers, fingerprints=fingerprints)
     if progress is not None:
         progress.finish()
+    if strategy != "bfs":  # BFS traces are shortest already; DFS and random ones are shrunk
+        shrink_result(result, instance)
     violation = result.violation
     if save_trace:
         if violation is not None and violation.trace is not None:

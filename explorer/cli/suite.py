@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 from explorer.engines.check import STRATEGIES, check
 from explorer.traces.replay import replay
+from explorer.traces.shrink import shrink_result
 from explorer.engines.result import HOLDS, VIOLATED, Bounds
 from explorer.engines.trace import load_trace
 from models.registry import build_model, builtin_models
@@ -69,6 +70,7 @@ class Outcome:
     states: int | None
     seconds: float
     detail: str = ""
+    trace: Any = None  # the Trace behind the result (a counterexample, or the replayed trace)
 
 
 def default_suite() -> list[Expectation]:
@@ -124,13 +126,16 @@ def load_suite(path: str) -> list[Expectation]:
 def run_expectation(e: Expectation, progress: Callable | None = None, workers: int = 1) -> Outcome:
     started = time.monotonic()
     if e.kind == "replay":
-        outcome = replay(load_trace(e.trace))
+        trace = load_trace(e.trace)
+        outcome = replay(trace)
         return Outcome(e, outcome.reproduces, "reproduces" if outcome.reproduces else "diverges",
-                       None, time.monotonic() - started, outcome.message)
+                       None, time.monotonic() - started, outcome.message, trace)
     model = build_model(e.model, e.params, e.variant)
     only = [e.prop] if e.prop and e.expect == VIOLATED else None
     result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, model_ref=e.model,
                    bounds=Bounds(e.max_depth, e.max_states, e.time_limit), progress=progress, workers=workers)
+    if e.strategy != "bfs":
+        shrink_result(result, model)
     problems = []
     if e.expect == HOLDS and result.verdict != HOLDS:
         problems.append(_why_not_holds(result))
@@ -150,7 +155,8 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
         shown = f"violated: {result.violation.name}"
         if result.violation.trace is not None:
             shown += f" ({len(result.violation.trace)} steps)"
-    return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems))
+    trace = result.violation.trace if result.violation is not None else None
+    return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems), trace)
 
 
 def _why_not_holds(result: Any) -> str:
