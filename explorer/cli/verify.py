@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, parse_workers
+from explorer.cli.junit import json_report, junit_xml, outcome_to_json, write_report
 from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from explorer.engines.progress import StderrProgress
 
@@ -31,14 +32,18 @@ def _cells(o: Outcome) -> tuple:
 @click.command("verify")
 @click.option("--config", "config", type=click.Path(dir_okay=False),
               help="A suite file (TOML or JSON) of [[check]] and [[replay]] entries; see the README.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of outcomes instead of a table.")
+@click.option("--json", "json_to", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
+              help="A JSON list of outcomes: alone, printed instead of the table; with FILE, written there too.")
+@click.option("--junit-xml", "junit_to", type=click.Path(dir_okay=False),
+              help="Also write a JUnit XML report here (one test case per expectation, traces in failures).")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
               help="Processes sharing each large BFS level (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool) -> None:
+def verify_command(config: str | None, json_to: str | None, junit_to: str | None, workers: int, quiet: bool) -> None:
     """Run a suite: the project's own by default (every model holds, every variant is caught,
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
     suite = load_suite(config) if config else default_suite()
+    as_json = json_to == "-"
     outcomes = []
     if not as_json:
         click.echo(_row(COLUMNS))
@@ -51,12 +56,12 @@ def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool)
         if not as_json:
             click.echo(_row(_cells(outcome)) + ("" if outcome.met else f"   <- NOT MET: {outcome.detail}"))
     failed = [o for o in outcomes if not o.met]
+    if json_to not in (None, "-"):
+        write_report(json_to, json_report(outcomes))
+    if junit_to:
+        write_report(junit_to, junit_xml(outcomes))
     if as_json:
-        emit_json([{"kind": o.expectation.kind, "model": o.expectation.model or None,
-                    "variant": o.expectation.variant, "trace": o.expectation.trace,
-                    "expect": o.expectation.expect, "property": o.expectation.prop,
-                    "met": o.met, "result": o.result, "states": o.states, "seconds": round(o.seconds, 3),
-                    "detail": o.detail} for o in outcomes])
+        emit_json([outcome_to_json(o) for o in outcomes])
     else:
         click.echo(f"\n{len(outcomes) - len(failed)} of {len(outcomes)} expectations met"
                    + (f"; {len(failed)} not met" if failed else ""))

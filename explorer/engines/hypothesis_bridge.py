@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
@@ -68,8 +68,8 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                   steps: int = 50) -> type[RuleBasedStateMachine]:
     """A RuleBasedStateMachine class that runs `model` and judges its properties (all, or `only`).
 
-    The class carries settings (max_examples, stateful_step_count=steps, no deadline, no database)
-    that a user may override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the
+    The class carries settings (max_examples, stateful_step_count=steps, derandomized, no deadline,
+    no database) that a user may override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the
     FuzzStats it fills."""
     PropertyMonitor(model, only)  # an unknown property name is bad input now, not in every run
     stats = stats or FuzzStats()
@@ -156,8 +156,11 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
 
     Machine.__name__ = Machine.__qualname__ = _class_name(model)
     Machine.stats = stats
+    # no "explain" phase: it re-runs the failure many times to annotate lines, which costs more
+    # than the search here and says nothing the trace does not
     return settings(max_examples=max_examples, stateful_step_count=steps, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))(Machine)
+                    derandomize=True, suppress_health_check=list(HealthCheck),
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])(Machine)
 
 
 def _clock(stats: FuzzStats) -> None:
@@ -172,26 +175,22 @@ def _clock(stats: FuzzStats) -> None:
 
 
 def _draw_step(data, choices: list) -> tuple:
-    """An action first, then one of its steps: each enabled action is as likely as any other,
-    so a rule with few steps (a timeout) is not drowned by one with many (message deliveries)."""
+    """An action first, then one of its steps, so each enabled action is as likely as any other
+    and a rule with few steps (a timeout) is not drowned by one with many (message deliveries).
+    One draw picks both (fewer draws, faster runs); it shrinks towards the first step of the
+    first action."""
     if len(choices) == 1:
         return choices[0]
-    actions = list(dict.fromkeys(s[0] for s in choices))
-    action = actions[_index(data, len(actions))] if len(actions) > 1 else actions[0]
-    steps = [s for s in choices if s[0] == action]
-    return steps[_index(data, len(steps))] if len(steps) > 1 else steps[0]
+    by_action: dict[str, list] = {}
+    for step in choices:
+        by_action.setdefault(step[0], []).append(step)
+    groups = list(by_action.values())
+    drawn = data.draw(_CHOICE)
+    steps = groups[drawn % len(groups)]
+    return steps[(drawn // len(groups)) % len(steps)]
 
 
-_INDICES: dict[int, st.SearchStrategy] = {}
-
-
-def _index(data, n: int) -> int:
-    """Draw an index below n (shrinking towards 0), with one strategy object per n: building a
-    strategy for each draw costs more than the model's step."""
-    strategy = _INDICES.get(n)
-    if strategy is None:
-        strategy = _INDICES[n] = st.integers(0, n - 1)
-    return data.draw(strategy)
+_CHOICE = st.integers(0, 2**16 - 1)
 
 
 def _class_name(model: Model) -> str:
