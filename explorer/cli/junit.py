@@ -58,15 +58,21 @@ def junit_xml(outcomes: list, suite_name: str = "agree verify") -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def check_report_path(path: str) -> int | None:
+    """Refuse (before a long run) a path that is not a regular file; the mode of one that is."""
+    target = Path(path)
+    if target.exists() or target.is_symlink():
+        if target.is_symlink() or not target.is_file():
+            raise InputError(f"{path} exists and is not a regular file: give another path for the report")
+        return stat.S_IMODE(target.stat().st_mode)
+    return None
+
+
 def write_report(path: str, text: str) -> None:
     """Write the whole file or nothing (a temporary file beside it, then a rename), only over a
     regular file, keeping its permissions."""
     target = Path(path)
-    mode = None
-    if target.exists() or target.is_symlink():
-        if target.is_symlink() or not target.is_file():
-            raise InputError(f"{path} exists and is not a regular file: give another path for the report")
-        mode = stat.S_IMODE(target.stat().st_mode)
+    mode = check_report_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

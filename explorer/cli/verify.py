@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, parse_workers
-from explorer.cli.junit import json_report, junit_xml, outcome_to_json, write_report
+from explorer.cli.junit import check_report_path, json_report, junit_xml, outcome_to_json, write_report
 from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from explorer.engines.progress import StderrProgress
 
@@ -44,6 +44,9 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
     suite = load_suite(config) if config else default_suite()
     as_json = json_to == "-"
+    for report in (json_to, junit_to):
+        if report not in (None, "-"):
+            check_report_path(report)
     outcomes = []
     if not as_json:
         click.echo(_row(COLUMNS))
