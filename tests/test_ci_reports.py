@@ -67,3 +67,11 @@ def test_json_file_holds_the_same_list_as_json_on_stdout(agree, suite, tmp_path)
 def test_a_report_is_never_written_over_a_directory(agree, suite, tmp_path):
     ran = agree("verify", "--config", suite, "--json", tmp_path, "--quiet")
     assert ran.code == 2 and ran.err.startswith("agree: error:") and ran.err.count("\n") == 1
+
+
+def test_save_traces_writes_each_unmet_counterexample_and_it_replays(agree, suite, tmp_path):
+    folder = tmp_path / "found"
+    assert agree("verify", "--config", suite, "--save-traces", folder, "--quiet").code == 1
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == ["001-twophase--tm-commits-early.json"]
+    assert agree("replay", files[0]).code == 0

@@ -87,5 +87,15 @@ def write_report(path: str, text: str) -> None:
         raise
 
 
+def counterexample_files(outcomes: list) -> dict:
+    """File name -> counterexample Trace, for the check outcomes that have one."""
+    files = {}
+    for number, o in enumerate(outcomes, 1):
+        e = o.expectation
+        if e.kind == "check" and o.trace is not None:
+            files[f"{number:03d}-{e.model.rsplit(':', 1)[-1]}--{e.variant or 'model'}.json".replace("/", "_")] = o.trace
+    return files
+
+
 def json_report(outcomes: list) -> str:
     return json.dumps([outcome_to_json(o) for o in outcomes], indent=2) + "\n"

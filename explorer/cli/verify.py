@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, parse_workers
-from explorer.cli.junit import check_report_path, json_report, junit_xml, outcome_to_json, write_report
+from explorer.cli.junit import check_report_path, counterexample_files, json_report, junit_xml, outcome_to_json, write_report
 from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from explorer.engines.progress import StderrProgress
 
@@ -36,10 +38,13 @@ def _cells(o: Outcome) -> tuple:
               help="A JSON list of outcomes: alone, printed instead of the table; with FILE, written there too.")
 @click.option("--junit-xml", "junit_to", type=click.Path(dir_okay=False),
               help="Also write a JUnit XML report here (one test case per expectation, traces in failures).")
+@click.option("--save-traces", "traces_to", type=click.Path(file_okay=False),
+              help="Write the counterexample of every expectation not met into this folder (JSON traces).")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
               help="Processes sharing each large BFS level (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def verify_command(config: str | None, json_to: str | None, junit_to: str | None, workers: int, quiet: bool) -> None:
+def verify_command(config: str | None, json_to: str | None, junit_to: str | None, traces_to: str | None,
+                   workers: int, quiet: bool) -> None:
     """Run a suite: the project's own by default (every model holds, every variant is caught,
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
     suite = load_suite(config) if config else default_suite()
@@ -63,6 +68,9 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
         write_report(json_to, json_report(outcomes))
     if junit_to:
         write_report(junit_to, junit_xml(outcomes))
+    if traces_to:
+        for name, trace in counterexample_files(failed).items():
+            trace.save(Path(traces_to) / name)
     if as_json:
         emit_json([outcome_to_json(o) for o in outcomes])
     else:

@@ -25,6 +25,7 @@ from properties.errors import InputError
 
 DEFAULT_EXAMPLES = 200
 DEFAULT_STEPS = 100
+BATCH = 8  # steps per rule call: Hypothesis's cost per rule call exceeds a model's step
 
 
 @dataclass
@@ -39,7 +40,7 @@ class FuzzOutcome:
 
 def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS, seed: int = 0,
          time_limit: float | None = None, only: list[str] | None = None, model_ref: str | None = None,
-         progress: Callable[[FuzzStats], None] | None = None) -> FuzzOutcome:
+         progress: Callable[[FuzzStats], None] | None = None, batch: int = BATCH) -> FuzzOutcome:
     """Run up to `examples` runs of at most `steps` steps each; stop at the first violation
     (shrunk by Hypothesis) or when `time_limit` seconds have passed."""
     for flag, value in (("--examples", examples), ("--steps", steps)):
@@ -50,9 +51,9 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
     Bounds(time_limit=time_limit)  # validates the time limit
     started = time.monotonic()
     stats = FuzzStats(deadline=started + time_limit if time_limit else None, progress=progress)
-    machine = state_machine(model, only=only, model_ref=model_ref, stats=stats)
-    machine.TestCase.settings = settings(machine.TestCase.settings, max_examples=examples, stateful_step_count=steps,
-                                         derandomize=False, report_multiple_bugs=False,
+    machine = state_machine(model, only=only, model_ref=model_ref, stats=stats, max_examples=examples,
+                            steps=steps, batch=batch)
+    machine.TestCase.settings = settings(machine.TestCase.settings, derandomize=False, report_multiple_bugs=False,
                                          phases=[Phase.generate, Phase.shrink])
     machine._hypothesis_internal_use_seed = seed  # what @seed(n) sets: Hypothesis's own seeding
     trace, stopped_by = None, "examples"

@@ -64,13 +64,14 @@ class FuzzStats:
 
 
 def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str | None = None,
-                  stats: FuzzStats | None = None, max_examples: int = 100,
-                  steps: int = 50) -> type[RuleBasedStateMachine]:
+                  stats: FuzzStats | None = None, max_examples: int = 100, steps: int = 50,
+                  batch: int = 1) -> type[RuleBasedStateMachine]:
     """A RuleBasedStateMachine class that runs `model` and judges its properties (all, or `only`).
 
-    The class carries settings (max_examples, stateful_step_count=steps, derandomized, no deadline,
-    no database) that a user may override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the
-    FuzzStats it fills."""
+    Each rule call takes up to `batch` steps (Hypothesis's cost per rule call exceeds most models'
+    cost per step), at most `steps` in a run. The class carries settings (max_examples,
+    stateful_step_count = steps / batch, derandomized, no deadline, no database) that a user may
+    override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the FuzzStats it fills."""
     PropertyMonitor(model, only)  # an unknown property name is bad input now, not in every run
     stats = stats or FuzzStats()
     ref = model_ref or model.label()
@@ -103,15 +104,21 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
 
         @rule(data=st.data())
         def step(self, data) -> None:
-            """Draw one enabled step (a deadlock takes none) and judge it."""
+            """Take up to `batch` steps, fewer at a deadlock or at the end of the run."""
             if stats.deadline is not None or stats.progress is not None:
                 _clock(stats)
+            for _ in range(batch):
+                if len(self.path) > steps or not self.take(data):
+                    return
+
+        def take(self, data) -> bool:
+            """Draw one enabled step and judge it; False at a deadlock."""
             # a step back to a state this run has visited adds little to a safety search, and the
             # actions this run switched off are taken only when nothing else is enabled
             fresh = [s for s in self.enabled if s[2] not in self.visited]
             choices = [s for s in fresh if s[0] not in self.off] or fresh or self.enabled
             if not choices:
-                return
+                return False
             step = Step(*_draw_step(data, choices))
             before = self.state
             self.path.append(step)
@@ -121,6 +128,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             if monitor.has_transitions and monitor.on_transition(before, step, len(self.path)):
                 self._fail()
             self._arrive(step.state)
+            return True
 
         def _arrive(self, state: Any) -> None:
             self.state = state
@@ -158,7 +166,8 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
     Machine.stats = stats
     # no "explain" phase: it re-runs the failure many times to annotate lines, which costs more
     # than the search here and says nothing the trace does not
-    return settings(max_examples=max_examples, stateful_step_count=steps, deadline=None, database=None,
+    return settings(max_examples=max_examples, stateful_step_count=-(-steps // batch), deadline=None,
+                    database=None,
                     derandomize=True, suppress_health_check=list(HealthCheck),
                     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])(Machine)
 
