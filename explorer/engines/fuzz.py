@@ -2,16 +2,19 @@
 
 Random search never exhausts a state space, so without a violation every safety property is
 `incomplete` (never `holds`), with the number of runs and steps tried and the guards reached. The
-same seed gives the same runs: the seed is Hypothesis's, the example database is off, and only the
-generate and shrink phases run. The violation is the run Hypothesis shrank; its trace records the
-length of the first failing run as `shrunk_from`.
+same seed gives the same runs: the seed is Hypothesis's, the example database is off, only the
+generate and shrink phases run, and Hypothesis's pool of constants from local source files is off.
+The violation is the shortest of the run Hypothesis shrank and the failing runs seen on the way;
+its trace records the length of the first failing run as `shrunk_from`.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from hypothesis import Phase, reporting, settings
 from hypothesis.errors import HypothesisException
@@ -57,7 +60,7 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
                                          phases=[Phase.generate, Phase.shrink])
     machine._hypothesis_internal_use_seed = seed  # what @seed(n) sets: Hypothesis's own seeding
     trace, stopped_by = None, "examples"
-    with reporting.with_reporter(lambda _message: None):
+    with reporting.with_reporter(lambda _message: None), _no_local_constants():
         try:
             run_state_machine_as_test(machine)
         except PropertyViolation as violation:
@@ -79,6 +82,26 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
         stopped_by = "violation"  # a violation was found; time ran out while shrinking it
     result = _result(model, stats, trace, stopped_by, model_ref or model.label(), only, time.monotonic() - started)
     return FuzzOutcome(result, stats.runs, stats.steps, seed)
+
+
+@contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis sometimes draws an integer from the constants in the source of the local modules
+    loaded so far, so the same seed could give other runs after another import (in a test session,
+    after another test file). Fuzzing runs without that pool, the same in any process; where the
+    Hypothesis version has no such pool this does nothing."""
+    providers = sys.modules.get("hypothesis.internal.conjecture.providers")
+    found = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if found is None or cache is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    empty = providers.Constants()
+    providers._get_local_constants, _ = (lambda: empty), cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants, _ = found, cache.clear()
 
 
 def _result(model: Model, stats: FuzzStats, trace, stopped_by: str, model_ref: str, only, seconds: float) -> CheckResult:

@@ -3,9 +3,10 @@
 An `@initialize` rule draws an initial state and, when the model names its actions
 (`Model.actions`), a set of actions this run avoids while others are enabled (swarm testing); then
 one rule draws one of the enabled steps at each step, so Hypothesis shrinks both the number of
-steps and each choice. Steps that leave `within` are never offered; a deadlock takes no step. After every step the model's invariants and transition
-properties are judged by a `PropertyMonitor` (one per run, so each run is judged afresh) and
-`@reachable` guards are tallied across runs in `FuzzStats`.
+steps and each choice. Steps that leave `within` are never offered; a deadlock takes no step.
+After every step the model's invariants and transition properties are judged by a
+`PropertyMonitor` (one per run, so each run is judged afresh) and `@reachable` guards are tallied
+across runs in `FuzzStats`.
 
 A failure raises `PropertyViolation`, which carries the run as a `Trace` in the standard format.
 A user gets a test class in one line:
@@ -21,12 +22,13 @@ from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.trace import Trace
 from models.contract import Model, Step
 from properties.errors import InputError
+
 
 class PropertyViolation(AssertionError):
     """A property failed in a run of the state machine; `trace` is that run."""
@@ -139,11 +141,12 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                 if len(self.path) > 1:
                     action = self.path[-1].action
                     stats.found[action] = stats.found.get(action, 0) + 1
-            reached_before = set(self.monitor.reached)
+            reached_before = len(self.monitor.reached)
             if self.monitor.on_state(state, len(self.path)):
                 self._fail()
-            for name in set(self.monitor.reached) - reached_before:
-                stats.reached[name] = stats.reached.get(name, 0) + 1
+            if len(self.monitor.reached) > reached_before:  # a guard reached for the first time in this run
+                for name in list(self.monitor.reached)[reached_before:]:
+                    stats.reached[name] = stats.reached.get(name, 0) + 1
             self.enabled = [s for s in model.next(state) if within is None or within(s[2])]
 
         def _fail(self) -> None:
@@ -167,8 +170,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
     # no "explain" phase: it re-runs the failure many times to annotate lines, which costs more
     # than the search here and says nothing the trace does not
     return settings(max_examples=max_examples, stateful_step_count=-(-steps // batch), deadline=None,
-                    database=None,
-                    derandomize=True, suppress_health_check=list(HealthCheck),
+                    database=None, derandomize=True, suppress_health_check=list(HealthCheck),
                     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])(Machine)
 
 
