@@ -3,8 +3,8 @@
 BFS counterexamples are shortest already; DFS paths, random walks and fuzzing runs are not. The
 pass is ddmin (Zeller & Hildebrandt, "Simplifying and Isolating Failure-Inducing Input", TSE 2002)
 over the steps: drop a chunk of steps, replay the rest by action and arguments from the same
-initial state, and keep the candidate when every remaining step is still enabled and the property
-fails (the trace is cut at the first failure). Chunks halve until single steps; a budget of replays
+initial state, skipping any step no longer enabled (one that depended on a dropped step), and keep
+the candidate when the property still fails (the trace is cut at the first failure). Chunks halve until single steps; a budget of replays
 and seconds keeps it from running long on a deep trace. The shrunk trace records the length it
 started from as `shrunk_from`.
 """
@@ -83,8 +83,8 @@ class _Replayer:
         self.replays = 0
 
     def run(self, wanted: list[tuple[str, str]]) -> list[Step] | None:
-        """The steps taken up to the first violation, or None when a step is not enabled or the
-        property never fails."""
+        """The steps taken up to the first violation (a step no longer enabled is skipped), or
+        None when the property never fails."""
         self.replays += 1
         monitor = PropertyMonitor(self.model, [self.prop])
         state, taken = self.initial, []
@@ -95,7 +95,7 @@ class _Replayer:
                          if s[0] == action and canonical_text(encode(s[1])) == args
                          and (self.within is None or self.within(s[2]))), None)
             if step is None:
-                return None
+                continue  # no longer enabled once earlier steps are gone: drop it too
             taken.append(step)
             if monitor.has_transitions and monitor.on_transition(state, step, len(taken)):
                 return taken
