@@ -53,8 +53,8 @@ def test_twophase_variants_are_caught(variant, examples, steps):
 
 
 def test_twophase_and_tcommit_correct_models_raise_no_alarm():
-    quiet_on_the_correct_model("twophase", 100, 30, {"all_committed", "all_aborted"})
-    quiet_on_the_correct_model("tcommit", 100, 30, {"all_committed", "all_aborted"})
+    quiet_on_the_correct_model("twophase", 200, 40, {"all_committed", "all_aborted"})
+    quiet_on_the_correct_model("tcommit", 50, 20, {"all_committed", "all_aborted"})
 
 
 @pytest.mark.parametrize("variant, examples, steps", [
@@ -69,7 +69,7 @@ def test_paxos_variants_are_caught(variant, examples, steps):
 
 
 def test_paxos_correct_model_raises_no_alarm():
-    quiet_on_the_correct_model("paxos", 60, 30, {"value_chosen"})
+    quiet_on_the_correct_model("paxos", 50, 20, {"value_chosen"})
 
 
 @pytest.mark.parametrize("variant, examples, steps", [
@@ -81,7 +81,7 @@ def test_multipaxos_variants_are_caught(variant, examples, steps):
 
 
 def test_multipaxos_correct_model_raises_no_alarm():
-    quiet_on_the_correct_model("multipaxos", 60, 40, {"two_slots_chosen", "log_applied"})
+    quiet_on_the_correct_model("multipaxos", 50, 20, {"two_slots_chosen", "log_applied"})
 
 
 @pytest.mark.parametrize("variant, examples, steps", [
@@ -95,7 +95,7 @@ def test_raft_variants_are_caught(variant, examples, steps):
 
 
 def test_raft_correct_model_raises_no_alarm():
-    quiet_on_the_correct_model("raft", 60, 40, {"leader_elected", "committed_everywhere", "leader_after_commit"})
+    quiet_on_the_correct_model("raft", 100, 30, {"leader_elected", "committed_everywhere", "leader_after_commit"})
 
 
 def test_every_registered_variant_has_a_bridge_test():
@@ -110,7 +110,7 @@ def test_every_registered_variant_has_a_bridge_test():
 def test_the_same_seed_gives_the_same_counterexample():
     def run(seed):
         model = build_model("twophase", {}, "rm-aborts-after-prepare")
-        return fuzz(model, examples=100, steps=30, seed=seed, only=["consistent"]).result.violation.trace.to_json()
+        return fuzz(model, examples=50, steps=20, seed=seed, only=["consistent"]).result.violation.trace.to_json()
 
     assert run(0) == run(0)
 
@@ -175,7 +175,7 @@ def test_shrinking_a_padded_trace_gives_the_bfs_length():
 def test_fuzz_cli_finds_saves_and_replays(agree, tmp_path):
     saved = tmp_path / "t.json"
     ran = agree("fuzz", "twophase", "--variant", "rm-aborts-after-prepare", "--property", "consistent",
-                "--examples", "100", "--steps", "30", "--save-trace", saved, "--quiet")
+                "--examples", "50", "--steps", "20", "--save-trace", saved, "--quiet")
     assert ran.code == 1
     assert "VIOLATED: consistent" in ran.out and "shrunk from" in ran.out
     assert agree("replay", saved).code == 0
