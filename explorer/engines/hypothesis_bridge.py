@@ -72,7 +72,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
 
     Each rule call takes up to `batch` steps (Hypothesis's cost per rule call exceeds most models'
     cost per step), at most `steps` in a run. The class carries settings (max_examples,
-    stateful_step_count = steps / batch, derandomized, no deadline, no database) that a user may
+    stateful_step_count = 1 + steps / batch, derandomized, no deadline, no database) that a user may
     override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the FuzzStats it fills."""
     PropertyMonitor(model, only)  # an unknown property name is bad input now, not in every run
     stats = stats or FuzzStats()
@@ -169,7 +169,8 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
     Machine.stats = stats
     # no "explain" phase: it re-runs the failure many times to annotate lines, which costs more
     # than the search here and says nothing the trace does not
-    return settings(max_examples=max_examples, stateful_step_count=-(-steps // batch), deadline=None,
+    # Hypothesis counts the @initialize call among stateful_step_count, hence the 1 +
+    return settings(max_examples=max_examples, stateful_step_count=1 + -(-steps // batch), deadline=None,
                     database=None, derandomize=True, suppress_health_check=list(HealthCheck),
                     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])(Machine)
 
