@@ -20,6 +20,7 @@ from explorer.cli.check import check_command, list_command  # noqa: E402
 from explorer.cli.common import AgreeGroup, install_signal_handlers
 from explorer.cli.explore import explore_command
 from explorer.cli.graph import graph_command
+from explorer.cli.fuzz import fuzz_command
 from explorer.cli.quorums import quorums
 from explorer.cli.traces import replay_command, show_command
 from explorer.cli.verify import verify_command
@@ -35,6 +36,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     \b
     agree list                      models, parameters, variants, properties
     agree check MODEL [-p k=v]      search every interleaving within bounds
+    agree fuzz MODEL [-p k=v]       seeded random runs (Hypothesis), shrunk counterexamples
     agree replay TRACE              does a stored counterexample still reproduce?
     agree show TRACE                draw a trace as text, a Mermaid diagram or an HTML page
     agree explore MODEL             click through a model's states in a browser
@@ -50,7 +52,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (list_command, check_command, replay_command, show_command, verify_command, quorums,
+for _command in (list_command, check_command, fuzz_command, replay_command, show_command, verify_command, quorums,
                  explore_command, graph_command):
     cli.add_command(_command)
 

@@ -17,6 +17,7 @@ from explorer.engines.progress import StderrProgress
 from explorer.engines.random_walk import DEFAULT_WALKS
 from explorer.traces.render import render_text
 from explorer.traces.report import render_result, result_to_json
+from explorer.traces.shrink import shrink_result
 from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
 from models.contract import LIVENESS_KINDS
 from models.registry import build_model, builtin_models, load_model_class
@@ -133,7 +134,7 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     bounds = Bounds(max_depth, max_states, time_limit)
     if save_trace is not None and os.path.isdir(save_trace):
         if not keep_going:
-            raise InputError(f"--save-trace {save_trace} is a folder: with --keep-going it receives one file per "
+            raise InputError(f"--save-trace {save_trace} is a directory: with --keep-going it receives one file per "
                              "violated property; otherwise give the path of a file")
     elif save_trace is not None:
         files.check_writable(save_trace, "--save-trace file")  # refused before the search, not after
@@ -142,6 +143,8 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     result = check(instance, strategy=strategy, bounds=bounds, symmetry=symmetry, only=list(only) or None,
                    keep_going=keep_going, walks=walks, seed=seed, model_ref=model, progress=progress,
                    workers=workers, fingerprints=fingerprints, started=started)
+    if strategy != "bfs":  # BFS traces are shortest already; DFS and random ones are shrunk
+        shrink_result(result, instance)
     with held_interrupts():  # a counterexample found is saved and shown, even on a second Ctrl-C
         report(result, instance, progress, save_trace, as_json, show_deadlock)
     if result.verdict == VIOLATED:

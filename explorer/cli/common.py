@@ -20,6 +20,7 @@ import click
 
 from explorer.engines.monitor import ModelError
 from explorer.engines.workers import usable_cores
+from properties import files
 from properties.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -182,31 +183,7 @@ def parse_workers(value: str | int) -> int:
 
 
 def write_output(path: str, text: str) -> None:
-    """Write a report file whole (a temporary file beside it, then a rename), only ever replacing
-    a regular file; say on stderr where it went."""
-    target = os.path.abspath(path)
-    if os.path.lexists(target) and (os.path.islink(target) or not os.path.isfile(target)):
-        raise InputError(f"{path} exists and is not a regular file: give another output path")
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise InputError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text if text.endswith("\n") else text + "\n")
-        if os.path.exists(target):
-            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write a report file whole, only ever replacing a regular file (properties.files); say on
+    stderr where it went."""
+    files.write_text(path, text if text.endswith("\n") else text + "\n", "output file")
     click.echo(f"wrote {path}", err=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 from explorer.engines.check import STRATEGIES, check
 from explorer.traces.replay import model_for, replay
+from explorer.traces.shrink import shrink_result
 from explorer.engines.result import HOLDS, VIOLATED, Bounds
 from explorer.engines.trace import load_trace
 from models.registry import build_model, builtin_models
@@ -70,7 +71,7 @@ class Outcome:
     states: int | None
     seconds: float
     detail: str = ""
-    trace: dict | None = None  # the trace that shows the outcome (a counterexample, a replayed file), as JSON
+    trace: Any = None  # the Trace behind the result (a counterexample, or the replayed trace)
     interrupted: bool = False  # Ctrl-C stopped this check: the suite stops too
 
 
@@ -161,12 +162,14 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
         trace = load_trace(e.trace)
         outcome = replay(trace, model_for(trace, e.model or None))
         return Outcome(e, outcome.reproduces, "reproduces" if outcome.reproduces else "diverges",
-                       None, time.monotonic() - started, outcome.message, trace.to_json())
+                       None, time.monotonic() - started, outcome.message, trace)
     model = build_model(e.model, e.params, e.variant)
     only = [e.prop] if e.prop and e.expect == VIOLATED else None
     bounds = Bounds(e.max_depth, e.max_states, e.time_limit)
     result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, model_ref=e.model,
                    bounds=bounds, progress=progress, workers=workers, started=started)
+    if e.strategy != "bfs":
+        shrink_result(result, model)
     problems = []
     if e.expect == HOLDS and result.verdict != HOLDS:
         problems.append(_why_not_holds(result))
@@ -188,8 +191,7 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
             shown += f" ({len(result.violation.trace)} steps)"
     shown_trace = result.violation.trace if result.violation is not None else None
     return Outcome(e, not problems, shown, result.distinct_states, result.seconds, "; ".join(problems),
-                   shown_trace.to_json() if shown_trace is not None else None,
-                   interrupted=result.stopped_by == "interrupted")
+                   shown_trace, interrupted=result.stopped_by == "interrupted")
 
 
 def _why_not_holds(result: Any) -> str:

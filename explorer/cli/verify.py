@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_workers, write_output
+from explorer.cli.junit import (check_report_path, counterexample_files, json_report, junit_xml, outcome_to_json,
+                                write_report)
 from explorer.engines.interrupts import held_interrupts
 from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from explorer.engines.progress import StderrProgress
@@ -33,16 +37,26 @@ def _cells(o: Outcome) -> tuple:
 @click.command("verify")
 @click.option("--config", "config", metavar="FILE",
               help="A suite file (TOML or JSON) of [[check]] and [[replay]] entries; see the README.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of outcomes instead of a table.")
+@click.option("--json", "json_to", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
+              help="A JSON list of outcomes: alone, printed instead of the table; with FILE, written there too.")
+@click.option("--junit-xml", "junit_to", type=click.Path(dir_okay=False),
+              help="Also write a JUnit XML report here (one test case per expectation, traces in failures).")
+@click.option("--save-traces", "traces_to", type=click.Path(file_okay=False),
+              help="Write the counterexample of every expectation not met into this folder (JSON traces).")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
               help="Processes sharing each large BFS level (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False),
               help="Also write a self-contained HTML report: every expectation, each trace one click away.")
-def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool, html_file: str | None) -> None:
+def verify_command(config: str | None, json_to: str | None, junit_to: str | None, traces_to: str | None,
+                   workers: int, quiet: bool, html_file: str | None) -> None:
     """Run a suite: the project's own by default (every model holds, every variant is caught,
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
     suite = load_suite(config) if config is not None else default_suite()
+    as_json = json_to == "-"
+    for report in (json_to, junit_to, html_file):
+        if report not in (None, "-"):
+            check_report_path(report)  # refused before the suite runs, not after
     outcomes = []
     if not as_json:
         click.echo(_row(COLUMNS))
@@ -64,23 +78,33 @@ def verify_command(config: str | None, as_json: bool, workers: int, quiet: bool,
             click.echo(_row(_cells(outcome)) + ("" if outcome.met else f"   <- NOT MET: {outcome.detail}"))
     with held_interrupts():
         failed = summarize(outcomes, len(suite), as_json, interrupted)
-        if html_file:
-            write_output(html_file, render_suite_html(COLUMNS, [
-                {"cells": _cells(o), "met": o.met, "detail": o.detail, "trace": o.trace} for o in outcomes]))
+        write_reports(outcomes, failed, json_to, junit_to, traces_to, html_file)
     if interrupted:
         raise SystemExit(interrupted_exit_code())
     raise SystemExit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def write_reports(outcomes: list[Outcome], failed: list[Outcome], json_to: str | None, junit_to: str | None,
+                  traces_to: str | None, html_file: str | None) -> None:
+    """The files a CI run keeps: JSON and JUnit reports, the failing counterexamples, an HTML page."""
+    if json_to not in (None, "-"):
+        write_report(json_to, json_report(outcomes))
+    if junit_to:
+        write_report(junit_to, junit_xml(outcomes))
+    if traces_to:
+        for name, trace in counterexample_files(failed).items():
+            trace.save(Path(traces_to) / name)
+    if html_file:
+        write_output(html_file, render_suite_html(COLUMNS, [
+            {"cells": _cells(o), "met": o.met, "detail": o.detail,
+             "trace": o.trace.to_json() if o.trace is not None else None} for o in outcomes]))
 
 
 def summarize(outcomes: list[Outcome], planned: int, as_json: bool, interrupted: bool) -> list[Outcome]:
     """Print the outcomes (a JSON list, or the summary under the table); return those not met."""
     failed = [o for o in outcomes if not o.met]
     if as_json:
-        emit_json([{"kind": o.expectation.kind, "model": o.expectation.model or None,
-                    "variant": o.expectation.variant, "trace": o.expectation.trace,
-                    "expect": o.expectation.expect, "property": o.expectation.prop,
-                    "met": o.met, "result": o.result, "states": o.states, "seconds": round(o.seconds, 3),
-                    "detail": o.detail} for o in outcomes])
+        emit_json([outcome_to_json(o) for o in outcomes])
     else:
         click.echo(f"\n{len(outcomes) - len(failed)} of {len(outcomes)} expectations met"
                    + (f"; {len(failed)} not met" if failed else ""))

@@ -108,6 +108,7 @@ class CheckResult:
             "time-limit": "the time limit stopped it",
             "interrupted": "it was interrupted",
             "random": "random walks never exhaust a state space",
+            "examples": "random runs never exhaust a state space",
             "violation": "it stopped at the first violation",
         }
         if self.exhausted and self.unchecked:

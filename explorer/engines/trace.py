@@ -117,7 +117,7 @@ def load_trace(path: str | os.PathLike) -> Trace:
 
 _KINDS = (INVARIANT, TRANSITION, REACHABLE, EVENTUALLY)
 _FIELDS = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps",
-           "loop"}
+           "loop", "shrunk_from"}
 
 
 def trace_from_json(data: Any, where: str = "trace") -> Trace:
@@ -143,6 +143,9 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
     need(isinstance(steps, list), '"steps" must be a list')
     need(data.get("length") is None or (_is_int(data["length"]) and data["length"] >= 0),
          f'"length" must be a whole number of steps, got {_short(data.get("length"))}')  # informative only
+    shrunk_from = data.get("shrunk_from")
+    need(shrunk_from is None or (_is_int(shrunk_from) and shrunk_from >= len(steps)),
+         f'"shrunk_from" must be the length before shrinking (at least {len(steps)}), got {_short(shrunk_from)}')
     loop = data.get("loop")
     need(loop is None or (_is_int(loop) and 0 <= loop < len(steps)),
          f'"loop" must be the index of a state before the last (0 to {len(steps) - 1}), got {_short(loop)}')
@@ -156,7 +159,8 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
     return Trace(model=data["model"], params=dict(data.get("params", {})), variant=data.get("variant"),
                  property=data.get("property"), kind=data.get("kind"), initial=data["initial"],
                  steps=[{"action": s["action"], "args": s.get("args", {}), "state": s["state"]} for s in steps],
-                 engine=data.get("engine") or "bfs", loop=loop)
+                 engine=data.get("engine") or "bfs", loop=loop,
+                 extra={} if shrunk_from is None else {"shrunk_from": shrunk_from})
 
 
 def _short(value: Any) -> str:

@@ -94,8 +94,10 @@ def render_result(result: CheckResult, model=None, show_coverage: bool = True) -
     if violation is not None and violation.trace is not None:
         trace = violation.trace
         lines.append("")
+        shrunk = trace.extra.get("shrunk_from")
         lines.append(f"counterexample ({len(trace)} steps, {result.strategy}"
-                     f"{': shortest' if result.strategy == 'bfs' else ''}):")
+                     f"{': shortest' if result.strategy == 'bfs' else ''}"
+                     f"{f'; shrunk from {shrunk} steps' if shrunk is not None else ''}):")
         lines.append(render_text(trace.to_json(), model))
     elif violation is not None:
         lines.append(f"{violation.name}: {violation.detail}")

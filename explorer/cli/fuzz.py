@@ -1,0 +1,84 @@
+"""`agree fuzz`: seeded random runs through the Hypothesis bridge, for models too big to exhaust."""
+
+from __future__ import annotations
+
+import click
+
+from explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params
+from explorer.engines.fuzz import DEFAULT_EXAMPLES, DEFAULT_STEPS, FuzzOutcome, fuzz
+from explorer.engines.hypothesis_bridge import FuzzStats
+from explorer.engines.result import REACHED, VIOLATED
+from explorer.traces.report import render_result, result_to_json
+from explorer.traces.shrink import shrink_result
+from models.registry import build_model
+
+
+@click.command("fuzz")
+@click.argument("model")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Set a model parameter (repeatable); `agree list MODEL` shows them.")
+@click.option("--variant", help="Fuzz a named broken variant of the model.")
+@click.option("--examples", type=int, default=DEFAULT_EXAMPLES, show_default=True,
+              help="Runs Hypothesis generates (each from an initial state).")
+@click.option("--steps", type=int, default=DEFAULT_STEPS, show_default=True, help="Most steps in one run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same runs.")
+@click.option("--time-limit", type=float, help="Stop after this many seconds.")
+@click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
+@click.option("--save-trace", type=click.Path(dir_okay=False), help="Write the (shrunk) counterexample here (JSON).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the shape of `agree check --json`).")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only, save_trace, as_json, quiet) -> None:
+    """Run MODEL through Hypothesis's stateful testing: seeded random runs, shrunk counterexamples.
+
+    Each run starts in an initial state and takes up to --steps enabled steps; every invariant and
+    transition property is judged after each step. A violation is shrunk (by Hypothesis, then by
+    delta debugging over the steps) and exits 1. Random search never exhausts a state space, so
+    without a violation the verdict is `incomplete` (exit 0), saying how much was tried and which
+    @reachable guards were reached.
+    """
+    instance = build_model(model, parse_params(params), variant)
+    outcome = fuzz(instance, examples=examples, steps=steps, seed=seed, time_limit=time_limit,
+                   only=list(only) or None, model_ref=model, progress=None if quiet else _progress)
+    result = shrink_result(outcome.result, instance)
+    violation = result.violation
+    if save_trace:
+        if violation is not None and violation.trace is not None:
+            violation.trace.save(save_trace)
+            click.echo(f"agree: counterexample written to {save_trace}", err=True)
+        else:
+            click.echo("agree: no counterexample to save", err=True)
+    if as_json:
+        data = result_to_json(result)
+        data["fuzz"] = _summary(outcome)
+        emit_json(data)
+    else:
+        click.echo(render_result(result, instance))
+        click.echo(_tried(outcome))
+    if result.verdict == VIOLATED:
+        raise SystemExit(EXIT_FAILED)
+    if result.stopped_by == "interrupted":
+        raise SystemExit(EXIT_INTERRUPTED)
+    raise SystemExit(EXIT_OK)
+
+
+def _summary(outcome: FuzzOutcome) -> dict:
+    result = outcome.result
+    violation = result.violation
+    trace = violation.trace if violation is not None else None
+    return {"seed": outcome.seed, "runs": outcome.runs, "steps": outcome.steps,
+            "guards_reached": [n for n, p in result.properties.items() if p.status == REACHED],
+            "trace_length_found": trace.extra.get("shrunk_from", len(trace)) if trace is not None else None,
+            "trace_length_shrunk": len(trace) if trace is not None else None}
+
+
+def _tried(outcome: FuzzOutcome) -> str:
+    summary = _summary(outcome)
+    line = (f"tried {summary['runs']:,} runs, {summary['steps']:,} steps (seed {summary['seed']}); guards reached: "
+            f"{', '.join(summary['guards_reached']) or 'none'}")
+    if summary["trace_length_found"] is not None:
+        line += f"; counterexample shrunk from {summary['trace_length_found']} to {summary['trace_length_shrunk']} steps"
+    return line
+
+
+def _progress(stats: FuzzStats) -> None:
+    click.echo(f"fuzz: {stats.runs:,} runs, {stats.steps:,} steps, {len(stats.seen):,} distinct states", err=True)

@@ -1,0 +1,134 @@
+"""agree's pytest plugin (the `agree` entry point in the `pytest11` group): checks as plain tests.
+
+Two things, both on once agree is installed:
+
+* `assert_holds(model, **bounds)` and `assert_violates(model, property, **bounds)`, importable from
+  this module, for tests written in Python. A failure's message is the rendered trace.
+* Suite files named `*.agree.toml` (the `[[check]]` / `[[replay]]` format of `agree verify
+  --config`) are collected as tests, one item per entry, so `pytest` alone runs a team's suite.
+  Only that suffix is collected: other TOML files (pyproject.toml, suites meant only for
+  `agree verify`, fixtures) are left alone, so nothing is collected twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUITE_SUFFIX = ".agree.toml"
+
+
+def assert_holds(model: Any, *, properties: list[str] | None = None, strategy: str = "bfs",
+                 symmetry: bool = False, **bounds: Any) -> Any:
+    """Check `model` (a Model, or a built-in name) and fail unless every property holds: the search
+    exhausted (within `max_depth`, `max_states`, `time_limit` when given) and every guard reached.
+    Returns the CheckResult."""
+    from explorer.engines.check import check
+    from explorer.engines.result import HOLDS, Bounds
+    from explorer.traces.report import render_result
+
+    model = _model(model)
+    result = check(model, strategy=strategy, bounds=Bounds(**bounds), only=properties, symmetry=symmetry)
+    if result.verdict != HOLDS:
+        __tracebackhide__ = True
+        raise AssertionError(f"expected every property of {model.label()} to hold:\n"
+                             + render_result(result, model, show_coverage=False))
+    return result
+
+
+def assert_violates(model: Any, property: str, *, strategy: str = "bfs", length: int | None = None,
+                    **bounds: Any) -> Any:
+    """Check only `property` of `model` and fail unless it is violated (with a counterexample of
+    `length` steps when given). Returns the counterexample Trace."""
+    from explorer.engines.check import check
+    from explorer.engines.result import VIOLATED, Bounds
+    from explorer.traces.render import render_text
+    from explorer.traces.report import render_result
+    from explorer.traces.shrink import shrink_result
+
+    model = _model(model)
+    result = check(model, strategy=strategy, bounds=Bounds(**bounds), only=[property])
+    if strategy != "bfs":
+        shrink_result(result, model)
+    verdict = result.properties[property]
+    __tracebackhide__ = True
+    if verdict.status != VIOLATED:
+        raise AssertionError(f"expected {property} of {model.label()} to be violated:\n"
+                             + render_result(result, model, show_coverage=False))
+    if length is not None and len(verdict.trace) != length:
+        raise AssertionError(f"expected a counterexample of {length} steps, got {len(verdict.trace)}:\n"
+                             + render_text(verdict.trace.to_json(), model))
+    return verdict.trace
+
+
+def _model(model: Any) -> Any:
+    if isinstance(model, str):
+        from models.registry import build_model
+        return build_model(model)
+    return model
+
+
+# --------------------------------------------------------------------------- suite files
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.name.endswith(SUITE_SUFFIX):
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SuiteFile(pytest.File):
+    """A `*.agree.toml` suite: one item per [[check]] or [[replay]] entry."""
+
+    def collect(self):
+        from explorer.cli.suite import load_suite
+
+        for number, expectation in enumerate(load_suite(str(self.path)), 1):
+            yield SuiteItem.from_parent(self, name=_item_name(number, expectation), expectation=expectation)
+
+
+class SuiteItem(pytest.Item):
+    def __init__(self, *, expectation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.expectation = expectation
+
+    def runtest(self) -> None:
+        from explorer.cli.suite import run_expectation
+
+        outcome = run_expectation(self.expectation)
+        if not outcome.met:
+            raise SuiteFailure(outcome)
+
+    def repr_failure(self, excinfo, style=None) -> str:
+        if isinstance(excinfo.value, SuiteFailure):
+            return excinfo.value.report()
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+class SuiteFailure(Exception):
+    """An expectation of a suite file not met; `report()` says why and draws the trace."""
+
+    def __init__(self, outcome: Any) -> None:
+        super().__init__(outcome.detail)
+        self.outcome = outcome
+
+    def report(self) -> str:
+        from explorer.traces.render import render_text
+
+        o = self.outcome
+        lines = [f"expected {o.expectation.expect if o.expectation.kind == 'check' else 'reproduces'}, "
+                 f"got {o.result}: {o.detail}"]
+        if o.trace is not None:
+            lines += ["", render_text(o.trace.to_json())]
+        return "\n".join(lines)
+
+
+def _item_name(number: int, e: Any) -> str:
+    if e.kind == "replay":
+        return f"{number}-replay-{Path(e.trace).stem}"
+    return f"{number}-{e.model}" + (f"-{e.variant}" if e.variant else "") + f"-{e.expect}"

@@ -1,0 +1,264 @@
+"""The Hypothesis bridge and `agree fuzz`: each model's broken variants are caught in a fixed,
+seeded budget, the correct models raise no alarm, and the verdict never claims `holds`.
+
+Budgets are (runs, steps per run) at seed 0 unless said; every test runs in the default run (the
+slowest, Raft's figure-8 with a pinned seed, takes about 25 s). What must be found is each variant's own statement
+of the property it breaks (`Variant.breaks`), which the BFS checks in tests/test_*.py confirm.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis.stateful import run_state_machine_as_test
+
+from explorer.engines.fuzz import fuzz
+from explorer.engines.hypothesis_bridge import PropertyViolation, state_machine
+from explorer.engines.result import INCOMPLETE, REACHED, VIOLATED
+from explorer.engines.trace import trace_from_json
+from explorer.traces.replay import replay
+from explorer.traces.shrink import shrink
+from models.registry import build_model, builtin_models
+
+
+
+
+def caught(model_name: str, variant: str, examples: int, steps: int, seed: int = 0):
+    model = build_model(model_name, {}, variant)
+    prop = type(model).variant_info().breaks
+    outcome = fuzz(model, examples=examples, steps=steps, seed=seed, only=[prop])
+    violation = outcome.result.violation
+    assert violation is not None and violation.status == VIOLATED and violation.name == prop, \
+        f"{model_name} --variant {variant}: {prop} not violated in {outcome.runs} runs"
+    # the trace is real: it replays from its JSON form, through today's model, to the violation
+    assert replay(trace_from_json(violation.trace.to_json())).reproduces
+    return violation.trace
+
+
+def quiet_on_the_correct_model(model_name: str, examples: int, steps: int, guards: set[str]):
+    outcome = fuzz(build_model(model_name), examples=examples, steps=steps, seed=0)
+    result = outcome.result
+    assert result.violation is None and result.verdict == INCOMPLETE  # never `holds`
+    assert {n for n, p in result.properties.items() if p.status == REACHED} == guards
+    assert outcome.runs >= examples and outcome.steps > 0
+
+
+@pytest.mark.parametrize("variant, examples, steps", [
+    ("tm-commits-early", 50, 20),
+    ("rm-aborts-after-prepare", 50, 20),
+])
+def test_twophase_variants_are_caught(variant, examples, steps):
+    caught("twophase", variant, examples, steps)
+
+
+def test_twophase_and_tcommit_correct_models_raise_no_alarm():
+    quiet_on_the_correct_model("twophase", 100, 30, {"all_committed", "all_aborted"})
+    quiet_on_the_correct_model("tcommit", 50, 20, {"all_committed", "all_aborted"})
+
+
+@pytest.mark.parametrize("variant, examples, steps", [
+    ("accept-below-promise", 50, 20),
+    ("forget-promise", 50, 20),
+    ("ignore-reported-value", 50, 20),
+    ("minority-quorum", 100, 20),
+    ("amnesia-restart", 1000, 60),
+])
+def test_paxos_variants_are_caught(variant, examples, steps):
+    caught("paxos", variant, examples, steps)
+
+
+def test_paxos_correct_model_raises_no_alarm():
+    quiet_on_the_correct_model("paxos", 50, 20, {"value_chosen"})
+
+
+@pytest.mark.parametrize("variant, examples, steps", [
+    ("new-leader-ignores-votes", 500, 50),
+    ("apply-unchosen", 500, 50),
+])
+def test_multipaxos_variants_are_caught(variant, examples, steps):
+    caught("multipaxos", variant, examples, steps)
+
+
+def test_multipaxos_correct_model_raises_no_alarm():
+    quiet_on_the_correct_model("multipaxos", 50, 20, {"two_slots_chosen", "log_applied"})
+
+
+@pytest.mark.parametrize("variant, examples, steps", [
+    ("leader-ignores-higher-term", 50, 20),
+    ("volatile-votedfor", 200, 50),
+    ("vote-without-log-check", 100, 30),
+])
+def test_raft_variants_are_caught(variant, examples, steps):
+    caught("raft", variant, examples, steps)
+
+
+def test_raft_figure8_is_caught_by_a_lucky_seed():
+    """The figure-8 bug needs four elections in a particular order: of seeds 0..7 at this budget
+    (about 25 s each) only seed 7 finds it, so this pins seed 7; it shows the bridge can reach the
+    bug and shrink it, not that fuzzing finds it reliably (benchmarks/bench_fuzz.py measures that)."""
+    trace = caught("raft", "figure8-commit", 2000, 100, seed=7)
+    assert len(shrink(trace, build_model("raft", {}, "figure8-commit"))) >= 31  # BFS-shortest: 31
+
+
+def test_raft_correct_model_raises_no_alarm():
+    quiet_on_the_correct_model("raft", 100, 30, {"leader_elected", "committed_everywhere", "leader_after_commit"})
+
+
+# budgets found by trying seeds 0..2 at growing budgets; (runs, steps, seed)
+OTHER_MODELS = [
+    ("threepc", "partition", 200, 40, 0),
+    ("lease", "no-fencing", 200, 40, 0),
+    ("lease", "clock-jump", 50, 20, 0),
+    ("primary_backup", "script-failover", 50, 20, 0),
+    ("pbft", "n-equals-3f", 50, 20, 0),
+    ("pbft", "quorum-2f", 50, 20, 0),
+    ("pbft", "unsigned-requests", 50, 20, 0),
+    ("vr", "amnesia-rejoin", 50, 20, 0),
+    ("vr", "eager-view-update", 3000, 60, 0),
+    ("vr", "longest-log-wins", 3000, 60, 0),
+    ("twophase-btm", "backup-while-primary-slow", 1000, 60, 0),
+    ("twophase-btm", "abort-ignores-commit", 3000, 60, 1),
+]
+
+
+@pytest.mark.parametrize("model_name, variant, examples, steps, seed", OTHER_MODELS)
+def test_the_other_models_variants_are_caught(model_name, variant, examples, steps, seed):
+    caught(model_name, variant, examples, steps, seed)
+
+
+def test_every_registered_safety_variant_has_a_bridge_test():
+    """Liveness variants are out of the bridge's reach: a random run cannot show that something
+    never happens (they are judged on the exhausted graph by agree check)."""
+    tested = {"tm-commits-early", "rm-aborts-after-prepare", "accept-below-promise", "forget-promise",
+              "ignore-reported-value", "minority-quorum", "amnesia-restart", "new-leader-ignores-votes",
+              "apply-unchosen", "leader-ignores-higher-term", "volatile-votedfor", "vote-without-log-check",
+              "figure8-commit"} | {v for _, v, *_ in OTHER_MODELS}
+    registered = {v for cls in builtin_models().values() for v, info in cls.variants().items()
+                  if info.breaks and {p.name: p.kind for p in cls.properties()}[info.breaks]
+                  in ("invariant", "transition")}
+    assert registered == tested
+
+
+def test_the_same_seed_gives_the_same_counterexample():
+    def run(seed):
+        model = build_model("twophase", {}, "rm-aborts-after-prepare")
+        return fuzz(model, examples=50, steps=20, seed=seed, only=["consistent"]).result.violation.trace.to_json()
+
+    assert run(0) == run(0)
+
+
+def test_the_same_seed_gives_the_same_counterexample_in_other_processes():
+    """Across processes with different string hashing (set iteration order) and imports."""
+    import os
+    import subprocess
+    import sys
+
+    def run(hash_seed: str) -> dict:
+        ran = subprocess.run([sys.executable, "-m", "explorer", "fuzz", "twophase", "--variant", "rm-aborts-after-prepare",
+                              "--examples", "50", "--steps", "20", "--json", "--quiet"],
+                             capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        data = json.loads(ran.stdout)
+        return {"runs": data["fuzz"]["runs"], "trace": data["violation"]["trace"]}
+
+    assert run("1") == run("2")
+
+
+def test_a_time_limit_stops_the_search_with_an_honest_verdict():
+    outcome = fuzz(build_model("raft"), examples=100_000, steps=50, time_limit=0.5)
+    assert outcome.result.stopped_by == "time-limit" and outcome.result.verdict == INCOMPLETE
+    assert outcome.runs < 100_000
+
+
+def test_runs_take_exactly_the_steps_asked_for():
+    # runs stop at --steps steps, never later, and some run of these ten gets there (Raft rarely
+    # deadlocks): depth, in states with the initial one counting, is steps + 1
+    for steps in (1, 8, 30):
+        assert fuzz(build_model("raft"), examples=10, steps=steps).result.depth == steps + 1
+
+
+def test_within_is_respected():
+    model = build_model("twophase", {"rms": 2})
+    model.within = lambda s: s[1] != "committed"  # a user's state constraint: the TM never commits
+    outcome = fuzz(model, examples=60, steps=20)
+    assert "TMCommit" not in outcome.result.coverage or outcome.result.coverage["TMCommit"]["fired"] == 0
+    assert outcome.result.properties["all_committed"].status == INCOMPLETE  # cut off by within
+
+
+def test_the_one_line_test_class_runs_and_fails_with_the_trace():
+    machine = state_machine(build_model("twophase", {"rms": 2}, "tm-commits-early"), max_examples=50, steps=20)
+    with pytest.raises(PropertyViolation) as failure:
+        run_state_machine_as_test(machine)
+    assert failure.value.trace.property == "consistent"
+    assert "consistent (invariant) violated after" in str(failure.value)
+
+
+TestTwoPhaseMachine = state_machine(build_model("twophase", {"rms": 2}), max_examples=20, steps=20).TestCase
+
+
+def test_shrinking_a_padded_trace_gives_the_bfs_length():
+    """ddmin removes the steps that do not matter: a random walk's trace for rm-aborts-after-prepare
+    shrinks to 7 steps, the BFS-shortest length (counterexamples/twophase--rm-aborts-after-prepare.json)."""
+    from explorer.engines.check import check
+
+    model = build_model("twophase", {"rms": 2}, "rm-aborts-after-prepare")
+    walked = check(model, strategy="random", seed=4, only=["consistent"]).violation.trace
+    shrunk = shrink(walked, model)
+    assert len(walked) == 12 and len(shrunk) == 7
+    assert shrunk.extra["shrunk_from"] == len(walked)
+    assert replay(trace_from_json(shrunk.to_json())).reproduces
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_fuzz_cli_finds_saves_and_replays(agree, tmp_path):
+    saved = tmp_path / "t.json"
+    ran = agree("fuzz", "twophase", "--variant", "rm-aborts-after-prepare", "--property", "consistent",
+                "--examples", "50", "--steps", "20", "--save-trace", saved, "--quiet")
+    assert ran.code == 1
+    assert "VIOLATED: consistent" in ran.out and "shrunk from" in ran.out
+    assert agree("replay", saved).code == 0
+    assert "sequenceDiagram" in agree("show", saved, "--format", "mermaid").out
+
+
+def test_fuzz_cli_json_has_the_shape_of_check(agree):
+    fuzzed = json.loads(agree("fuzz", "twophase", "--examples", "30", "--steps", "10", "--json", "--quiet").out)
+    checked = json.loads(agree("check", "twophase", "--json", "--quiet").out)
+    assert set(checked) <= set(fuzzed)
+    assert fuzzed["verdict"] == "incomplete" and fuzzed["strategy"] == "hypothesis"
+    assert fuzzed["fuzz"]["runs"] >= 30 and fuzzed["fuzz"]["steps"] > 0
+    assert set(fuzzed["fuzz"]["guards_reached"]) <= {"all_committed", "all_aborted"}
+
+
+def test_fuzz_cli_without_violation_says_what_was_tried(agree):
+    ran = agree("fuzz", "twophase", "--examples", "30", "--steps", "10", "--quiet")
+    assert ran.code == 0
+    assert "incomplete" in ran.out and "holds" not in ran.out.split("properties:")[0]
+    assert "tried " in ran.out and "runs" in ran.out and "guards reached" in ran.out
+
+
+@pytest.mark.parametrize("args, says", [
+    (["nosuch"], "unknown model"),
+    (["twophase", "--variant", "nosuch"], "no variant"),
+    (["twophase", "--property", "nosuch"], "no property"),
+    (["twophase", "--examples", "-1"], "--examples must be"),
+    (["twophase", "--steps", "0"], "--steps must be"),
+    (["twophase", "--time-limit", "-2"], "--time-limit must be"),
+    (["twophase", "-p", "rms=x"], "must be an integer"),
+    (["twophase", "--examples", "many"], "examples"),
+])
+def test_bad_input_to_fuzz_is_one_line_and_exit_2(agree, args, says):
+    ran = agree("fuzz", *args)
+    assert ran.code == 2
+    assert ran.err.count("\n") == 1 and ran.err.startswith("agree: error:") and says in ran.err
+
+
+def test_check_shrinks_dfs_and_random_counterexamples(agree):
+    for strategy in ("dfs", "random"):
+        ran = agree("check", "paxos", "--variant", "ignore-reported-value", "--property", "agreement",
+                    "--strategy", strategy, "--json", "--quiet")
+        trace = json.loads(ran.out)["violation"]["trace"]
+        # 12 steps is the BFS-shortest (counterexamples/paxos--ignore-reported-value.json); the walk
+        # and the DFS path are longer, and ddmin brings both down to it
+        assert trace["length"] == 12 and trace["shrunk_from"] > 12, strategy
