@@ -26,6 +26,20 @@ def reachable_states(model) -> set:
     return seen
 
 
+# a suite with one expectation that is met and one that is not (a broken variant expected to hold)
+ONE_MET_ONE_NOT = """[[check]]
+model = "twophase"
+params = { rms = 2 }
+expect = "holds"
+
+[[check]]
+model = "twophase"
+variant = "tm-commits-early"
+params = { rms = 2 }
+expect = "holds"
+"""
+
+
 class Ran:
     def __init__(self, result):
         self.code = result.exit_code

@@ -7,23 +7,14 @@ tm-commits-early variant is claimed to hold, but its 3-step counterexample break
 from __future__ import annotations
 
 import json
-import textwrap
 import xml.etree.ElementTree as ET
 
 import pytest
 
-SUITE = textwrap.dedent("""
-    [[check]]
-    model = "twophase"
-    params = { rms = 2 }
-    expect = "holds"
+from tests.conftest import ONE_MET_ONE_NOT
 
-    [[check]]
-    model = "twophase"
-    variant = "tm-commits-early"
-    params = { rms = 2 }
-    expect = "holds"
-""")
+SUITE = ONE_MET_ONE_NOT
+
 
 
 @pytest.fixture

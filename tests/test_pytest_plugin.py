@@ -5,12 +5,12 @@ tests/suites/transaction_commit.agree.toml is itself collected by the plugin whe
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
 from explorer.pytest_plugin import SUITE_SUFFIX, assert_holds, assert_violates
 from models.registry import build_model
+from tests.conftest import ONE_MET_ONE_NOT
 
 pytest_plugins = ["pytester"]
 
@@ -47,18 +47,8 @@ def test_assert_violates_shrinks_a_random_walk():
 
 
 def test_only_files_named_agree_toml_are_collected(pytester):
-    suite = textwrap.dedent("""
-        [[check]]
-        model = "twophase"
-        params = { rms = 2 }
-        expect = "holds"
+    suite = ONE_MET_ONE_NOT
 
-        [[check]]
-        model = "twophase"
-        variant = "tm-commits-early"
-        params = { rms = 2 }
-        expect = "holds"
-    """)
     pytester.makefile(SUITE_SUFFIX, commit=suite)
     pytester.makefile(".toml", plain=suite)  # a plain .toml is not a suite for pytest
     ran = pytester.runpytest("-p", "no:cacheprovider")
