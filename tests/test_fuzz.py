@@ -262,3 +262,14 @@ def test_check_shrinks_dfs_and_random_counterexamples(agree):
         # 12 steps is the BFS-shortest (counterexamples/paxos--ignore-reported-value.json); the walk
         # and the DFS path are longer, and ddmin brings both down to it
         assert trace["length"] == 12 and trace["shrunk_from"] > 12, strategy
+
+
+def test_pbft_beyond_exhaustive_bounds():
+    """Issue 12's larger clusters, two Byzantine replicas (the primary among them): at n = 6 = 3f the
+    bridge finds two honest replicas committing different requests; at n = 7 = 3f + 1 it finds none
+    in the same budget (and never claims `holds`)."""
+    small = fuzz(build_model("pbft", {"n": 6, "f": 2, "byzantine": "r0,r1"}), examples=300, steps=40, seed=0,
+                 only=["agreement"]).result
+    assert small.verdict == VIOLATED and small.violation.name == "agreement"
+    large = fuzz(build_model("pbft", {"n": 7, "f": 2, "byzantine": "r0,r1"}), examples=300, steps=40, seed=0).result
+    assert large.verdict == INCOMPLETE and large.violation is None
