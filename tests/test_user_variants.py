@@ -11,6 +11,7 @@ from explorer.engines.check import check
 from explorer.engines.result import HOLDS, VIOLATED
 from models import invariant
 from models.duelling import DuellingProposers
+from models.lease import Lease
 from models.multipaxos import MultiPaxos
 from models.paxos import NO_BALLOT, NONE, Paxos
 from models.pbft import Pbft
@@ -19,6 +20,7 @@ from models.records import put
 from models.tcommit import TCommit, TCommitState
 from models.threepc import COMMITTED, WAIT, ThreePC
 from models.twophase import ABORT_MSG, ABORTED, TwoPhase
+from models.twophase_btm import PREPARED, TwoPhaseBTM
 from models.vr import ViewstampedReplication
 
 
@@ -143,7 +145,23 @@ class UncertainSitesCommit(ThreePC):
         return super().termination_rule(mine, seen)
 
 
+class StoreIgnoresExpiry(Lease):
+    """The store's compare-and-set treats a live lease as gone: it grants a second one."""
+
+    def lease_live(self, s):
+        return False
+
+
+class CommitOnAnyPrepared(TwoPhaseBTM):
+    """canCommit once some RM has prepared, not every RM."""
+
+    def can_commit(self, s):
+        return PREPARED in s.rm_state or super().can_commit(s)
+
+
 @pytest.mark.parametrize("model, breaks", [
+    (StoreIgnoresExpiry(), "one_believed_leader"),
+    (CommitOnAnyPrepared(), "consistent"),
     (CommitWhenPrepared(), "consistent"),
     (MinorityMultiPaxos(), "slot_agreement"),
     (PbftAnyVoucher(), "agreement"),
