@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from explorer.traces.render import render_text
-from properties import files
 
 
 def outcome_to_json(o: Any) -> dict:
@@ -53,16 +52,6 @@ def junit_xml(outcomes: list, suite_name: str = "agree verify") -> str:
             ET.SubElement(case, "system-out").text = f"result: {o.result}"
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def check_report_path(path: str) -> None:
-    """Refuse, before a long run, a report path that writing would refuse (properties.files)."""
-    files.check_writable(path, "report file")
-
-
-def write_report(path: str, text: str) -> None:
-    """Write the report whole, only ever replacing a regular file, keeping its mode."""
-    files.write_text(path, text, "report file")
 
 
 def counterexample_files(outcomes: list) -> dict:

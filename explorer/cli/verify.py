@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_workers, write_output
-from explorer.cli.junit import (check_report_path, counterexample_files, json_report, junit_xml, outcome_to_json,
-                                write_report)
+from explorer.cli.junit import counterexample_files, json_report, junit_xml, outcome_to_json
 from explorer.engines.interrupts import held_interrupts
 from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from explorer.engines.progress import StderrProgress
 from explorer.traces.suite_html import render_suite_html
+from properties import files
 
 COLUMNS = ("model", "variant", "expected", "result", "states", "time")
 WIDTHS = (24, 26, 22, 38, 10, 8)
@@ -56,7 +56,7 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
     as_json = json_to == "-"
     for report in (json_to, junit_to, html_file):
         if report not in (None, "-"):
-            check_report_path(report)  # refused before the suite runs, not after
+            files.check_writable(report, "report file")  # refused before the suite runs, not after
     outcomes = []
     if not as_json:
         click.echo(_row(COLUMNS))
@@ -88,9 +88,9 @@ def write_reports(outcomes: list[Outcome], failed: list[Outcome], json_to: str |
                   traces_to: str | None, html_file: str | None) -> None:
     """The files a CI run keeps: JSON and JUnit reports, the failing counterexamples, an HTML page."""
     if json_to not in (None, "-"):
-        write_report(json_to, json_report(outcomes))
+        files.write_text(json_to, json_report(outcomes), "report file")
     if junit_to:
-        write_report(junit_to, junit_xml(outcomes))
+        files.write_text(junit_to, junit_xml(outcomes), "report file")
     if traces_to:
         for name, trace in counterexample_files(failed).items():
             trace.save(Path(traces_to) / name)

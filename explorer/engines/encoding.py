@@ -41,8 +41,3 @@ def _key_text(key: Any) -> str:
 def canonical_text(encoded: Any) -> str:
     """One text per value: what equality of encoded values means."""
     return json.dumps(encoded, sort_keys=True, separators=(",", ":"))
-
-
-def same(value: Any, recorded: Any) -> bool:
-    """Does today's Python value encode to what a trace file recorded?"""
-    return canonical_text(encode(value)) == canonical_text(recorded)

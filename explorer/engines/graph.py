@@ -35,7 +35,6 @@ class Groups:
                 self.by_action.setdefault(action, []).append((i, fair.per))
         self.bit: dict[tuple, int] = {}  # (fair index, per value) -> bit
         self.names: list[str] = []  # bit -> readable name
-        self.strong_bits = 0
         self.memo: dict = {}
 
     def of(self, action: str, args: dict) -> int:
@@ -74,8 +73,6 @@ class Groups:
         self.bit[key] = bit
         self.names.append(fair.describe() if fair.per is None else
                           f"{'SF' if fair.strong else 'WF'}({' | '.join(fair.actions)}) for {fair.per}={key[1]}")
-        if fair.strong:
-            self.strong_bits |= 1 << bit
         return bit
 
     def mask_of(self, fairs: Iterable[Fair]) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from explorer.engines.diagnose import ModelError, property_returned_none
-from models.contract import EVENTUALLY, INVARIANT, REACHABLE, TRANSITION, Model, PropertySpec
+from models.contract import INVARIANT, REACHABLE, TRANSITION, Model, PropertySpec
 from properties.errors import InputError, did_you_mean
 
 __all__ = ["ModelError", "PropertyMonitor"]  # ModelError lives in diagnose; importers find it here too
@@ -34,7 +34,6 @@ class PropertyMonitor:
         self.invariants = bind(INVARIANT)
         self.transitions = bind(TRANSITION)
         self.reachables = bind(REACHABLE)
-        self.unsupported = [s.name for s in specs if s.kind == EVENTUALLY]
         self.failed: dict[str, Any] = {}  # property name -> key of the state where it failed
         self.failed_step: dict[str, Any] = {}  # transition property -> the failing Step (from `failed`)
         self.reached: dict[str, Any] = {}  # reachable name -> key of the first state where it held
