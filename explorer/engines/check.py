@@ -11,6 +11,7 @@ from explorer.engines.dfs import dfs
 from explorer.engines.diagnose import ModelError, check_init, guarded, model_error
 from explorer.engines.interrupts import held_interrupts
 from explorer.engines.monitor import PropertyMonitor
+from explorer.engines.partitioned import search_partitioned
 from explorer.engines.random_walk import DEFAULT_WALKS, random_walks
 from explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
                              CheckResult, PropertyResult)
@@ -45,13 +46,19 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
     if workers > 1 and strategy == "bfs" and not can_fork():
         run.warnings.append("this platform cannot fork: --workers was ignored, the search ran in one process")
         workers = 1
-    keep_graph(model, run, [s for s in monitor.specs if s.kind in LIVENESS_KINDS], strategy, workers)
+    liveness = [s for s in monitor.specs if s.kind in LIVENESS_KINDS]
+    if liveness and workers > 1 and strategy == "bfs" and not fingerprints and not symmetry:
+        run.warnings.append(f"--workers {workers} was ignored: liveness keeps the state graph, in one process")
+        workers = 1
+    keep_graph(model, run, liveness, strategy, workers)
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
     # collector walking millions of live states would cost more than the search itself
     try:
-        if strategy == "bfs":
-            bfs(run, workers)
+        if strategy == "bfs" and (workers > 1 or fingerprints):
+            search_partitioned(run, workers)
+        elif strategy == "bfs":
+            bfs(run)
         elif strategy == "dfs":
             dfs(run)
         else:

@@ -37,8 +37,6 @@ class PropertyMonitor:
         self.failed: dict[str, Any] = {}  # property name -> key of the state where it failed
         self.failed_step: dict[str, Any] = {}  # transition property -> the failing Step (from `failed`)
         self.reached: dict[str, Any] = {}  # reachable name -> key of the first state where it held
-        self.checked = 0  # states passed to on_state: a parallel BFS helper's clock
-        self.when: dict[str, int] = {}  # property name -> `checked` when it failed or was reached
 
     @property
     def has_transitions(self) -> bool:
@@ -53,7 +51,6 @@ class PropertyMonitor:
 
     def on_state(self, state: Any, key: Any) -> bool:
         """Check a newly found state; return True when some invariant failed in it."""
-        self.checked += 1
         failed = False
         for name, holds in self.invariants:
             verdict = holds(state)
@@ -61,14 +58,12 @@ class PropertyMonitor:
                 if verdict is None:
                     raise property_returned_none(self.model, name, state)
                 self.failed[name] = key
-                self.when[name] = self.checked
                 failed = True
         reached = False
         for name, holds in self.reachables:
             verdict = holds(state)
             if verdict:
                 self.reached[name] = key
-                self.when[name] = self.checked
                 reached = True
             elif verdict is None:
                 raise property_returned_none(self.model, name, state)
@@ -86,25 +81,23 @@ class PropertyMonitor:
                     raise property_returned_none(self.model, name, step.state)
                 self.failed[name] = before_key
                 self.failed_step[name] = step
-                self.when[name] = self.checked
                 failed = True
         if failed:
             self._prune()
         return failed
 
-    def absorb(self, failed: list, reached: list, upto: int) -> bool:
-        """Take what a parallel helper's monitor found among the first `upto` states it reported
-        (entries are (name, key, step, when) and (name, key, when)). Returns True on a new failure."""
+    def note(self, findings: list) -> bool:
+        """Take findings made elsewhere, in the order a one-process search meets them: a shard's
+        (order, phase, "failed" | "reached", name, key, step). Returns True on a new failure."""
         new_failure = False
-        for name, key, step, when in failed:
-            if when <= upto and name not in self.failed:
+        for _order, _phase, what, name, key, step in findings:
+            if what == "reached":
+                self.reached.setdefault(name, key)
+            elif name not in self.failed:
                 self.failed[name] = key
                 if step is not None:
                     self.failed_step[name] = step
                 new_failure = True
-        for name, key, when in reached:
-            if when <= upto and name not in self.reached:
-                self.reached[name] = key
         self._prune()
         return new_failure
 

@@ -1,0 +1,164 @@
+"""The coordinator of a partitioned breadth-first search (shared nothing).
+
+Each shard (explorer.engines.shard) owns the states whose key hashes to it: it keeps their
+visited set, expands its part of each level and sends every successor to its owner, which
+deduplicates. The coordinator sees only counts, the orders of the new states (8 bytes each, to
+number the next level) and the shards' first findings, and it decides where a level ends.
+
+Results are exactly those of the one-process search (explorer.engines.bfs): a successor's order
+is the place where that search would have met it, so the coordinator replays the level's
+findings in order through the one PropertyMonitor and cuts the level where that search would
+have stopped (a violation, the state or depth bound). Shards then keep the new states before the
+cut and, when there is one, recount the transitions and actions met before it.
+
+How the shards run is a backend's business: in this process, in forked processes
+(explorer.engines.local_shards) or as Ray actors (explorer.engines.ray_shards).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+from typing import Any, Protocol
+
+import numpy as np
+
+from explorer.engines.run import Run
+
+STATE_PHASE, BOUND_PHASE = 2, 1  # a transition is checked (0), then a bound may stop, then the new state is checked
+
+
+class Backend(Protocol):
+    """Runs the shards. Every method acts on all of them and returns one reply per shard."""
+
+    count: int
+
+    def start(self) -> None: ...
+    def level(self, live: list[str]) -> list: ...  # expand, exchange, merge: LevelReports
+    def commit(self, ranks: list, cut: int | None) -> list[dict]: ...
+    def parent_of(self, key: Any) -> Any: ...  # the parent key of a stored key
+    def save(self, folder: str) -> None: ...
+    def load(self, folder: str, shards: int) -> None: ...
+    def stop(self) -> None: ...  # ask the shards to end the level early
+    def close(self) -> None: ...
+
+
+def search_partitioned(run: Run, workers: int, checkpoints: Any = None) -> None:
+    """Search with `workers` shards (in this process for one, else forked), filling `run`."""
+    from explorer.engines.local_shards import ForkedShards, InProcessShards, make_shards
+    from explorer.engines.stores import ExactStore, FingerprintStore
+
+    shards = make_shards(run, workers, FingerprintStore if run.fingerprints else ExactStore)
+    backend = InProcessShards(run, shards) if workers == 1 else ForkedShards(run, shards)
+    coordinator = Coordinator(run, backend, checkpoints)
+    try:
+        coordinator.go()
+    finally:
+        try:
+            coordinator.fetch_parents()
+        finally:
+            backend.close()
+
+
+class Coordinator:
+    def __init__(self, run: Run, backend: Backend, checkpoints: Any) -> None:
+        self.run, self.backend, self.checkpoints = run, backend, checkpoints
+        self.state_limit = run.bounds.max_states
+        self.news = np.zeros(0, dtype=np.int64)  # the orders of the level's new states, ascending
+
+    def go(self) -> None:
+        run, backend = self.run, self.backend
+        if self.checkpoints is not None and self.checkpoints.resuming:
+            self.checkpoints.restore(run, backend)
+        else:
+            backend.start()
+        max_depth = run.bounds.max_depth
+        while True:
+            last_level = max_depth is not None and run.depth >= max_depth
+            reports = backend.level(self.live())
+            stop, cut, keep = self.judge(reports, last_level)
+            self.keep(reports, cut, keep)
+            asked = [r.stopped for r in reports if r.stopped]
+            if stop is None and asked:
+                stop = "interrupted" if "interrupted" in asked else run.stopped_by or "time-limit"
+            if stop is None and keep and run.tick():
+                stop = "time-limit"
+            if stop is not None:
+                run.stopped_by = stop
+                return
+            if not keep:
+                run.exhausted = True
+                return
+            if self.checkpoints is not None:
+                self.checkpoints.maybe_save(run, backend)
+
+    def fetch_parents(self) -> None:
+        """Copy into `run.parents` the parent chains of the states traces start from (failures,
+        guards reached, the first dead end): the shards and their visited sets are going away."""
+        run, monitor = self.run, self.run.monitor
+        wanted = list(monitor.failed.values()) + list(monitor.reached.values())
+        if run.first_dead_end is not None:
+            wanted.append(run.first_dead_end)
+        for key in wanted:
+            while key is not None and key not in run.parents:
+                run.parents[key] = parent = self.backend.parent_of(key)
+                key = parent
+
+    def live(self) -> list[str]:
+        """The properties still to look for: not yet failed, guards not yet reached."""
+        monitor = self.run.monitor
+        return [name for name, _ in monitor.invariants + monitor.transitions + monitor.reachables]
+
+    def judge(self, reports: list, last_level: bool) -> tuple[str | None, int | None, int]:
+        """Where the one-process search would stop in this level: (why, the last transition
+        order it generated, how many new states it kept). Records findings in the monitor."""
+        run, monitor = self.run, self.run.monitor
+        news = self.news = np.sort(np.concatenate([_orders(r) for r in reports]))
+        bound = None  # (order of the new state a bound refuses, why)
+        if len(news) and last_level:
+            bound = (int(news[0]), "max-depth")
+        room = None if self.state_limit is None else self.state_limit - run.distinct
+        if room is not None and len(news) > room and (bound is None or int(news[room]) < bound[0]):
+            bound = (int(news[room]), "max-states")
+        events = sorted((e for r in reports for e in r.events), key=lambda e: (e[0], e[1]))
+        for (order, phase), group in groupby(events, key=lambda e: (e[0], e[1])):
+            if bound is not None and (order, phase) > (bound[0], BOUND_PHASE):
+                break
+            if monitor.note(list(group)) and monitor.done:
+                side = "right" if phase == STATE_PHASE else "left"  # the violating new state is kept
+                return "violation", order, int(np.searchsorted(news, order, side=side))
+        if bound is not None:
+            return bound[1], bound[0], int(np.searchsorted(news, bound[0], side="left"))
+        return None, None, len(news)
+
+    def keep(self, reports: list, cut: int | None, keep: int) -> None:
+        """Have the shards keep the first `keep` new states, numbered; add up the level."""
+        run, kept = self.run, self.news[:keep]
+        replies = self.backend.commit([_ranks(kept, _orders(r)) for r in reports], cut)
+        counts = [reply["recount"] for reply in replies] if cut is not None else [
+            {"generated": r.generated, "fired": r.fired, "dead": r.dead, "first_dead": r.first_dead} for r in reports]
+        run.generated += sum(c["generated"] for c in counts)
+        _add(run.fired, sum((c["fired"] for c in counts), Counter()))
+        _add(run.found, sum((reply["found"] for reply in replies), Counter()))
+        firsts = sorted((c["first_dead"] for c in counts if c["first_dead"] is not None), key=lambda d: d[0])
+        run.count_dead_ends([d[1] for d in firsts[:1]], sum(c["dead"] for c in counts))
+        run.distinct += keep
+        if keep:
+            run.depth += 1
+
+
+def _orders(report: Any) -> np.ndarray:
+    return np.frombuffer(report.orders, dtype=np.int64)
+
+
+def _ranks(kept: np.ndarray, own: np.ndarray) -> list[int]:
+    """The positions in the next level of a shard's new states that are kept (a prefix of its
+    ascending `own` orders): their places among all kept orders."""
+    if not len(kept):
+        return []
+    return np.searchsorted(kept, own[:np.searchsorted(own, kept[-1], side="right")]).tolist()
+
+
+def _add(counts: dict, more: Counter) -> None:
+    for name, n in more.items():
+        counts[name] = counts.get(name, 0) + n

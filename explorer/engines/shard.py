@@ -1,0 +1,236 @@
+"""One partition of a partitioned breadth-first search: the states whose key hashes to it.
+
+A shard keeps its own visited set (key -> parent key) and its part of the current level. To
+expand a level it generates the successors of its states and sorts them into one batch per
+owning shard (deduplicated within the batch); the owners merge the batches they receive against
+their visited sets. Nothing is shared: shards exchange batches, and the coordinator sees only
+counts, orders and findings (explorer.engines.partitioned).
+
+Every transition has an *order*, `position * STRIDE + i`: the global position of its source in
+the level and its index among that state's successors. The one-process BFS meets transitions in
+exactly that order, so keeping, for each new state, the smallest order that reached it, and
+numbering the next level by those orders, reproduces its states, parents and positions.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from explorer.engines.monitor import PropertyMonitor
+from explorer.engines.run import TICK
+from models.contract import Model, Step
+
+STRIDE = 1 << 20  # successors of one state at most; orders stay below 2**63 up to 2**43 positions
+ROOT = -1  # the position of the virtual state whose successors are the initial states
+
+
+def empty_batches(count: int) -> list[dict]:
+    """One batch per owning shard: key -> (order, state, parent key, action), the smallest order."""
+    return [{} for _ in range(count)]
+
+
+@dataclass
+class LevelReport:
+    """What one shard tells the coordinator after merging a level (before anything is kept)."""
+
+    orders: array  # the orders of its new states, ascending
+    generated: int
+    fired: Counter
+    dead: int  # expanded states with no step at all
+    first_dead: tuple | None  # (position, key) of the first of them
+    events: list  # (order, phase, what, name, key, step): first failures and reached guards
+    stopped: str | None  # why the expansion stopped early: "interrupted", or "asked" (the time limit...)
+
+
+class Shard:
+    def __init__(self, model: Model, index: int, count: int, key_of: Callable | None,
+                 store: Any, monitor: PropertyMonitor) -> None:
+        self.model, self.index, self.count = model, index, count
+        self.key_of = key_of
+        self.store = store  # explorer.engines.stores: the visited set with parent keys
+        self.monitor = monitor
+        self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
+        self.states: list = []  # this shard's part of the current level, by ascending position
+        self.keys: list = []
+        self.positions = array("q")
+        self.pending: list = []  # (order, state, key, parent key, action) new in this level, sorted
+        self.should_stop: Callable[[], bool] = lambda: False
+        self.current: Any = None  # the state being expanded, named when model code raises
+        self._start_level([])
+
+    def owner(self, key: Any) -> int:
+        return hash(key) % self.count
+
+    # ----- expanding
+
+    def expand(self, live: list[str]) -> list[dict]:
+        """Generate the successors of this shard's states, sorted into one batch per owner. A
+        batch keeps a key's first offer (the smallest order: the one a one-process search meets
+        first) and, when this shard owns the key, only if it is not visited yet."""
+        self._start_level(live)
+        batches = empty_batches(self.count)
+        if self.positions and self.positions[0] == ROOT:
+            self._expand_root(batches)
+        else:
+            self._expand_states(batches)
+        return batches
+
+    def _start_level(self, live: list[str]) -> None:
+        monitor = self.monitor
+        monitor.failed.clear(), monitor.reached.clear(), monitor.failed_step.clear()
+        monitor.invariants, monitor.transitions, monitor.reachables = (
+            [(n, f) for n, f in checks if n in live] for checks in self.checks)
+        self.fired: Counter = Counter()
+        self.events: list = []
+        self.dead, self.first_dead = 0, None
+        self.stopped: str | None = None
+        self.expanded = self.generated = 0  # progress within the level
+
+    def _expand_root(self, batches: list[dict]) -> None:
+        within, key_of, count = self.model.within, self.key_of, self.count
+        for i, state in enumerate(self.model.init()):
+            self.generated += 1
+            if within is None or within(state):
+                key = state if key_of is None else key_of(state)
+                batches[hash(key) % count].setdefault(key, (i, state, None, ""))
+        self.expanded = 1
+
+    def _expand_states(self, batches: list[dict]) -> None:
+        model, monitor, key_of, within, count = self.model, self.monitor, self.key_of, self.model.within, self.count
+        mine, known = batches[self.index], self.store.quick_contains
+        fired, state = [], None
+        try:
+            for n, (position, state, state_key) in enumerate(zip(self.positions, self.states, self.keys)):
+                base, i = position * STRIDE, -1
+                for i, (action, args, succ) in enumerate(model.next(state)):
+                    fired.append(action)
+                    if monitor.transitions and monitor.on_transition(state, Step(action, args, succ), state_key):
+                        self._record(base + i, 0, "failed", state_key)
+                    if succ is state or (within is not None and not within(succ)):
+                        continue
+                    key = succ if key_of is None else key_of(succ)
+                    batch = batches[hash(key) % count]
+                    if key in batch or (batch is mine and known is not None and known(key)):
+                        continue
+                    batch[key] = (base + i, succ, state_key, action)
+                if i < 0:
+                    self.dead += 1
+                    self.first_dead = self.first_dead or (position, state_key)
+                elif i >= STRIDE:
+                    raise ValueError(f"a state has {i + 1} successors; the partitioned search allows {STRIDE}")
+                if n % TICK == TICK - 1:
+                    self.expanded, self.generated = n + 1, self.generated + len(fired)
+                    self.fired.update(fired)
+                    fired.clear()
+                    if self.should_stop():
+                        self.stopped = "asked"
+                        return
+            self.expanded = len(self.states)
+        except KeyboardInterrupt:  # one process: stop here, keep what was found
+            self.stopped = "interrupted"
+        except Exception:
+            self.current = state
+            raise
+        finally:
+            self.generated += len(fired)
+            self.fired.update(fired)
+
+    def _record(self, order: int, phase: int, what: str, key: Any) -> None:
+        """Note the properties that failed (or guards reached) just now: the first of each."""
+        monitor, events = self.monitor, self.events
+        named = {e[3] for e in events}
+        for name in (monitor.failed if what == "failed" else monitor.reached):
+            if name not in named:
+                events.append((order, phase, what, name, key, monitor.failed_step.get(name)))
+
+    # ----- merging what the owners received
+
+    def merge(self, batches: list[dict]) -> LevelReport:
+        """Keep, for each received key not yet visited, the offer with the smallest order; check
+        the new states' invariants and guards in that order."""
+        self.pending = self.store.new_in(batches, self.index)
+        monitor = self.monitor
+        for order, state, key, _parent, _action in self.pending:
+            if not (monitor.invariants or monitor.reachables):
+                break  # nothing left to look for in this level
+            failed, reached = len(monitor.failed), len(monitor.reached)
+            monitor.on_state(state, key)
+            if len(monitor.failed) > failed:
+                self._record(order, 2, "failed", key)
+            if len(monitor.reached) > reached:
+                self._record(order, 2, "reached", key)
+        return LevelReport(array("q", (p[0] for p in self.pending)), self.generated, self.fired, self.dead,
+                           self.first_dead, self.events, self.stopped)
+
+    # ----- keeping the level
+
+    def commit(self, ranks: list[int], cut: int | None) -> dict:
+        """Keep the first len(ranks) new states (those before the cut) at the given positions.
+        When the level was cut at transition order `cut`, recount the transitions, actions and
+        dead ends a one-process search met before stopping there."""
+        kept = self.pending[:len(ranks)]
+        self.pending = []
+        recount = self._recount(cut) if cut is not None else None
+        self.store.add([p[2] for p in kept], [p[3] for p in kept])
+        self.states = [p[1] for p in kept]
+        self.keys = self.states if self.key_of is None else [p[2] for p in kept]
+        self.positions = array("q", ranks)
+        return {"found": Counter(p[4] for p in kept), "recount": recount}
+
+    def _recount(self, last: int) -> dict:
+        """Transitions with order <= `last`, generated again (the model is deterministic)."""
+        fired, generated, dead, first_dead = Counter(), 0, 0, None
+        if self.positions and self.positions[0] == ROOT:
+            return {"generated": min(last + 1, self.generated), "fired": fired, "dead": 0, "first_dead": None}
+        for position, state, key in zip(self.positions, self.states, self.keys):
+            if position * STRIDE > last:
+                break
+            i = 0
+            for action, _args, _succ in self.model.next(state):
+                if position * STRIDE + i > last:
+                    break
+                fired[action] += 1
+                i += 1
+            generated += i
+            if i == 0:  # before the cut's own state, which has a step
+                dead += 1
+                first_dead = first_dead or (position, key)
+        return {"generated": generated, "fired": fired, "dead": dead, "first_dead": first_dead}
+
+    # ----- the first level, and lookups for traces
+
+    def start(self) -> None:
+        """Make the virtual root (whose successors are the initial states) shard 0's only state."""
+        if self.index == 0:
+            self.states, self.keys, self.positions = [None], [None], array("q", [ROOT])
+
+    def save(self, folder: str) -> None:
+        """Write this shard's visited set and its part of the next level (checkpoints.py)."""
+        path = os.path.join(folder, f"shard-{self.index}")
+        self.store.save(path + "-visited")
+        with open(path + "-level.pickle", "wb") as out:
+            pickle.dump({"states": self.states, "keys": None if self.keys is self.states else self.keys,
+                         "positions": self.positions.tolist()}, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load(self, folder: str, shards: int) -> None:
+        from explorer.engines.checkpoints import load
+        from properties.errors import InputError
+
+        if shards != self.count:
+            raise InputError(f"the checkpoint in {folder} was written by {shards} workers: resume with "
+                             f"--workers {shards}")
+        path = os.path.join(folder, f"shard-{self.index}")
+        self.store.load(path + "-visited", self.model)
+        level = load(path + "-level.pickle", self.model)
+        self.states = level["states"]
+        self.keys = self.states if level["keys"] is None else level["keys"]
+        self.positions = array("q", level["positions"])
+
+    def parent_of(self, key: Any) -> tuple[bool, Any]:
+        """(True, parent key) when this shard holds `key`, else (False, None)."""
+        return self.store.parent_of(key)
