@@ -1,37 +1,42 @@
-"""Parallel BFS and fingerprint storage report exactly what the plain single-process search does."""
+"""The partitioned search (any number of workers, fingerprints, checkpoints) reports exactly
+what the plain one-process search does: states, transitions, coverage, verdicts, traces."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
-import explorer.engines.bfs
+import explorer.engines.local_shards
 from explorer.engines.check import check
 from explorer.engines.monitor import ModelError
 from explorer.engines.result import INCOMPLETE, Bounds
 from models import Model, Step, invariant, reachable
 from models.registry import build_model, load_model_class
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 MUTEX = f"{FIXTURES / 'mutex_model.py'}"
+AGREE = [sys.executable, "-c", "from explorer.cli import main; main()"]
 
 
 @pytest.fixture
-def parallel_everywhere(monkeypatch):
-    """Share every level, however small, so small models exercise the forked helpers."""
-    monkeypatch.setattr(explorer.engines.bfs, "PARALLEL_MIN", 1)
+def shards_in_process(monkeypatch):
+    """Run every shard in this process, one after another: the partitioned logic without forks."""
+    monkeypatch.setattr(explorer.engines.local_shards, "ForkedShards", explorer.engines.local_shards.InProcessShards)
 
 
 def summary(result) -> dict:
-    """Everything a run reports. When a state bound cuts a level short, helpers have generated
-    successors past the cut that a single process never would: those counts may differ (only)."""
-    violation = result.violation
-    cut = result.stopped_by == "max-states"
+    """Everything a run reports, but its timing."""
     return {
         "verdict": result.verdict, "stopped_by": result.stopped_by, "distinct": result.distinct_states,
-        "generated": None if cut else result.generated, "depth": result.depth,
-        "coverage": {a: c["new"] for a, c in result.coverage.items()} if cut else result.coverage,
-        "statuses": {n: p.status for n, p in result.properties.items()},
-        "trace": None if violation is None or violation.trace is None else violation.trace.to_json(),
-        "examples": {n: p.trace.to_json() for n, p in result.properties.items()
-                     if p.status == "reached" and p.trace is not None},
+        "generated": result.generated, "depth": result.depth, "coverage": result.coverage,
+        "statuses": {n: p.status for n, p in result.properties.items()}, "dead_ends": result.dead_ends,
+        "dead_end": None if result.dead_end is None else result.dead_end.to_json(),
+        "traces": {n: p.trace.to_json() for n, p in result.properties.items() if p.trace is not None},
     }
 
 
@@ -53,24 +58,48 @@ CASES = {
 
 @pytest.mark.parametrize("workers", [2, 3])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_a_parallel_search_matches_the_single_process_one(parallel_everywhere, case, workers):
+def test_a_partitioned_search_matches_the_one_process_one(case, workers):
     model = CASES[case]()
     assert summary(check(model, workers=workers)) == summary(check(model))
 
 
-@pytest.mark.parametrize("kwargs", [{"symmetry": True}, {"keep_going": True}, {"bounds": Bounds(max_states=500)},
-                                    {"bounds": Bounds(max_depth=6)}, {"only": []}])
-def test_options_and_bounds_give_the_same_answers_in_parallel(parallel_everywhere, kwargs):
+OPTIONS = [{"symmetry": True}, {"keep_going": True}, {"bounds": Bounds(max_states=500)},
+           {"bounds": Bounds(max_depth=6)}, {"only": []}, {"keep_going": True, "bounds": Bounds(max_states=77)}]
+
+
+@pytest.mark.parametrize("kwargs", OPTIONS)
+def test_options_and_bounds_give_the_same_answers_partitioned(kwargs):
     for model in (build_model("twophase", {"rms": 4}), mutex("NoLock", procs=3, max_turns=3)):
         assert summary(check(model, workers=2, **kwargs)) == summary(check(model, **kwargs))
 
 
-def test_the_state_bound_is_exact_in_parallel(parallel_everywhere):
+MODELS = {"paxos": lambda: build_model("paxos"), "multipaxos": lambda: build_model("multipaxos"),
+          "pbft": lambda: build_model("pbft"), "raft two nodes": lambda: build_model("raft", {"nodes": 2}),
+          "twophase early commit": lambda: build_model("twophase", {"rms": 3}, "tm-commits-early"),
+          "mutex transition failure": lambda: mutex("CounterResets", procs=2),
+          "mutex within": lambda: mutex(procs=3, max_turns=2)}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_cut_of_a_level_is_where_one_process_stops(shards_in_process, name):
+    """Random state and depth bounds cut levels anywhere: the transitions generated, the actions
+    fired and the states kept up to the cut are still exactly those of one process."""
+    rng = random.Random(name)
+    for _ in range(6):
+        kwargs = {"bounds": Bounds(max_states=rng.randint(1, 2500), max_depth=rng.choice([None, rng.randint(1, 14)])),
+                  "keep_going": rng.random() < 0.5}
+        one = summary(check(MODELS[name](), **kwargs))
+        for workers in (2, 5):
+            assert summary(check(MODELS[name](), workers=workers, **kwargs)) == one, kwargs
+
+
+def test_the_state_bound_is_exact_partitioned():
     result = check(build_model("twophase", {"rms": 5}), workers=2, bounds=Bounds(max_states=1234))
     assert result.distinct_states == 1234 and result.stopped_by == "max-states" and result.verdict == INCOMPLETE
+    assert result.generated == check(build_model("twophase", {"rms": 5}), bounds=Bounds(max_states=1234)).generated
 
 
-def test_paxos_with_symmetry_in_parallel(parallel_everywhere):
+def test_paxos_with_symmetry_partitioned():
     model = build_model("paxos")
     assert summary(check(model, symmetry=True, workers=2)) == summary(check(model, symmetry=True))
 
@@ -87,10 +116,16 @@ def test_fingerprints_find_the_same_states_and_traces():
     assert summary(check(model, symmetry=True, fingerprints=True)) == summary(check(model, symmetry=True))
 
 
-def test_fingerprints_in_parallel(parallel_everywhere):
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_fingerprints_partitioned(workers):
     model = build_model("twophase", {"rms": 3}, "tm-commits-early")
-    assert summary(check(model, fingerprints=True, workers=2)) == summary(check(model))
+    assert summary(check(model, fingerprints=True, workers=workers)) == summary(check(model))
 
+
+def test_liveness_is_judged_in_one_process_with_a_warning():
+    result = check(build_model("twophase-btm", {"rms": 2}), workers=2)
+    assert result.properties["termination"].status == "holds"
+    assert any("--workers 2 was ignored" in w for w in result.warnings)
 
 class BreaksLate(Model):
     """A counter whose step function raises once the count reaches 5."""
@@ -115,12 +150,13 @@ class BreaksLate(Model):
         return s[0] == 4
 
 
-def test_a_model_error_in_a_helper_names_the_state(parallel_everywhere):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_model_error_in_a_shard_names_the_state(workers):
     with pytest.raises(ModelError, match=r"ValueError: no rule for five .*on state \[5,\d\]"):
-        check(BreaksLate(), workers=2)
+        check(BreaksLate(), workers=workers, fingerprints=workers == 1)
 
 
-def test_the_time_limit_stops_every_helper():
+def test_the_time_limit_stops_every_shard():
     result = check(build_model("twophase", {"rms": 8}), workers=2, bounds=Bounds(time_limit=1.5))
     assert result.verdict == INCOMPLETE and result.stopped_by == "time-limit"
     assert 0 < result.distinct_states < 1745408  # rms=8 has 1,745,408 states (TLC): it stopped early

@@ -12,6 +12,7 @@ import click
 
 from explorer.engines.check import STRATEGIES, check
 from explorer.engines.interrupts import held_interrupts
+from explorer.engines.partitioned import BACKENDS
 from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
 from explorer.engines.progress import StderrProgress
 from explorer.engines.random_walk import DEFAULT_WALKS
@@ -106,8 +107,18 @@ def _wrapped(text: str, indent: str, hang: int = 2) -> str:
 @click.option("--time-limit", type=float, help="Stop after this many seconds.")
 @click.option("--symmetry", is_flag=True, help="Reduce by the model's symmetry (if it offers one).")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
-              help="Processes sharing each large BFS level: a number, or auto (one per usable core). "
-                   "Results are the same as with 1.")
+              help="Partition the BFS among this many processes (each owns the states whose hash "
+                   "falls to it): a number, or auto (one per usable core). Results are the same as with 1.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
+              help="Where the workers run: local processes, or Ray actors (pip install -e \".[ray]\").")
+@click.option("--address", metavar="HOST:PORT",
+              help="With --backend ray: the Ray cluster to join (default: start Ray on this machine).")
+@click.option("--checkpoint", metavar="DIR",
+              help="Save the BFS in DIR at level boundaries, so --resume DIR can continue it if killed.")
+@click.option("--checkpoint-every", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              help="At most one checkpoint per this many seconds (0: after every level).")
+@click.option("--resume", metavar="DIR",
+              help="Continue the search saved in DIR by --checkpoint (same model, parameters, options).")
 @click.option("--fingerprints", is_flag=True,
               help="Store 64-bit hashes of states instead of the states (far less memory; the verdict "
                    "then gives the chance that a hash collision hid a state).")
@@ -122,7 +133,7 @@ def _wrapped(text: str, indent: str, hang: int = 2) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, workers,
-                  fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, show_deadlock,
+                  backend, address, checkpoint, checkpoint_every, resume, fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, show_deadlock,
                   as_json, quiet) -> None:
     """Search every interleaving of MODEL within bounds and judge each property.
 
@@ -142,7 +153,8 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     progress = None if quiet else StderrProgress()
     result = check(instance, strategy=strategy, bounds=bounds, symmetry=symmetry, only=list(only) or None,
                    keep_going=keep_going, walks=walks, seed=seed, model_ref=model, progress=progress,
-                   workers=workers, fingerprints=fingerprints, started=started)
+                   workers=workers, fingerprints=fingerprints, started=started, backend=backend,
+                   address=address, checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every)
     if strategy != "bfs":  # BFS traces are shortest already; DFS and random ones are shrunk
         shrink_result(result, instance)
     with held_interrupts():  # a counterexample found is saved and shown, even on a second Ctrl-C

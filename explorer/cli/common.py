@@ -19,6 +19,7 @@ from typing import Any, Callable
 import click
 
 from explorer.engines.monitor import ModelError
+from explorer.engines.partitioned import hash_seed_pinned
 from explorer.engines.workers import usable_cores
 from properties import files
 from properties.errors import InputError
@@ -187,3 +188,13 @@ def write_output(path: str, text: str) -> None:
     stderr where it went."""
     files.write_text(path, text if text.endswith("\n") else text + "\n", "output file")
     click.echo(f"wrote {path}", err=True)
+
+
+def pin_hash_seed() -> None:
+    """Checkpoints and Ray workers need every process to hash strings alike (Python picks a
+    random seed per process): for those options, start again with PYTHONHASHSEED=0 unless the
+    user fixed a seed. Nothing else changes: only which set iteration orders a run sees."""
+    wanted = any(arg.startswith(("--checkpoint", "--resume", "--backend")) for arg in sys.argv[1:])
+    if wanted and not hash_seed_pinned():  # (explorer.engines.partitioned refuses them otherwise)
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

@@ -11,7 +11,7 @@ from explorer.engines.dfs import dfs
 from explorer.engines.diagnose import ModelError, check_init, guarded, model_error
 from explorer.engines.interrupts import held_interrupts
 from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.partitioned import search_partitioned
+from explorer.engines.partitioned import check_partitioning, checkpoints_for, search_partitioned
 from explorer.engines.random_walk import DEFAULT_WALKS, random_walks
 from explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
                              CheckResult, PropertyResult)
@@ -27,11 +27,16 @@ STRATEGIES = ("bfs", "dfs", "random")
 def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, symmetry: bool = False,
           only: list[str] | None = None, keep_going: bool = False, walks: int = DEFAULT_WALKS,
           seed: int = 0, model_ref: str | None = None, progress: Callable[[Run], None] | None = None,
-          workers: int = 1, fingerprints: bool = False, started: float | None = None) -> CheckResult:
+          workers: int = 1, fingerprints: bool = False, started: float | None = None,
+          backend: str = "local", address: str | None = None, checkpoint: str | None = None,
+          resume: str | None = None, checkpoint_every: float = 60.0) -> CheckResult:
     """Search `model` with one strategy and judge every property; see CheckResult for the verdict.
 
-    `workers` > 1 shares large BFS levels with forked helper processes (same results, sooner);
-    `fingerprints` stores 64-bit hashes instead of states, for state spaces too big for memory;
+    `workers` > 1 partitions the BFS among that many processes (the same results, sooner), on
+    this machine or, with `backend` "ray", as Ray actors (on the cluster at `address`);
+    `fingerprints` stores 64-bit hashes instead of states, in flat arrays, for state spaces too
+    big for memory; `checkpoint` names a folder where the BFS saves itself at level boundaries
+    (every `checkpoint_every` seconds at most) and `resume` one to continue from;
     `started` (a time.monotonic() reading) is when the bounds began to count: the command's start."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
@@ -39,6 +44,8 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
         raise InputError(f"--walks must be at least 1, got {walks}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"--workers must be a whole number of at least 1, got {workers}")
+    partitioned = workers > 1 or fingerprints or backend != "local" or checkpoint is not None or resume is not None
+    check_partitioning(strategy, backend, checkpoint, resume, checkpoint_every)
     bounds = bounds or Bounds()
     monitor = PropertyMonitor(model, only, keep_going)
     run = Run(model, bounds, monitor, symmetry, progress, fingerprints=fingerprints, started=started)
@@ -47,16 +54,22 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
         run.warnings.append("this platform cannot fork: --workers was ignored, the search ran in one process")
         workers = 1
     liveness = [s for s in monitor.specs if s.kind in LIVENESS_KINDS]
-    if liveness and workers > 1 and strategy == "bfs" and not fingerprints and not symmetry:
+    if liveness and workers > 1 and backend == "local" and not (fingerprints or symmetry or checkpoint or resume):
         run.warnings.append(f"--workers {workers} was ignored: liveness keeps the state graph, in one process")
-        workers = 1
-    keep_graph(model, run, liveness, strategy, workers)
+        workers, partitioned = 1, False
+    if not partitioned:
+        keep_graph(model, run, liveness, strategy)
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
     # collector walking millions of live states would cost more than the search itself
     try:
-        if strategy == "bfs" and (workers > 1 or fingerprints):
-            search_partitioned(run, workers)
+        if strategy == "bfs" and partitioned:
+            identity = {"model": model_ref or model.label(), "params": dict(model.parameters),
+                        "variant": model.variant_name, "symmetry": run.symmetry, "fingerprints": fingerprints,
+                        "properties": [s.name for s in monitor.specs], "keep_going": keep_going}
+            search_partitioned(run, workers, backend, address,
+                               checkpoints_for(checkpoint, resume, checkpoint_every, identity),
+                               (identity["model"], identity["params"], identity["variant"]))
         elif strategy == "bfs":
             bfs(run)
         elif strategy == "dfs":

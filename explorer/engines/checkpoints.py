@@ -57,8 +57,9 @@ class Checkpoints:
         if not resuming:
             os.makedirs(self.folder, exist_ok=True)
 
-    def maybe_save(self, run: Run, backend: Any) -> None:
-        if time.monotonic() - self.last >= self.every:
+    def maybe_save(self, run: Run, backend: Any, now: bool = False) -> None:
+        """Save when `every` seconds have passed since the last checkpoint, or `now`."""
+        if now or time.monotonic() - self.last >= self.every:
             self.save(run, backend)
 
     def save(self, run: Run, backend: Any) -> None:
@@ -90,6 +91,9 @@ class Checkpoints:
         """Continue from the checkpoint CURRENT names: counters here, visited sets in the shards."""
         with open(os.path.join(self.folder, CURRENT)) as f:
             folder = os.path.join(self.folder, f.read().strip())
+        if not os.path.isfile(os.path.join(folder, SEARCH)):
+            raise InputError(f"--resume {self.folder}: {CURRENT} names {os.path.basename(folder)}, which is missing "
+                             "or incomplete; start the search anew")
         saved = load(os.path.join(folder, SEARCH), run.model)
         if not isinstance(saved, dict) or "identity" not in saved:
             raise InputError(f"--resume {self.folder}: {SEARCH} is not an agree checkpoint")
@@ -124,13 +128,13 @@ def _restore_counters(run: Run, saved: dict) -> None:
 
 def load(path: str, model: Any) -> Any:
     """Unpickle a checkpoint file, building only plain data and the model's own classes."""
-    with open(path, "rb") as f:
-        data = f.read()
     try:
+        with open(path, "rb") as f:
+            data = f.read()
         return _Unpickler(io.BytesIO(data), model).load()
     except InputError:
         raise
-    except Exception as err:  # noqa: BLE001 - a damaged file gets one line
+    except Exception as err:  # noqa: BLE001 - a damaged or missing file gets one line
         raise InputError(f"checkpoint file {path} cannot be read ({type(err).__name__}: {err}); "
                          "start the search anew") from None
 

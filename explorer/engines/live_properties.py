@@ -41,12 +41,15 @@ def why_not_judged(run: Run, strategy: str) -> tuple[str, str] | None:
                              "need not close in the real one): drop --symmetry")
     if not run.exhausted:
         return INCOMPLETE, "not judged: liveness needs an exhausted search"
+    if run.recorder is None:
+        return NOT_CHECKED, ("liveness is judged by the one-process search, which keeps the state graph: "
+                             "drop --checkpoint, --resume and --backend ray")
     return None
 
 
-def keep_graph(model: Model, run: Run, specs: list[PropertySpec], strategy: str, workers: int) -> None:
+def keep_graph(model: Model, run: Run, specs: list[PropertySpec], strategy: str) -> None:
     """Before a one-process BFS that may judge liveness: record every step as it is generated."""
-    if specs and strategy == "bfs" and workers == 1 and not run.fingerprints and not run.symmetry:
+    if specs and strategy == "bfs" and not run.fingerprints and not run.symmetry:
         from explorer.engines.graph import EdgeRecorder
 
         recorder = EdgeRecorder(model, [f for spec in specs for f in fairness_of(model, spec)], run.within)
@@ -64,12 +67,7 @@ def judge_liveness(model: Model, run: Run, specs: list[PropertySpec], strategy: 
     run.on_edge = run.recorder = None
     if blocked is not None:
         return {s.name: PropertyResult(s.name, s.kind, *blocked) for s in specs}
-    from explorer.engines.graph import build_graph
-
-    if recorder is not None:
-        graph = recorder.finish(run.parents)
-    else:  # the levels were shared with helper processes: expand every state once more here
-        graph = build_graph(model, run.parents, [f for spec in specs for f in fairness_of(model, spec)], run.within)
+    graph = recorder.finish(run.parents)
     return {spec.name: judge(model, run, graph, spec, model_ref) for spec in specs}
 
 

@@ -167,6 +167,7 @@ class ForkedShards:
 def _serve(shard: Shard, pipe: Any, inboxes: list, board: Board) -> None:
     """A forked shard's loop: run each command, reply with ("ok", value) or ("error", exception)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C and tells us
+    _die_with_parent()
     me = shard.index
 
     def should_stop() -> bool:
@@ -191,6 +192,20 @@ def _serve(shard: Shard, pipe: Any, inboxes: list, board: Board) -> None:
         except BaseException as err:  # noqa: BLE001 - every failure goes back to the coordinator
             pipe.send(("error", picklable(err)))
     os._exit(0)
+
+
+def _die_with_parent() -> None:
+    """Linux: end this shard when the coordinator dies (kill -9 included), instead of waiting
+    forever on a pipe that its sibling shards also hold open."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: shards end when their pipe closes
+        pass
+    if os.getppid() == 1:  # the coordinator died before the line above ran
+        os._exit(1)
 
 
 def _exchange(shard: Shard, live: list[str], inboxes: list) -> Any:

@@ -17,13 +17,17 @@ How the shards run is a backend's business: in this process, in forked processes
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from itertools import groupby
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
+from explorer.engines.interrupts import held_interrupts
 from explorer.engines.run import Run
+from properties.errors import InputError
+
+if TYPE_CHECKING:  # numpy loads when a partitioned search starts, not with the command line
+    import numpy as np
 
 STATE_PHASE, BOUND_PHASE = 2, 1  # a transition is checked (0), then a bound may stop, then the new state is checked
 
@@ -43,28 +47,75 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-def search_partitioned(run: Run, workers: int, checkpoints: Any = None) -> None:
-    """Search with `workers` shards (in this process for one, else forked), filling `run`."""
-    from explorer.engines.local_shards import ForkedShards, InProcessShards, make_shards
+BACKENDS = ("local", "ray")
+
+
+def check_partitioning(strategy: str, backend: str, checkpoint: str | None, resume: str | None,
+                       every: float) -> None:
+    """Refuse options the partitioned search cannot honour, before anything runs."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    used = [flag for flag, value in (("--checkpoint", checkpoint), ("--resume", resume),
+                                     ("--backend ray", backend == "ray" or None)) if value is not None]
+    if used and strategy != "bfs":
+        raise InputError(f"{used[0]} is for the breadth-first search: drop --strategy {strategy}")
+    if used and not hash_seed_pinned():
+        raise InputError(f"{used[0]} needs every process to hash strings alike: set PYTHONHASHSEED "
+                         "(to 0, say) before starting Python; the agree command does so itself")
+    if isinstance(every, bool) or not isinstance(every, (int, float)) or not every >= 0:
+        raise InputError(f"--checkpoint-every must be a number of seconds (0 or more), got {every}")
+    if checkpoint is not None and resume is not None and os.path.abspath(checkpoint) != os.path.abspath(resume):
+        raise InputError("--checkpoint and --resume name different folders: a resumed search goes on "
+                         "writing checkpoints to the folder it resumed from; give one of them")
+
+
+def hash_seed_pinned() -> bool:
+    """Whether Python's string hashing is the same in every process started like this one."""
+    return os.environ.get("PYTHONHASHSEED", "random") != "random"
+
+
+def checkpoints_for(checkpoint: str | None, resume: str | None, every: float, identity: dict) -> Any:
+    if checkpoint is None and resume is None:
+        return None
+    from explorer.engines.checkpoints import Checkpoints
+
+    identity = dict(identity, hash_seed=os.environ.get("PYTHONHASHSEED"))
+    return Checkpoints(resume or checkpoint, identity, every, resuming=resume is not None)
+
+
+def search_partitioned(run: Run, workers: int, backend: str = "local", address: str | None = None,
+                       checkpoints: Any = None, spec: tuple = ()) -> None:
+    """Search with `workers` shards, filling `run`: in this process for one, else forked
+    processes, or Ray actors with `backend` "ray" (which build the model from `spec`: its name,
+    parameters and variant)."""
     from explorer.engines.stores import ExactStore, FingerprintStore
 
-    shards = make_shards(run, workers, FingerprintStore if run.fingerprints else ExactStore)
-    backend = InProcessShards(run, shards) if workers == 1 else ForkedShards(run, shards)
-    coordinator = Coordinator(run, backend, checkpoints)
+    store = FingerprintStore if run.fingerprints else ExactStore
+    if backend == "ray":
+        from explorer.engines.ray_shards import RayShards
+
+        shards = RayShards(run, workers, store, address, spec)
+    else:
+        from explorer.engines.local_shards import ForkedShards, InProcessShards, make_shards
+
+        made = make_shards(run, workers, store)
+        shards = InProcessShards(run, made) if workers == 1 else ForkedShards(run, made)
+    coordinator = Coordinator(run, shards, checkpoints)
     try:
-        coordinator.go()
-    finally:
         try:
-            coordinator.fetch_parents()
-        finally:
-            backend.close()
+            coordinator.go()
+        except KeyboardInterrupt:  # between levels, or while this process's shards merged
+            run.stopped_by, run.exhausted = "interrupted", False
+        coordinator.fetch_parents()
+    finally:
+        shards.close()
 
 
 class Coordinator:
     def __init__(self, run: Run, backend: Backend, checkpoints: Any) -> None:
         self.run, self.backend, self.checkpoints = run, backend, checkpoints
         self.state_limit = run.bounds.max_states
-        self.news = np.zeros(0, dtype=np.int64)  # the orders of the level's new states, ascending
+        self.news: np.ndarray | None = None  # the orders of the level's new states, ascending
 
     def go(self) -> None:
         run, backend = self.run, self.backend
@@ -76,21 +127,23 @@ class Coordinator:
         while True:
             last_level = max_depth is not None and run.depth >= max_depth
             reports = backend.level(self.live())
-            stop, cut, keep = self.judge(reports, last_level)
-            self.keep(reports, cut, keep)
-            asked = [r.stopped for r in reports if r.stopped]
-            if stop is None and asked:
+            with held_interrupts():  # a level is kept whole; Ctrl-C then stops the search
+                stop, cut, keep = self.judge(reports, last_level)
+                self.keep(reports, cut, keep)
+            asked = [r.stopped for r in reports if r.stopped]  # the level was cut short
+            if stop is None and (asked or run.stopped_by):
                 stop = "interrupted" if "interrupted" in asked else run.stopped_by or "time-limit"
             if stop is None and keep and run.tick():
                 stop = "time-limit"
+            if stop is None and not keep:
+                run.exhausted = True
+                return
+            if self.checkpoints is not None and not asked and stop in (None, "time-limit", "interrupted"):
+                with held_interrupts():  # a whole level: a resumed search can go on from here
+                    self.checkpoints.maybe_save(run, backend, now=stop is not None)
             if stop is not None:
                 run.stopped_by = stop
                 return
-            if not keep:
-                run.exhausted = True
-                return
-            if self.checkpoints is not None:
-                self.checkpoints.maybe_save(run, backend)
 
     def fetch_parents(self) -> None:
         """Copy into `run.parents` the parent chains of the states traces start from (failures,
@@ -112,14 +165,16 @@ class Coordinator:
     def judge(self, reports: list, last_level: bool) -> tuple[str | None, int | None, int]:
         """Where the one-process search would stop in this level: (why, the last transition
         order it generated, how many new states it kept). Records findings in the monitor."""
+        import numpy as np
+
         run, monitor = self.run, self.run.monitor
         news = self.news = np.sort(np.concatenate([_orders(r) for r in reports]))
         bound = None  # (order of the new state a bound refuses, why)
         if len(news) and last_level:
             bound = (int(news[0]), "max-depth")
         room = None if self.state_limit is None else self.state_limit - run.distinct
-        if room is not None and len(news) > room and (bound is None or int(news[room]) < bound[0]):
-            bound = (int(news[room]), "max-states")
+        if room is not None and len(news) > max(room, 0) and (bound is None or int(news[room]) < bound[0]):
+            bound = (int(news[max(room, 0)]), "max-states")
         events = sorted((e for r in reports for e in r.events), key=lambda e: (e[0], e[1]))
         for (order, phase), group in groupby(events, key=lambda e: (e[0], e[1])):
             if bound is not None and (order, phase) > (bound[0], BOUND_PHASE):
@@ -148,12 +203,16 @@ class Coordinator:
 
 
 def _orders(report: Any) -> np.ndarray:
+    import numpy as np
+
     return np.frombuffer(report.orders, dtype=np.int64)
 
 
 def _ranks(kept: np.ndarray, own: np.ndarray) -> list[int]:
     """The positions in the next level of a shard's new states that are kept (a prefix of its
     ascending `own` orders): their places among all kept orders."""
+    import numpy as np
+
     if not len(kept):
         return []
     return np.searchsorted(kept, own[:np.searchsorted(own, kept[-1], side="right")]).tolist()

@@ -24,8 +24,12 @@ from typing import Any, Callable
 from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.run import TICK
 from models.contract import Model, Step
+from properties.errors import InputError
 
 STRIDE = 1 << 20  # successors of one state at most; orders stay below 2**63 up to 2**43 positions
+HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
+                "hashes by its address, which differs between processes): use --backend local, or Python 3.12 "
+                "or newer on every node")
 ROOT = -1  # the position of the virtual state whose successors are the initial states
 
 
@@ -47,6 +51,13 @@ class LevelReport:
     stopped: str | None  # why the expansion stopped early: "interrupted", or "asked" (the time limit...)
 
 
+def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:
+    """What this process makes of the initial states' keys (and, for fingerprints, which no
+    later check can catch, of None): processes that share states out must agree on it."""
+    key_of = key_of or (lambda state: state)
+    return [hash(key_of(state)) for state in model.init()][:100] + [hash(None) if fingerprints else 0]
+
+
 class Shard:
     def __init__(self, model: Model, index: int, count: int, key_of: Callable | None,
                  store: Any, monitor: PropertyMonitor) -> None:
@@ -61,10 +72,8 @@ class Shard:
         self.pending: list = []  # (order, state, key, parent key, action) new in this level, sorted
         self.should_stop: Callable[[], bool] = lambda: False
         self.current: Any = None  # the state being expanded, named when model code raises
+        self.check_owners = False  # shards in separate interpreters (Ray) check that they hash alike
         self._start_level([])
-
-    def owner(self, key: Any) -> int:
-        return hash(key) % self.count
 
     # ----- expanding
 
@@ -153,6 +162,8 @@ class Shard:
     def merge(self, batches: list[dict]) -> LevelReport:
         """Keep, for each received key not yet visited, the offer with the smallest order; check
         the new states' invariants and guards in that order."""
+        if self.check_owners:
+            self.verify_owners(batches)
         self.pending = self.store.new_in(batches, self.index)
         monitor = self.monitor
         for order, state, key, _parent, _action in self.pending:
@@ -218,18 +229,44 @@ class Shard:
                          "positions": self.positions.tolist()}, out, protocol=pickle.HIGHEST_PROTOCOL)
 
     def load(self, folder: str, shards: int) -> None:
+        """Take this shard's part of a checkpoint. States are shared out again by this process's
+        hash (Python before 3.12 hashes None by its address, which differs between processes),
+        so exact storage resumes with any number of workers; fingerprints cannot be recomputed,
+        so they need as many workers as before and this process must fingerprint alike."""
         from explorer.engines.checkpoints import load
-        from properties.errors import InputError
 
-        if shards != self.count:
-            raise InputError(f"the checkpoint in {folder} was written by {shards} workers: resume with "
-                             f"--workers {shards}")
-        path = os.path.join(folder, f"shard-{self.index}")
-        self.store.load(path + "-visited", self.model)
-        level = load(path + "-level.pickle", self.model)
-        self.states = level["states"]
-        self.keys = self.states if level["keys"] is None else level["keys"]
-        self.positions = array("q", level["positions"])
+        exact = self.store.quick_contains is not None
+        if not exact and shards != self.count:
+            raise InputError(f"the checkpoint in {folder} was written by {shards} workers: with --fingerprints, "
+                             f"resume with --workers {shards}")
+        states, keys, positions = [], [], []
+        for i in range(shards) if exact else [self.index]:
+            path = os.path.join(folder, f"shard-{i}")
+            self.store.load(path + "-visited", self.model, self.owns if exact else None)
+            level = load(path + "-level.pickle", self.model)
+            level_keys = level["states"] if level["keys"] is None else level["keys"]
+            for position, state, key in zip(level["positions"], level["states"], level_keys):
+                if not exact or self.owns(key):
+                    states.append(state), keys.append(key), positions.append(position)
+        if not exact and any(self.key_of(state) != key for state, key in zip(states, keys)):
+            raise InputError(f"the states of model {self.model.label()} get other fingerprints in this process than "
+                             "in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
+                             "address): resume without --fingerprints, or on Python 3.12 or newer")
+        order = sorted(range(len(states)), key=positions.__getitem__)  # expanded by ascending position
+        self.states = [states[i] for i in order]
+        self.keys = self.states if self.key_of is None else [keys[i] for i in order]
+        self.positions = array("q", (positions[i] for i in order))
+
+    def owns(self, key: Any) -> bool:
+        return hash(key) % self.count == self.index
+
+    def verify_owners(self, batches: list[dict]) -> None:
+        """Every key sent here must hash to this shard here too; else processes hash apart."""
+        if not all(self.owns(key) for batch in batches for key in batch):
+            raise InputError(HASHED_APART.format(model=self.model.label()))
+
+    def probe(self) -> list:
+        return hash_probe(self.model, self.key_of, self.store.quick_contains is None)
 
     def parent_of(self, key: Any) -> tuple[bool, Any]:
         """(True, parent key) when this shard holds `key`, else (False, None)."""

@@ -53,10 +53,11 @@ class ExactStore:
         with open(path + ".pickle", "wb") as out:
             pickle.dump(self.parents, out, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def load(self, path: str, model: Any) -> None:
+    def load(self, path: str, model: Any, keep: Callable[[Any], bool]) -> None:
+        """Add the stored keys that `keep` accepts (this shard's, by this process's hash)."""
         from explorer.engines.checkpoints import load
 
-        self.parents = load(path + ".pickle", model)
+        self.parents.update((key, parent) for key, parent in load(path + ".pickle", model).items() if keep(key))
 
 
 class FingerprintStore:
@@ -109,7 +110,7 @@ class FingerprintStore:
         with open(path + ".npz", "wb") as out:
             np.savez(out, **self.table.to_arrays())
 
-    def load(self, path: str, model: Any) -> None:
+    def load(self, path: str, model: Any, keep: None = None) -> None:
         import numpy as np
 
         from explorer.engines.fpstore import FingerprintTable

@@ -1,0 +1,166 @@
+"""Shards as Ray actors: the partitioned search on a Ray cluster (or a Ray started here).
+
+Each actor builds the model itself from its name, parameters and variant (so a model file must
+be at the same path on every node, with agree installed there) and holds one shard. A level is
+one `expand` call per actor returning one batch per owner; the driver hands each owner the
+references to its batches, so batches go from actor to actor through Ray's object store, never
+through the driver. Every process hashes strings alike (PYTHONHASHSEED is passed to the actors),
+so shard ownership and fingerprints agree everywhere, and checkpoints written on a shared folder
+can be resumed by local processes too.
+
+Ray is optional: `pip install -e ".[ray]"`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from explorer.engines.run import Run
+from properties.errors import InputError
+
+POLL = 0.25  # seconds between looks at the clock while the actors work
+
+
+class _Failure:
+    """What an actor returns instead of raising, so the driver can say it in one line."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _actor_class() -> Any:
+    import ray
+
+    @ray.remote(max_concurrency=2)  # a second thread takes `stop` while `expand` runs
+    class ShardActor:
+        def __init__(self, spec: tuple, index: int, count: int, fingerprints: bool, symmetry: bool,
+                     properties: list[str], store: type) -> None:
+            from explorer.engines.monitor import PropertyMonitor
+            from explorer.engines.result import Bounds
+            from explorer.engines.shard import Shard
+            from models.registry import build_model
+
+            model = build_model(*spec)
+            run = Run(model, Bounds(), PropertyMonitor(model, []), symmetry, fingerprints=fingerprints)
+            self.asked = False
+            self.failure: BaseException | None = None
+            self.shard = Shard(model, index, count, run.key_function(), store(),
+                               PropertyMonitor(model, properties))
+            self.shard.should_stop = lambda: self.asked
+            self.shard.check_owners = True
+
+        def call(self, method: str, *args: Any) -> Any:
+            return _guard(self.shard, lambda: getattr(self.shard, method)(*args))
+
+        def expand(self, live: list[str]) -> Any:
+            from explorer.engines.shard import empty_batches
+
+            self.asked, self.failure = False, None
+            batches = _guard(self.shard, lambda: self.shard.expand(live))
+            if isinstance(batches, _Failure):
+                self.failure, batches = batches.error, empty_batches(self.shard.count)
+            return batches if len(batches) > 1 else batches[0]
+
+        def merge(self, *batches: dict) -> Any:
+            if self.failure is not None:
+                return _Failure(self.failure)
+            return _guard(self.shard, lambda: self.shard.merge(list(batches)))
+
+        def stop(self) -> None:
+            self.asked = True
+
+    return ShardActor
+
+
+def _guard(shard: Any, work: Any) -> Any:
+    from explorer.engines.diagnose import ModelError, model_error
+    from explorer.engines.workers import picklable
+
+    try:
+        return work()
+    except (ModelError, InputError) as err:
+        return _Failure(err)
+    except Exception as err:  # noqa: BLE001 - model code failed: say where, on which state
+        return _Failure(picklable(model_error(shard.model, err, shard.current)))
+
+
+class RayShards:
+    def __init__(self, run: Run, count: int, store: type, address: str | None, spec: tuple) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise InputError("--backend ray needs Ray: pip install -e \".[ray]\" (or pip install ray)") from None
+        self.ray, self.run, self.count = ray, run, count
+        self.started_here = not ray.is_initialized()
+        if self.started_here:
+            env = {"env_vars": {"PYTHONHASHSEED": os.environ["PYTHONHASHSEED"]}}
+            try:
+                ray.init(address=address, num_cpus=None if address else count, runtime_env=env,
+                         include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+            except (ConnectionError, ValueError, RuntimeError) as err:
+                raise InputError(f"--backend ray could not start or join Ray at {address or 'this machine'}: "
+                                 f"{err}") from None
+        actor = _actor_class()
+        names = [s.name for s in run.monitor.specs]
+        self.actors = [actor.remote(spec, i, count, run.fingerprints, run.symmetry, names, store)
+                       for i in range(count)]
+        from explorer.engines.shard import HASHED_APART, hash_probe
+
+        here = hash_probe(run.model, run.key_function(), run.fingerprints)  # traces are rebuilt here
+        if any(probe != here for probe in self._all("probe")):
+            raise InputError(HASHED_APART.format(model=run.model.label()))
+
+    def _get(self, refs: list) -> list:
+        """Wait for every reply, watching the clock and Ctrl-C; a failure is raised here."""
+        ray, pending = self.ray, list(refs)
+        while pending:
+            try:
+                _, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL)
+                if pending and self.run.tick():
+                    self.stop("time-limit")
+            except KeyboardInterrupt:
+                self.stop("interrupted")
+        replies = ray.get(list(refs))
+        for reply in replies:
+            if isinstance(reply, _Failure):
+                raise reply.error
+        return replies
+
+    def _all(self, method: str, args: list | None = None) -> list:
+        return self._get([a.call.remote(method, *(() if args is None else args[i]))
+                          for i, a in enumerate(self.actors)])
+
+    def start(self) -> None:
+        self._all("start")
+
+    def level(self, live: list[str]) -> list:
+        sent = [a.expand.options(num_returns=self.count).remote(live) for a in self.actors]
+        sent = [refs if self.count > 1 else [refs] for refs in sent]
+        return self._get([a.merge.remote(*[sent[j][i] for j in range(self.count)]) for i, a in enumerate(self.actors)])
+
+    def commit(self, ranks: list, cut: int | None) -> list[dict]:
+        return self._all("commit", [(r, cut) for r in ranks])
+
+    def parent_of(self, key: Any) -> Any:
+        for held, parent in self._all("parent_of", [(key,)] * self.count):
+            if held:
+                return parent
+        raise KeyError(key)
+
+    def save(self, folder: str) -> None:
+        self._all("save", [(folder,)] * self.count)
+
+    def load(self, folder: str, shards: int) -> None:
+        self._all("load", [(folder, shards)] * self.count)
+
+    def stop(self, reason: str = "time-limit") -> None:
+        self.run.stopped_by = self.run.stopped_by or reason
+        for actor in self.actors:
+            actor.stop.remote()
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
+        if self.started_here:
+            self.ray.shutdown()
