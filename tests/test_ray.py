@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.ray_cases import RUNS
 
-pytest.importorskip("ray", reason="Ray is in the test extra: pip install -e \".[test]\"")
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
 
 

@@ -19,13 +19,14 @@ import pickle
 from array import array
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.run import TICK
 from models.contract import Model, Step
 from properties.errors import InputError
 
+CHUNK = 1024  # states pickled together in a packed level
 STRIDE = 1 << 20  # successors of one state at most; orders stay below 2**63 up to 2**43 positions
 HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
                 "hashes by its address, which differs between processes): use --backend local, or Python 3.12 "
@@ -51,6 +52,34 @@ class LevelReport:
     stopped: str | None  # why the expansion stopped early: "interrupted", or "asked" (the time limit...)
 
 
+class Level:
+    """A shard's part of a BFS level: its states by ascending position, with their keys. With
+    `packed` (fingerprints, where memory is the point) the states are pickled in chunks of CHUNK:
+    a chunk's pickle spells each string and shared part once, some 40 bytes a state instead of
+    the hundreds its objects take, for one more unpickling when the level is expanded."""
+
+    def __init__(self, states: list, keys: list, positions: Any, packed: bool) -> None:
+        self.positions = array("q", positions)
+        self.keys = array("q", keys) if packed else keys
+        self.objects = None if packed else states
+        self.chunks = [pickle.dumps(states[i:i + CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
+                       for i in range(0, len(states), CHUNK)] if packed else None
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def states(self) -> Iterator:
+        if self.objects is not None:
+            yield from self.objects
+        else:
+            for chunk in self.chunks:
+                yield from pickle.loads(chunk)
+
+    def __iter__(self) -> Iterator[tuple]:
+        """(position, state, key) for each state of the level."""
+        return zip(self.positions, self.states(), self.keys)
+
+
 def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:
     """What this process makes of the initial states' keys (and, for fingerprints, which no
     later check can catch, of None): processes that share states out must agree on it."""
@@ -66,9 +95,8 @@ class Shard:
         self.store = store  # explorer.engines.stores: the visited set with parent keys
         self.monitor = monitor
         self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
-        self.states: list = []  # this shard's part of the current level, by ascending position
-        self.keys: list = []
-        self.positions = array("q")
+        self.packed = store.quick_contains is None  # fingerprints: keep levels pickled, compact
+        self.level = Level([], [], [], self.packed)  # this shard's part of the current level
         self.pending: list = []  # (order, state, key, parent key, action) new in this level, sorted
         self.should_stop: Callable[[], bool] = lambda: False
         self.current: Any = None  # the state being expanded, named when model code raises
@@ -83,7 +111,7 @@ class Shard:
         first) and, when this shard owns the key, only if it is not visited yet."""
         self._start_level(live)
         batches = empty_batches(self.count)
-        if self.positions and self.positions[0] == ROOT:
+        if self.level.positions[:1] == array("q", [ROOT]):
             self._expand_root(batches)
         else:
             self._expand_states(batches)
@@ -114,7 +142,7 @@ class Shard:
         mine, known = batches[self.index], self.store.quick_contains
         fired, state = [], None
         try:
-            for n, (position, state, state_key) in enumerate(zip(self.positions, self.states, self.keys)):
+            for n, (position, state, state_key) in enumerate(self.level):
                 base, i = position * STRIDE, -1
                 for i, (action, args, succ) in enumerate(model.next(state)):
                     fired.append(action)
@@ -139,7 +167,7 @@ class Shard:
                     if self.should_stop():
                         self.stopped = "asked"
                         return
-            self.expanded = len(self.states)
+            self.expanded = len(self.level)
         except KeyboardInterrupt:  # one process: stop here, keep what was found
             self.stopped = "interrupted"
         except Exception:
@@ -187,18 +215,18 @@ class Shard:
         kept = self.pending[:len(ranks)]
         self.pending = []
         recount = self._recount(cut) if cut is not None else None
-        self.store.add([p[2] for p in kept], [p[3] for p in kept])
-        self.states = [p[1] for p in kept]
-        self.keys = self.states if self.key_of is None else [p[2] for p in kept]
-        self.positions = array("q", ranks)
-        return {"found": Counter(p[4] for p in kept), "recount": recount}
+        keys, parents, found = [p[2] for p in kept], [p[3] for p in kept], Counter(p[4] for p in kept)
+        self.level = Level([p[1] for p in kept], keys, ranks, self.packed)
+        del kept  # what the level does not keep goes before the visited set grows (peak memory)
+        self.store.add(keys, parents)
+        return {"found": found, "recount": recount}
 
     def _recount(self, last: int) -> dict:
         """Transitions with order <= `last`, generated again (the model is deterministic)."""
         fired, generated, dead, first_dead = Counter(), 0, 0, None
-        if self.positions and self.positions[0] == ROOT:
+        if self.level.positions[:1] == array("q", [ROOT]):
             return {"generated": min(last + 1, self.generated), "fired": fired, "dead": 0, "first_dead": None}
-        for position, state, key in zip(self.positions, self.states, self.keys):
+        for position, state, key in self.level:
             if position * STRIDE > last:
                 break
             i = 0
@@ -218,15 +246,16 @@ class Shard:
     def start(self) -> None:
         """Make the virtual root (whose successors are the initial states) shard 0's only state."""
         if self.index == 0:
-            self.states, self.keys, self.positions = [None], [None], array("q", [ROOT])
+            self.level = Level([None], [None], [ROOT], packed=False)
 
     def save(self, folder: str) -> None:
         """Write this shard's visited set and its part of the next level (checkpoints.py)."""
         path = os.path.join(folder, f"shard-{self.index}")
         self.store.save(path + "-visited")
         with open(path + "-level.pickle", "wb") as out:
-            pickle.dump({"states": self.states, "keys": None if self.keys is self.states else self.keys,
-                         "positions": self.positions.tolist()}, out, protocol=pickle.HIGHEST_PROTOCOL)
+            level = self.level
+            pickle.dump({"states": list(level.states()), "keys": list(level.keys),
+                         "positions": level.positions.tolist()}, out, protocol=pickle.HIGHEST_PROTOCOL)
 
     def load(self, folder: str, shards: int) -> None:
         """Take this shard's part of a checkpoint. States are shared out again by this process's
@@ -244,8 +273,7 @@ class Shard:
             path = os.path.join(folder, f"shard-{i}")
             self.store.load(path + "-visited", self.model, self.owns if exact else None)
             level = load(path + "-level.pickle", self.model)
-            level_keys = level["states"] if level["keys"] is None else level["keys"]
-            for position, state, key in zip(level["positions"], level["states"], level_keys):
+            for position, state, key in zip(level["positions"], level["states"], level["keys"]):
                 if not exact or self.owns(key):
                     states.append(state), keys.append(key), positions.append(position)
         if not exact and any(self.key_of(state) != key for state, key in zip(states, keys)):
@@ -253,9 +281,8 @@ class Shard:
                              "in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
                              "address): resume without --fingerprints, or on Python 3.12 or newer")
         order = sorted(range(len(states)), key=positions.__getitem__)  # expanded by ascending position
-        self.states = [states[i] for i in order]
-        self.keys = self.states if self.key_of is None else [keys[i] for i in order]
-        self.positions = array("q", (positions[i] for i in order))
+        self.level = Level([states[i] for i in order], [keys[i] for i in order], [positions[i] for i in order],
+                           self.packed)
 
     def owns(self, key: Any) -> bool:
         return hash(key) % self.count == self.index
