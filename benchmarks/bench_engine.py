@@ -5,8 +5,8 @@
 
 The engine runs three times per size: in one process (--workers 1); in one process checking no
 property (`only=[]`), which is the search machinery alone, the work the hand-written BFS does;
-and sharing levels with one forked helper per usable core (--workers auto). Peak memory of a
-parallel run counts the helpers too.
+and partitioned among one worker process per usable core (--workers auto; peak memory there is
+the largest of its processes: benchmarks/bench_scale.py sums them).
 
 Each configuration runs in a fresh process so its peak memory (ru_maxrss) is its own. Prints a
 table and writes benchmarks/results/engine.json. TLC's counts for reference: rms=7 296,448 states,
