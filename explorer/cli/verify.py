@@ -44,7 +44,7 @@ def _cells(o: Outcome) -> tuple:
 @click.option("--save-traces", "traces_to", type=click.Path(file_okay=False),
               help="Write the counterexample of every expectation not met into this folder (JSON traces).")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
-              help="Processes sharing each large BFS level (a number, or auto: one per usable core).")
+              help="Worker processes partitioning each BFS (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False),
               help="Also write a self-contained HTML report: every expectation, each trace one click away.")
