@@ -22,16 +22,20 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from explorer.engines.monitor import PropertyMonitor
+from explorer.engines.packed import CHUNK, LevelWriter, PackedBatch, Piles, dumps, offered_states, unpacked
 from explorer.engines.run import TICK
 from models.contract import Model, Step
 from properties.errors import InputError
 
-CHUNK = 1024  # states pickled together in a packed level
 STRIDE = 1 << 20  # successors of one state at most; orders stay below 2**63 up to 2**43 positions
 HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
                 "hashes by its address, which differs between processes): use --backend local, or Python 3.12 "
                 "or newer on every node")
 ROOT = -1  # the position of the virtual state whose successors are the initial states
+
+
+def _plain_offer(order: int, state: Any, parent: Any, action: str, owner: int) -> tuple:
+    return order, state, parent, action
 
 
 def empty_batches(count: int) -> list[dict]:
@@ -53,31 +57,28 @@ class LevelReport:
 
 
 class Level:
-    """A shard's part of a BFS level: its states by ascending position, with their keys. With
-    `packed` (fingerprints, where memory is the point) the states are pickled in chunks of CHUNK:
-    a chunk's pickle spells each string and shared part once, some 40 bytes a state instead of
-    the hundreds its objects take, for one more unpickling when the level is expanded."""
+    """A shard's part of a BFS level: its states by ascending position, with their keys; the
+    states as objects, or (fingerprints) pickled in chunks (explorer.engines.packed)."""
 
-    def __init__(self, states: list, keys: list, positions: Any, packed: bool) -> None:
+    def __init__(self, keys: Any, positions: Any, objects: list | None = None, chunks: list | None = None) -> None:
         self.positions = array("q", positions)
-        self.keys = array("q", keys) if packed else keys
-        self.objects = None if packed else states
-        self.chunks = [pickle.dumps(states[i:i + CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
-                       for i in range(0, len(states), CHUNK)] if packed else None
+        self.keys = keys if chunks is None else array("q", keys)
+        self.objects, self.chunks = objects, chunks
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def states(self) -> Iterator:
-        if self.objects is not None:
-            yield from self.objects
-        else:
-            for chunk in self.chunks:
-                yield from pickle.loads(chunk)
+        return iter(self.objects) if self.chunks is None else unpacked(self.chunks)
 
     def __iter__(self) -> Iterator[tuple]:
         """(position, state, key) for each state of the level."""
         return zip(self.positions, self.states(), self.keys)
+
+    @classmethod
+    def of(cls, states: list, keys: list, positions: Any, packed: bool) -> Level:
+        return cls(keys, positions, chunks=[dumps(states[i:i + CHUNK]) for i in range(0, len(states), CHUNK)]) \
+            if packed else cls(keys, positions, objects=states)
 
 
 def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:
@@ -96,7 +97,8 @@ class Shard:
         self.monitor = monitor
         self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
         self.packed = store.quick_contains is None  # fingerprints: keep levels pickled, compact
-        self.level = Level([], [], [], self.packed)  # this shard's part of the current level
+        self.level = Level([], [], objects=[])  # this shard's part of the current level
+        self.written: LevelWriter | None = None  # packed: the level's new states, in order
         self.pending: list = []  # (order, state, key, parent key, action) new in this level, sorted
         self.should_stop: Callable[[], bool] = lambda: False
         self.current: Any = None  # the state being expanded, named when model code raises
@@ -110,11 +112,15 @@ class Shard:
         batch keeps a key's first offer (the smallest order: the one a one-process search meets
         first) and, when this shard owns the key, only if it is not visited yet."""
         self._start_level(live)
-        batches = empty_batches(self.count)
+        batches = [PackedBatch() for _ in range(self.count)] if self.packed else empty_batches(self.count)
+        piles = Piles(batches) if self.packed else None
+        offer = piles.offer if piles is not None else _plain_offer
         if self.level.positions[:1] == array("q", [ROOT]):
-            self._expand_root(batches)
+            self._expand_root(batches, offer)
         else:
-            self._expand_states(batches)
+            self._expand_states(batches, offer)
+        if piles is not None:
+            piles.close()
         return batches
 
     def _start_level(self, live: list[str]) -> None:
@@ -128,16 +134,18 @@ class Shard:
         self.stopped: str | None = None
         self.expanded = self.generated = 0  # progress within the level
 
-    def _expand_root(self, batches: list[dict]) -> None:
+    def _expand_root(self, batches: list[dict], offer: Callable) -> None:
         within, key_of, count = self.model.within, self.key_of, self.count
         for i, state in enumerate(self.model.init()):
             self.generated += 1
             if within is None or within(state):
                 key = state if key_of is None else key_of(state)
-                batches[hash(key) % count].setdefault(key, (i, state, None, ""))
+                owner = hash(key) % count
+                if key not in batches[owner]:
+                    batches[owner][key] = offer(i, state, None, "", owner)
         self.expanded = 1
 
-    def _expand_states(self, batches: list[dict]) -> None:
+    def _expand_states(self, batches: list[dict], offer: Callable) -> None:
         model, monitor, key_of, within, count = self.model, self.monitor, self.key_of, self.model.within, self.count
         mine, known = batches[self.index], self.store.quick_contains
         fired, state = [], None
@@ -151,10 +159,11 @@ class Shard:
                     if succ is state or (within is not None and not within(succ)):
                         continue
                     key = succ if key_of is None else key_of(succ)
-                    batch = batches[hash(key) % count]
+                    owner = hash(key) % count
+                    batch = batches[owner]
                     if key in batch or (batch is mine and known is not None and known(key)):
                         continue
-                    batch[key] = (base + i, succ, state_key, action)
+                    batch[key] = offer(base + i, succ, state_key, action, owner)
                 if i < 0:
                     self.dead += 1
                     self.first_dead = self.first_dead or (position, state_key)
@@ -194,9 +203,18 @@ class Shard:
             self.verify_owners(batches)
         self.pending = self.store.new_in(batches, self.index)
         monitor = self.monitor
-        for order, state, key, _parent, _action in self.pending:
+        if self.packed:  # the new states, unpickled from the batches and pickled again in order
+            self.written = LevelWriter()
+            states = offered_states((p[1] for p in self.pending), batches)
+        else:
+            states = (p[1] for p in self.pending)
+        for (order, _state, key, _parent, _action), state in zip(self.pending, states):
+            if self.written is not None:
+                self.written.add(state)
             if not (monitor.invariants or monitor.reachables):
-                break  # nothing left to look for in this level
+                if self.written is None:
+                    break  # nothing left to look for in this level
+                continue
             failed, reached = len(monitor.failed), len(monitor.reached)
             monitor.on_state(state, key)
             if len(monitor.failed) > failed:
@@ -216,7 +234,10 @@ class Shard:
         self.pending = []
         recount = self._recount(cut) if cut is not None else None
         keys, parents, found = [p[2] for p in kept], [p[3] for p in kept], Counter(p[4] for p in kept)
-        self.level = Level([p[1] for p in kept], keys, ranks, self.packed)
+        if self.written is not None:
+            self.level, self.written = Level(keys, ranks, chunks=self.written.first(len(kept))), None
+        else:
+            self.level = Level(keys, ranks, objects=[p[1] for p in kept])
         del kept  # what the level does not keep goes before the visited set grows (peak memory)
         self.store.add(keys, parents)
         return {"found": found, "recount": recount}
@@ -246,7 +267,7 @@ class Shard:
     def start(self) -> None:
         """Make the virtual root (whose successors are the initial states) shard 0's only state."""
         if self.index == 0:
-            self.level = Level([None], [None], [ROOT], packed=False)
+            self.level = Level([None], [ROOT], objects=[None])
 
     def save(self, folder: str) -> None:
         """Write this shard's visited set and its part of the next level (checkpoints.py)."""
@@ -281,8 +302,8 @@ class Shard:
                              "in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
                              "address): resume without --fingerprints, or on Python 3.12 or newer")
         order = sorted(range(len(states)), key=positions.__getitem__)  # expanded by ascending position
-        self.level = Level([states[i] for i in order], [keys[i] for i in order], [positions[i] for i in order],
-                           self.packed)
+        self.level = Level.of([states[i] for i in order], [keys[i] for i in order], [positions[i] for i in order],
+                              self.packed)
 
     def owns(self, key: Any) -> bool:
         return hash(key) % self.count == self.index

@@ -9,6 +9,7 @@ candidates in whole arrays. Both hand back a level's new states sorted by order 
 from __future__ import annotations
 
 import pickle
+from itertools import chain
 from operator import itemgetter
 from typing import Any, Callable
 
@@ -74,21 +75,28 @@ class FingerprintStore:
         return len(self.table)
 
     def new_in(self, batches: list[dict], mine: int) -> list[tuple]:
-        """As ExactStore.new_in, for fingerprint keys, in whole arrays."""
+        """As ExactStore.new_in, for fingerprint keys, in whole arrays; packed offers
+        (order, parent, action, n) give their state as (batch, n) (explorer.engines.packed)."""
         import numpy as np
 
-        keys = [key for batch in batches for key in batch]
-        offers = [offer for batch in batches for offer in batch.values()]
-        if not keys:
+        total = sum(map(len, batches))
+        if not total:
             return []
-        fps = np.fromiter(keys, dtype=np.int64, count=len(keys))
-        orders = np.fromiter((offer[0] for offer in offers), dtype=np.int64, count=len(offers))
+        offers = [list(batch.values()) for batch in batches]
+        fps = np.fromiter(chain.from_iterable(batches), dtype=np.int64, count=total)
+        orders = np.fromiter((offer[0] for some in offers for offer in some), dtype=np.int64, count=total)
         by_key = np.lexsort((orders, fps))  # each key's offers together, the smallest order first
         grouped = fps[by_key]
         first = by_key[np.concatenate(([True], grouped[1:] != grouped[:-1]))]
         first = first[~self.table.contains(fps[first])]
         first = first[np.argsort(orders[first], kind="stable")]
-        return [(offers[i][0], offers[i][1], keys[i], offers[i][2], offers[i][3]) for i in first.tolist()]
+        sizes = np.cumsum([0] + [len(batch) for batch in batches])
+        which = np.searchsorted(sizes, first, side="right") - 1  # the batch of each
+        new = []
+        for i, b, fp in zip(first.tolist(), which.tolist(), fps[first].tolist()):
+            order, parent, action, n = offers[b][i - sizes[b]]
+            new.append((order, (b, n), fp, parent, action))
+        return new
 
     def add(self, keys: list, parents: list) -> None:
         import numpy as np
