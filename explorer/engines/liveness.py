@@ -23,8 +23,6 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from explorer.engines.graph import StateGraph
 
@@ -48,85 +46,101 @@ def find_lasso(graph: StateGraph, seeds: np.ndarray, goal: np.ndarray, weak: int
     starts = np.flatnonzero(seeds & allowed)
     if len(starts) == 0:
         return None
-    # a virtual state n with an edge to every seed, so one BFS finds the nearest of everything
-    matrix, _ = _subgraph(graph, allowed, extra_row=starts)
-    order, predecessors = breadth_first_order(matrix, n, directed=True, return_predecessors=True)
-    del matrix
-    region = np.zeros(n + 1, dtype=bool)
-    region[order] = True
-    region = region[:n]
+    order, parent = _breadth_first(graph, allowed, starts)
     rank = np.full(n, n + 1, dtype=np.int64)
-    rank[order[1:]] = np.arange(1, len(order))
-    candidates: list[tuple[int, int, list[int] | None]] = []  # (rank, entry, cycle states or None)
-    dead = np.flatnonzero(region & (graph.moves == 0))
+    rank[order] = np.arange(1, len(order) + 1)
+    del allowed
+    candidates: list[tuple[int, int, np.ndarray | None]] = []  # (rank, entry, cycle states or None)
+    dead = order[graph.moves[order] == 0]
     if len(dead):
         entry = int(dead[np.argmin(rank[dead])])
         candidates.append((int(rank[entry]), entry, None))
-    for members in _fair_components(graph, np.flatnonzero(region), weak, strong):
+    for members in _fair_components(graph, np.sort(order), weak, strong):
         entry = int(members[np.argmin(rank[members])])
-        candidates.append((int(rank[entry]), entry, members.tolist()))
+        candidates.append((int(rank[entry]), entry, members))
     if not candidates:
         return None
     _, entry, cycle = min(candidates, key=lambda c: c[0])
-    path = _back_to_root(predecessors, entry, n)
+    path = _back_to_seed(parent, entry)
     if cycle is None:
         return Lasso(path, None, [0] * (len(path) - 1))
-    loop_states, loop_groups = _fair_loop(graph, set(cycle), entry, weak, strong)
+    loop_states, loop_groups = _fair_loop(graph, set(cycle.tolist()), entry, weak, strong)
     start = len(path) - 1
     return Lasso(path + loop_states, start, [0] * start + loop_groups)
 
 
-def _back_to_root(predecessors: np.ndarray, node: int, root: int) -> list[int]:
+def _breadth_first(graph: StateGraph, allowed: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Breadth first from `starts` through `allowed` states, a level at a time in numpy (no
+    dependency on scipy, whose import alone costs as much memory as a small search): the states
+    in the order a queue would meet them, each state's successors in increasing number, and the
+    state each was reached from (-1 for a start)."""
+    parent = np.full(graph.size, -2, dtype=np.int32)  # -2: not reached
+    parent[starts] = -1
+    levels = [starts]
+    frontier = starts
+    while len(frontier):
+        lo, hi = graph.indptr[frontier], graph.indptr[frontier + 1]
+        width = hi - lo
+        edge = np.repeat(lo - np.cumsum(width) + width, width) + np.arange(int(width.sum()))
+        succ = graph.dst[edge]
+        fresh = allowed[succ] & (parent[succ] == -2)
+        at = np.repeat(np.arange(len(frontier)), width)[fresh]  # position in the queue of the state left
+        succ = succ[fresh]
+        queued = np.lexsort((succ, at))  # queue order, then increasing number
+        succ, at = succ[queued], at[queued]
+        _, first = np.unique(succ, return_index=True)
+        first.sort()  # the first time each new state is met, in queue order
+        parent[succ[first]] = frontier[at[first]]
+        frontier = succ[first]
+        levels.append(frontier)
+    return np.concatenate(levels), parent
+
+
+def _back_to_seed(parent: np.ndarray, node: int) -> list[int]:
     path = [node]
-    while predecessors[path[-1]] != root:
-        path.append(int(predecessors[path[-1]]))
+    while parent[path[-1]] >= 0:
+        path.append(int(parent[path[-1]]))
     path.reverse()
     return path
 
 
-def _strong_components(graph: StateGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _strong_components(graph: StateGraph, nodes: np.ndarray, sources: np.ndarray):
     """Label the strongly connected components of the subgraph on `nodes`: (label per state, -1
-    outside `nodes`; whether each label holds a cycle; the edges inside one component)."""
-    n = graph.size
-    keep = np.zeros(n, dtype=bool)
+    outside `nodes`; whether each label holds a cycle; the edges inside one component). States
+    are numbered in BFS order, so a cycle needs an edge to an earlier state: without one every
+    state is a component of its own and scipy is not even imported."""
+    keep = np.zeros(graph.size, dtype=bool)
     keep[nodes] = True
-    matrix, inside = _subgraph(graph, keep)
-    count, labels = connected_components(matrix, directed=True, connection="strong")
-    del matrix
-    labels = np.where(keep, labels, -1)
-    sizes = np.bincount(labels[nodes], minlength=count)
-    cyclic = sizes > 1
+    inside = keep[sources]
+    inside &= keep[graph.dst]
+    labels = np.full(graph.size, -1, dtype=np.int32)
+    if not np.any(inside & (graph.dst < sources)):
+        labels[nodes] = np.arange(len(nodes))
+        return labels, graph.self_loop[nodes], np.zeros(0, dtype=np.int64)
+    labels[:] = _scc_labels(graph, inside)
+    labels[~keep] = -1
+    count = int(labels.max()) + 1
+    cyclic = np.bincount(labels[nodes], minlength=count) > 1
     cyclic[labels[nodes[graph.self_loop[nodes]]]] = True
-    internal = inside[labels[_sources(graph)[inside]] == labels[graph.dst[inside]]]
-    return labels, cyclic, internal
+    inside &= labels[sources] == labels[graph.dst]
+    return labels, cyclic, np.flatnonzero(inside)
 
 
-def _sources(graph: StateGraph) -> np.ndarray:
-    """The source state of every edge (edges are stored by source)."""
-    return np.repeat(np.arange(graph.size, dtype=np.int32), np.diff(graph.indptr))
+def _scc_labels(graph: StateGraph, inside: np.ndarray) -> np.ndarray:
+    """scipy's strongly connected components (in C) of the edges marked `inside`."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
-
-def _subgraph(graph: StateGraph, keep: np.ndarray, extra_row: np.ndarray | None = None):
-    """The adjacency matrix (CSR, built straight from the graph's own arrays, in the float64
-    scipy's csgraph works in, so it makes no copy) of the edges between states in `keep`; with
-    `extra_row`, one more state (number n) with an edge to each of those. Also the numbers of the
-    edges kept."""
     n = graph.size
-    sources = _sources(graph)
-    inside = np.flatnonzero(keep[sources] & keep[graph.dst])
-    per_row = np.bincount(sources[inside], minlength=n)
-    del sources
+    kept = np.zeros(graph.edges + 1, dtype=np.int64)
+    np.cumsum(inside, out=kept[1:])
+    indptr = kept[graph.indptr]
+    del kept
     indices = graph.dst[inside]
-    size = n
-    if extra_row is not None:
-        per_row = np.append(per_row, len(extra_row))
-        indices = np.concatenate([indices, extra_row.astype(np.int32)])
-        size = n + 1
-    indptr = np.zeros(size + 1, dtype=np.int32)
-    np.cumsum(per_row, out=indptr[1:])
-    matrix = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(size, size))
-    matrix.sum_duplicates()  # two steps between the same states are one edge (csgraph needs that)
-    return matrix, inside
+    matrix = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))  # float64: csgraph's own
+    del indices, indptr
+    matrix.sum_duplicates()  # two steps between the same states: csgraph would loop for ever on them
+    return connected_components(matrix, directed=True, connection="strong")[1]
 
 
 def _fair_components(graph: StateGraph, nodes: np.ndarray, weak: int, strong: int):
@@ -134,13 +148,13 @@ def _fair_components(graph: StateGraph, nodes: np.ndarray, weak: int, strong: in
     groups taken inside each component and enabled in all or some of its states are gathered for
     every component at once (numpy), so a graph of many small components costs no Python loop."""
     pending = [nodes] if len(nodes) else []
-    sources = np.repeat(np.arange(graph.size, dtype=np.int32), np.diff(graph.indptr))
+    sources = graph.sources()
     while pending:
         subset = pending.pop()
-        labels, cyclic, internal = _strong_components(graph, subset)
+        labels, cyclic, internal = _strong_components(graph, subset, sources)
         count = len(cyclic)
         taken = np.zeros(count, dtype=np.int64)
-        np.bitwise_or.at(taken, labels[sources[internal]], graph.groups[internal])
+        np.bitwise_or.at(taken, labels[sources[internal]], graph.groups(internal))
         everywhere = np.full(count, -1, dtype=np.int64)
         np.bitwise_and.at(everywhere, labels[subset], graph.enabled[subset])
         somewhere = np.zeros(count, dtype=np.int64)
@@ -205,7 +219,7 @@ def _fair_loop(graph: StateGraph, members: set[int], entry: int, weak: int, stro
 def _edge_in(graph: StateGraph, members: set[int], u: int, group: int) -> int | None:
     """A successor of u inside `members` reached by a step in `group`, or None."""
     lo, hi = graph.indptr[u], graph.indptr[u + 1]
-    for v, label in zip(graph.dst[lo:hi].tolist(), graph.groups[lo:hi].tolist()):
+    for v, label in zip(graph.dst[lo:hi].tolist(), graph.groups(slice(lo, hi)).tolist()):
         if label & group and v in members:
             return v
     return None
