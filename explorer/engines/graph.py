@@ -20,7 +20,7 @@ import numpy as np
 from models.contract import Fair, Model
 from properties.errors import InputError
 
-CHUNK = 1 << 18  # steps looked up at once when hashes become state numbers
+CHUNK = 1 << 16  # steps looked up at once when hashes become state numbers
 MAX_GROUPS = 63  # fairness groups are bits of one signed 64-bit mask per edge and state
 
 
@@ -225,7 +225,7 @@ class EdgeRecorder:
                 break
             initial += 1
         dst = self._numbers(states)
-        self.hashes = None
+        self.add = self.hashes = None  # (`add` holds the hashes too)
         counts = np.frombuffer(self.counts, dtype=np.int32)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -238,13 +238,13 @@ class EdgeRecorder:
 
     def _numbers(self, states: list) -> np.ndarray:
         """The number of each step's successor: its hash looked up among the states' hashes."""
-        own = np.fromiter(map(hash, states), dtype=np.int64, count=len(states))
-        order = np.argsort(own, kind="stable")
-        ranked = own[order]
+        ranked = np.fromiter(map(hash, states), dtype=np.int64, count=len(states))
+        order = np.argsort(ranked, kind="stable").astype(np.int32)
+        ranked.sort()
         if len(ranked) > 1 and bool((ranked[1:] == ranked[:-1]).any()):
             return self._numbers_by_lookup(states)  # two states share a hash: do it exactly
         wanted = np.frombuffer(self.hashes, dtype=np.int64)
-        numbers, order = np.empty(len(wanted), dtype=np.int32), order.astype(np.int32)
+        numbers = np.empty(len(wanted), dtype=np.int32)
         for lo in range(0, len(wanted), CHUNK):  # in pieces, so the temporaries stay small
             part = wanted[lo:lo + CHUNK]
             at = np.minimum(np.searchsorted(ranked, part), len(ranked) - 1)

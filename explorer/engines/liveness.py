@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.engines.graph import StateGraph
+from explorer.engines.graph import CHUNK, StateGraph
+
+STEP = 1 << 13  # queued states the breadth-first search expands at once (bounds its temporaries)
 
 
 @dataclass
@@ -43,19 +45,20 @@ def find_lasso(graph: StateGraph, seeds: np.ndarray, goal: np.ndarray, weak: int
     never holds, or None when every fair execution from every seed reaches the goal."""
     n = graph.size
     allowed = ~goal
-    starts = np.flatnonzero(seeds & allowed)
+    starts = np.flatnonzero(seeds & allowed).astype(np.int32)
     if len(starts) == 0:
         return None
-    order, parent = _breadth_first(graph, allowed, starts)
-    rank = np.full(n, n + 1, dtype=np.int64)
-    rank[order] = np.arange(1, len(order) + 1)
+    region, parent = _breadth_first(graph, allowed, starts)
     del allowed
+    rank = np.full(n, n + 1, dtype=np.int32)
+    rank[region] = np.arange(1, len(region) + 1, dtype=np.int32)
+    region.sort()
     candidates: list[tuple[int, int, np.ndarray | None]] = []  # (rank, entry, cycle states or None)
-    dead = order[graph.moves[order] == 0]
+    dead = region[graph.moves[region] == 0]
     if len(dead):
         entry = int(dead[np.argmin(rank[dead])])
         candidates.append((int(rank[entry]), entry, None))
-    for members in _fair_components(graph, np.sort(order), weak, strong):
+    for members in _fair_components(graph, region, weak, strong):
         entry = int(members[np.argmin(rank[members])])
         candidates.append((int(rank[entry]), entry, members))
     if not candidates:
@@ -70,30 +73,33 @@ def find_lasso(graph: StateGraph, seeds: np.ndarray, goal: np.ndarray, weak: int
 
 
 def _breadth_first(graph: StateGraph, allowed: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Breadth first from `starts` through `allowed` states, a level at a time in numpy (no
-    dependency on scipy, whose import alone costs as much memory as a small search): the states
-    in the order a queue would meet them, each state's successors in increasing number, and the
-    state each was reached from (-1 for a start)."""
+    """Breadth first from `starts` through `allowed` states, in numpy (scipy's import alone costs
+    as much memory as a small search): the states in the order a queue meets them when it takes
+    each state's successors by increasing number, and where each came from (-1: a start)."""
     parent = np.full(graph.size, -2, dtype=np.int32)  # -2: not reached
     parent[starts] = -1
     levels = [starts]
-    frontier = starts
-    while len(frontier):
-        lo, hi = graph.indptr[frontier], graph.indptr[frontier + 1]
-        width = hi - lo
-        edge = np.repeat(lo - np.cumsum(width) + width, width) + np.arange(int(width.sum()))
-        succ = graph.dst[edge]
-        fresh = allowed[succ] & (parent[succ] == -2)
-        at = np.repeat(np.arange(len(frontier)), width)[fresh]  # position in the queue of the state left
-        succ = succ[fresh]
-        queued = np.lexsort((succ, at))  # queue order, then increasing number
-        succ, at = succ[queued], at[queued]
-        _, first = np.unique(succ, return_index=True)
-        first.sort()  # the first time each new state is met, in queue order
-        parent[succ[first]] = frontier[at[first]]
-        frontier = succ[first]
-        levels.append(frontier)
+    while len(levels[-1]):
+        level = levels[-1]  # expanded a slice at a time, in queue order, so the temporaries stay small
+        levels.append(np.concatenate([_expand(graph, allowed, parent, level[lo:lo + STEP])
+                                      for lo in range(0, len(level), STEP)]))
     return np.concatenate(levels), parent
+
+
+def _expand(graph: StateGraph, allowed: np.ndarray, parent: np.ndarray, queue: np.ndarray) -> np.ndarray:
+    """The allowed states first met from `queue`, in the order a queue meets them; sets their parent."""
+    lo = graph.indptr[queue]
+    width = graph.indptr[queue + 1] - lo
+    succ = graph.dst[np.repeat(lo - np.cumsum(width) + width, width) + np.arange(int(width.sum()))]
+    at = np.repeat(np.arange(len(queue), dtype=np.int32), width)  # the position in `queue` it came from
+    fresh = allowed[succ] & (parent[succ] == -2)
+    succ, at = succ[fresh], at[fresh]
+    queued = np.lexsort((succ, at))  # queue order, then increasing number
+    succ, at = succ[queued], at[queued]
+    first = np.sort(np.unique(succ, return_index=True)[1])  # the first time each new state is met
+    found = succ[first]
+    parent[found] = queue[at[first]]
+    return found
 
 
 def _back_to_seed(parent: np.ndarray, node: int) -> list[int]:
@@ -104,26 +110,43 @@ def _back_to_seed(parent: np.ndarray, node: int) -> list[int]:
     return path
 
 
-def _strong_components(graph: StateGraph, nodes: np.ndarray, sources: np.ndarray):
-    """Label the strongly connected components of the subgraph on `nodes`: (label per state, -1
-    outside `nodes`; whether each label holds a cycle; the edges inside one component). States
-    are numbered in BFS order, so a cycle needs an edge to an earlier state: without one every
-    state is a component of its own and scipy is not even imported."""
+def _back_edges(graph: StateGraph) -> tuple[np.ndarray, np.ndarray]:
+    """(sources, destinations) of the edges to an earlier state. States are numbered in BFS order,
+    and every cycle has such an edge (its numbers cannot only grow): without one, no cycle."""
+    sources, dsts = [], []
+    for lo in range(0, graph.edges, CHUNK):  # a chunk at a time: no source number for every edge
+        dst = graph.dst[lo:lo + CHUNK]
+        src = (np.searchsorted(graph.indptr, np.arange(lo, lo + len(dst)), side="right") - 1).astype(np.int32)
+        back = dst < src
+        sources.append(src[back])
+        dsts.append(dst[back])
+    empty = [np.zeros(0, dtype=np.int32)]
+    return np.concatenate(sources or empty), np.concatenate(dsts or empty)
+
+
+def _strong_components(graph: StateGraph, nodes: np.ndarray, back: tuple[np.ndarray, np.ndarray]):
+    """The strongly connected components of the subgraph on `nodes`: (label per state, -1 outside
+    `nodes`; whether each label holds a cycle; the groups taken by steps inside each). Without a
+    back edge inside, every state is a component of its own and scipy is not even imported."""
     keep = np.zeros(graph.size, dtype=bool)
     keep[nodes] = True
+    labels = np.full(graph.size, -1, dtype=np.int32)
+    if not np.any(keep[back[0]] & keep[back[1]]):
+        labels[nodes] = np.arange(len(nodes), dtype=np.int32)
+        return labels, graph.self_loop[nodes], np.zeros(len(nodes), dtype=np.int64)
+    sources = graph.sources()
     inside = keep[sources]
     inside &= keep[graph.dst]
-    labels = np.full(graph.size, -1, dtype=np.int32)
-    if not np.any(inside & (graph.dst < sources)):
-        labels[nodes] = np.arange(len(nodes))
-        return labels, graph.self_loop[nodes], np.zeros(0, dtype=np.int64)
     labels[:] = _scc_labels(graph, inside)
     labels[~keep] = -1
     count = int(labels.max()) + 1
     cyclic = np.bincount(labels[nodes], minlength=count) > 1
     cyclic[labels[nodes[graph.self_loop[nodes]]]] = True
     inside &= labels[sources] == labels[graph.dst]
-    return labels, cyclic, np.flatnonzero(inside)
+    internal = np.flatnonzero(inside)
+    taken = np.zeros(count, dtype=np.int64)
+    np.bitwise_or.at(taken, labels[sources[internal]], graph.groups(internal))
+    return labels, cyclic, taken
 
 
 def _scc_labels(graph: StateGraph, inside: np.ndarray) -> np.ndarray:
@@ -148,32 +171,33 @@ def _fair_components(graph: StateGraph, nodes: np.ndarray, weak: int, strong: in
     groups taken inside each component and enabled in all or some of its states are gathered for
     every component at once (numpy), so a graph of many small components costs no Python loop."""
     pending = [nodes] if len(nodes) else []
-    sources = graph.sources()
+    back = _back_edges(graph)
     while pending:
         subset = pending.pop()
-        labels, cyclic, internal = _strong_components(graph, subset, sources)
+        labels, cyclic, taken = _strong_components(graph, subset, back)
         count = len(cyclic)
-        taken = np.zeros(count, dtype=np.int64)
-        np.bitwise_or.at(taken, labels[sources[internal]], graph.groups(internal))
+        label, enabled = labels[subset], graph.enabled[subset]
+        del labels
         everywhere = np.full(count, -1, dtype=np.int64)
-        np.bitwise_and.at(everywhere, labels[subset], graph.enabled[subset])
+        np.bitwise_and.at(everywhere, label, enabled)
         somewhere = np.zeros(count, dtype=np.int64)
-        np.bitwise_or.at(somewhere, labels[subset], graph.enabled[subset])
+        np.bitwise_or.at(somewhere, label, enabled)
+        del enabled
         # a weak group always enabled and never taken: no cycle inside is fair either
         weak_ok = cyclic & ((np.int64(weak) & everywhere & ~taken) == 0)
         unfair = np.int64(strong) & somewhere & ~taken
         chosen = np.flatnonzero(weak_ok)
         if len(chosen) == 0:
             continue
-        order = np.argsort(labels[subset], kind="stable")
+        order = np.argsort(label, kind="stable")
         grouped = subset[order]
-        starts = np.searchsorted(labels[subset][order], np.arange(count + 1))
-        for label in chosen.tolist():
-            members = grouped[starts[label]:starts[label + 1]]
-            if not unfair[label]:
+        starts = np.searchsorted(label[order], np.arange(count + 1))
+        for c in chosen.tolist():
+            members = grouped[starts[c]:starts[c + 1]]
+            if not unfair[c]:
                 yield members
                 continue
-            rest = members[(graph.enabled[members] & unfair[label]) == 0]  # a fair cycle must avoid these
+            rest = members[(graph.enabled[members] & unfair[c]) == 0]  # a fair cycle must avoid these
             if len(rest):
                 pending.append(rest)
 
