@@ -225,7 +225,7 @@ class EdgeRecorder:
                 break
             initial += 1
         dst = self._numbers(states)
-        self.add = self.hashes = None  # (`add` holds the hashes too)
+        self.add = self.hashes = None  # (the numbers may live in the hashes' array: `dst` keeps it)
         counts = np.frombuffer(self.counts, dtype=np.int32)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -237,21 +237,30 @@ class EdgeRecorder:
                           beyond=int(beyond.sum()), fairness=self.groups)
 
     def _numbers(self, states: list) -> np.ndarray:
-        """The number of each step's successor: its hash looked up among the states' hashes."""
+        """The number of each step's successor: its hash looked up among the states' hashes. The
+        numbers are written over the hashes and the array is cut to them: at the peak of liveness
+        checking they take no memory of their own."""
         ranked = np.fromiter(map(hash, states), dtype=np.int64, count=len(states))
         order = np.argsort(ranked, kind="stable").astype(np.int32)
         ranked.sort()
         if len(ranked) > 1 and bool((ranked[1:] == ranked[:-1]).any()):
             return self._numbers_by_lookup(states)  # two states share a hash: do it exactly
+        edges = len(self.hashes)
+        self._write_numbers(ranked, order)
+        del self.hashes[(edges + 1) // 2:]  # (its views are gone with _write_numbers)
+        return np.frombuffer(self.hashes, dtype=np.int32, count=edges)
+
+    def _write_numbers(self, ranked: np.ndarray, order: np.ndarray) -> None:
+        """Write each step's successor number (4 bytes) over the hashes (8 bytes), in order: the
+        numbers of steps lo... land on hashes lo / 2..., which have all been read by then."""
         wanted = np.frombuffer(self.hashes, dtype=np.int64)
-        numbers = np.empty(len(wanted), dtype=np.int32)
+        numbers = np.frombuffer(self.hashes, dtype=np.int32)
         for lo in range(0, len(wanted), CHUNK):  # in pieces, so the temporaries stay small
             part = wanted[lo:lo + CHUNK]
             at = np.minimum(np.searchsorted(ranked, part), len(ranked) - 1)
             if not bool((ranked[at] == part).all()):
                 raise AssertionError("a successor is missing from an exhausted search")
-            numbers[lo:lo + CHUNK] = order[at]
-        return numbers
+            numbers[lo:lo + len(part)] = order[at]
 
     def _numbers_by_lookup(self, states: list) -> np.ndarray:
         index = {state: i for i, state in enumerate(states)}

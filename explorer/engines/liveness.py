@@ -9,8 +9,9 @@ it is disabled; for every strongly fair group, the cycle takes it or never passe
 it is enabled.
 
 The search for one, as TLC and SPIN do it: keep the states where the goal is false, reachable from
-the seeds through such states; split them into strongly connected components (scipy's csgraph, in
-C); an SCC that is a cycle (two states or more, or one with a step to itself) holds a fair cycle
+the seeds through such states (breadth first, in numpy); split them into strongly connected
+components (scipy's csgraph, in C, imported only when some cycle passes two states: states are
+numbered in BFS order and such a cycle needs a step back to an earlier one); an SCC that is a cycle (two states or more, or one with a step to itself) holds a fair cycle
 under weak fairness exactly when the cycle through all of its states and edges is fair. Strong
 fairness may need a smaller cycle: drop the states where an untaken strong group is enabled and
 look again inside what is left (Emerson and Lei, 1987). The answer is a `Lasso`: the path to a
@@ -124,20 +125,14 @@ def _back_edges(graph: StateGraph) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(sources or empty), np.concatenate(dsts or empty)
 
 
-def _strong_components(graph: StateGraph, nodes: np.ndarray, back: tuple[np.ndarray, np.ndarray]):
-    """The strongly connected components of the subgraph on `nodes`: (label per state, -1 outside
-    `nodes`; whether each label holds a cycle; the groups taken by steps inside each). Without a
-    back edge inside, every state is a component of its own and scipy is not even imported."""
-    keep = np.zeros(graph.size, dtype=bool)
-    keep[nodes] = True
-    labels = np.full(graph.size, -1, dtype=np.int32)
-    if not np.any(keep[back[0]] & keep[back[1]]):
-        labels[nodes] = np.arange(len(nodes), dtype=np.int32)
-        return labels, graph.self_loop[nodes], np.zeros(len(nodes), dtype=np.int64)
+def _strong_components(graph: StateGraph, nodes: np.ndarray, keep: np.ndarray):
+    """The strongly connected components of the subgraph on `nodes` (`keep` per state): (label
+    per state, -1 outside `nodes`; whether each label holds a cycle; the groups taken by steps
+    inside each)."""
     sources = graph.sources()
     inside = keep[sources]
     inside &= keep[graph.dst]
-    labels[:] = _scc_labels(graph, inside)
+    labels = _scc_labels(graph, inside)
     labels[~keep] = -1
     count = int(labels.max()) + 1
     cyclic = np.bincount(labels[nodes], minlength=count) > 1
@@ -169,12 +164,19 @@ def _scc_labels(graph: StateGraph, inside: np.ndarray) -> np.ndarray:
 def _fair_components(graph: StateGraph, nodes: np.ndarray, weak: int, strong: int):
     """Yield the state sets (each strongly connected, with a cycle) that hold a fair cycle. The
     groups taken inside each component and enabled in all or some of its states are gathered for
-    every component at once (numpy), so a graph of many small components costs no Python loop."""
+    every component at once (numpy), so a graph of many small components costs no Python loop;
+    a subset without a step back to an earlier state has only states with a step to themselves."""
     pending = [nodes] if len(nodes) else []
     back = _back_edges(graph)
     while pending:
         subset = pending.pop()
-        labels, cyclic, taken = _strong_components(graph, subset, back)
+        keep = np.zeros(graph.size, dtype=bool)
+        keep[subset] = True
+        if not np.any(keep[back[0]] & keep[back[1]]):  # no cycle through two states or more
+            yield from _fair_self_loops(graph, subset, weak | strong)
+            continue
+        labels, cyclic, taken = _strong_components(graph, subset, keep)
+        del keep
         count = len(cyclic)
         label, enabled = labels[subset], graph.enabled[subset]
         del labels
@@ -200,6 +202,14 @@ def _fair_components(graph: StateGraph, nodes: np.ndarray, weak: int, strong: in
             rest = members[(graph.enabled[members] & unfair[c]) == 0]  # a fair cycle must avoid these
             if len(rest):
                 pending.append(rest)
+
+
+def _fair_self_loops(graph: StateGraph, nodes: np.ndarray, fair: int):
+    """Each state of `nodes` with a step to itself, as a cycle of its own: such a step takes no
+    group, so the cycle is fair when no fair group is enabled there."""
+    looped = nodes[graph.self_loop[nodes]]
+    for u in looped[(graph.enabled[looped] & np.int64(fair)) == 0]:
+        yield np.array([u])
 
 
 def _fair_loop(graph: StateGraph, members: set[int], entry: int, weak: int, strong: int) -> tuple[list, list]:
