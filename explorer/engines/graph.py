@@ -134,10 +134,10 @@ class StateGraph:
 
 class EdgeRecorder:
     """Keeps every step the search generates, cheaply: per expanded state the number of its steps
-    into the graph (and whether one loops back, and the groups its steps are in), per step the
-    successor's 64-bit hash and its fairness groups (as a small label), in flat arrays. No dictionary of
-    states is built while searching; `finish` numbers the states in the order the BFS found them
-    (the order of `parents`) and turns each hash into the number of its state with numpy.
+    into the graph (its hash, whether one loops back, the groups its steps are in), per step the
+    successor's 64-bit hash and its fairness groups (as a small label), in flat arrays. No
+    dictionary of states is built while searching; `finish` numbers the states in the order the
+    BFS found them (the order of `parents`) and turns each hash into the number of its state.
 
     That is exact when no two reachable states share a hash, which `finish` checks; if two do,
     it resolves the steps by expanding every state again with a dictionary instead. The BFS calls
@@ -150,7 +150,7 @@ class EdgeRecorder:
         self.groups = Groups(fairs)
         self.within = within
         self.counts, self.beyond_steps = array("i"), array("i")  # per expanded state
-        self.enabled, self.loops = array("q"), bytearray()
+        self.enabled, self.loops, self.own = array("q"), bytearray(), array("q")  # (own: its hash)
         self.hashes, self.labels = array("q"), array("H")  # per step into the graph
         self.masks: list[int] = [0]  # label -> fairness mask (label 0: no group)
         self.add = self._adder()
@@ -158,7 +158,7 @@ class EdgeRecorder:
     def _adder(self) -> Callable[[Any, str | None, dict | None, Any], None]:
         """`add(state, action, args, succ)`: keep one step. It runs for every step the search
         generates, so it is a closure over locals, with labels memoised per action and `per` value."""
-        counts, beyond_steps, enabled, loops = self.counts, self.beyond_steps, self.enabled, self.loops
+        counts, beyond_steps, enabled, loops, own = self.counts, self.beyond_steps, self.enabled, self.loops, self.own
         hashes, labels, masks, within = self.hashes.append, self.labels.append, self.masks, self.within
         by_action, group_of, ids, memo = self.groups.by_action, self.groups.of, {0: 0}, {}
         current, number, own_hash = None, -1, 0
@@ -190,6 +190,7 @@ class EdgeRecorder:
             nonlocal current, number, own_hash
             if state is not current:
                 current, number, own_hash = state, number + 1, hash(state)
+                own.append(own_hash)
                 counts.append(0)
                 beyond_steps.append(0)
                 enabled.append(0)
@@ -225,13 +226,14 @@ class EdgeRecorder:
                 break
             initial += 1
         dst = self._numbers(states)
-        self.add = self.hashes = None  # (the numbers may live in the hashes' array: `dst` keeps it)
+        self.add = self.hashes = self.own = None  # (the numbers may live in the hashes' array: `dst` keeps it)
         counts = np.frombuffer(self.counts, dtype=np.int32)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         beyond = np.frombuffer(self.beyond_steps, dtype=np.int32)
         return StateGraph(states=states, initial=initial, indptr=indptr, dst=dst,
-                          labels=np.frombuffer(self.labels, dtype=np.uint16), masks=np.array(self.masks, dtype=np.int64),
+                          labels=np.frombuffer(self.labels, dtype=np.uint16),
+                          masks=np.array(self.masks, dtype=np.int64),
                           enabled=np.frombuffer(self.enabled, dtype=np.int64),
                           self_loop=np.frombuffer(self.loops, dtype=np.uint8) == 1, moves=counts + beyond,
                           beyond=int(beyond.sum()), fairness=self.groups)
@@ -240,7 +242,7 @@ class EdgeRecorder:
         """The number of each step's successor: its hash looked up among the states' hashes. The
         numbers are written over the hashes and the array is cut to them: at the peak of liveness
         checking they take no memory of their own."""
-        ranked = np.fromiter(map(hash, states), dtype=np.int64, count=len(states))
+        ranked = np.frombuffer(self.own, dtype=np.int64)  # (sorted in place: not needed after)
         order = np.argsort(ranked, kind="stable").astype(np.int32)
         ranked.sort()
         if len(ranked) > 1 and bool((ranked[1:] == ranked[:-1]).any()):

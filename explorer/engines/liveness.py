@@ -10,12 +10,13 @@ it is enabled.
 
 The search for one, as TLC and SPIN do it: keep the states where the goal is false, reachable from
 the seeds through such states (breadth first, in numpy); split them into strongly connected
-components (scipy's csgraph, in C, imported only when some cycle passes two states: states are
-numbered in BFS order and such a cycle needs a step back to an earlier one); an SCC that is a cycle (two states or more, or one with a step to itself) holds a fair cycle
-under weak fairness exactly when the cycle through all of its states and edges is fair. Strong
-fairness may need a smaller cycle: drop the states where an untaken strong group is enabled and
-look again inside what is left (Emerson and Lei, 1987). The answer is a `Lasso`: the path to a
-dead end, or the path to a fair cycle and the cycle, the nearest to the seeds (breadth first).
+components (scipy's csgraph, in C, loaded only when a cycle through two states is possible: the
+states are numbered in BFS order, and such a cycle needs a step back to an earlier one); an SCC
+that is a cycle (two states or more, or one with a step to itself) holds a fair cycle under weak
+fairness exactly when the cycle through all of its states and edges is fair. Strong fairness may
+need a smaller cycle: drop the states where an untaken strong group is enabled and look again
+inside what is left (Emerson and Lei, 1987). The answer is a `Lasso`: the path to a dead end, or
+the path to a fair cycle and the cycle, the nearest to the seeds (breadth first).
 """
 
 from __future__ import annotations
