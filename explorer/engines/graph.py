@@ -21,7 +21,7 @@ from models.contract import Fair, Model
 from properties.errors import InputError
 
 CHUNK = 1 << 16  # steps looked up at once when hashes become state numbers
-MAX_GROUPS = 63  # fairness groups are bits of one signed 64-bit mask per edge and state
+MAX_GROUPS = 63  # fairness groups are bits of one signed 64-bit mask per label and state
 
 
 class Groups:
