@@ -6,9 +6,11 @@
 For each size, in a fresh process each (so peak memory, ru_maxrss, is its own):
   safety    the invariants and reachable guards only: no state graph is kept;
   liveness  the same plus `termination` (@eventually): the BFS keeps every step as an edge, then
-            strongly connected components and the fairness check run on the graph;
-and, on the same graph, strongly connected components by scipy's csgraph (what agree uses) and by
-networkx (the alternative the design names), to show why scipy. Prints a table and writes
+            the region where termination is false is searched for dead ends and fair cycles;
+and, on the same graph, strongly connected components by scipy's csgraph (what agree uses when
+the region has a step back to an earlier state, so a cycle through two states is possible) and
+by networkx (the alternative the design names), to show why scipy. twophase-btm's region has no
+such step, so the liveness run never loads scipy. Prints a table and writes
 benchmarks/results/liveness.json. The target: liveness at most 2x the time and memory of safety.
 """
 

@@ -302,7 +302,7 @@ def test_recording_during_the_search_equals_expanding_again():
     parents = {s: (None if i < recorded.initial else recorded.states[0]) for i, s in enumerate(recorded.states)}
     rebuilt = build_graph(model, parents, type(model).fairness)
     assert rebuilt.states == recorded.states and rebuilt.initial == recorded.initial == 1
-    for field in ("indptr", "dst", "groups", "enabled", "self_loop", "moves"):
+    for field in ("indptr", "dst", "labels", "masks", "enabled", "self_loop", "moves"):
         assert np.array_equal(getattr(rebuilt, field), getattr(recorded, field)), field
     assert recorded.fairness.names == rebuilt.fairness.names
 

@@ -20,8 +20,8 @@ import numpy as np
 from models.contract import Fair, Model
 from properties.errors import InputError
 
-CHUNK = 1 << 18  # steps looked up at once when hashes become state numbers
-MAX_GROUPS = 63  # fairness groups are bits of one signed 64-bit mask per edge and state
+CHUNK = 1 << 16  # steps looked up at once when hashes become state numbers
+MAX_GROUPS = 63  # fairness groups are bits of one signed 64-bit mask per label and state
 
 
 class Groups:
@@ -94,9 +94,10 @@ class StateGraph:
 
     states: list  # number -> state
     initial: int  # states[:initial] are the initial states
-    indptr: np.ndarray  # edges of state i: indptr[i]:indptr[i+1] in dst and groups
+    indptr: np.ndarray  # edges of state i: indptr[i]:indptr[i+1] in dst and labels
     dst: np.ndarray
-    groups: np.ndarray  # per edge: its fairness groups (a bit mask)
+    labels: np.ndarray  # per edge: a small label (uint16) of its fairness groups
+    masks: np.ndarray  # per label: the groups (a bit mask; 2 bytes per edge instead of 8)
     enabled: np.ndarray  # per state: the groups with a step that changes the state
     self_loop: np.ndarray  # per state: some step leads back to the state itself
     moves: np.ndarray  # per state: its steps that change the state (0: it stops, a dead end)
@@ -114,6 +115,14 @@ class StateGraph:
     def successors(self, i: int) -> np.ndarray:
         return self.dst[self.indptr[i]:self.indptr[i + 1]]
 
+    def groups(self, edges) -> np.ndarray:
+        """The fairness groups (bit masks) of `edges` (edge numbers, a slice or a mask)."""
+        return self.masks[self.labels[edges]]
+
+    def sources(self) -> np.ndarray:
+        """The source state of every edge (4 bytes each: build it once per use)."""
+        return np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.indptr))
+
     def step_between(self, model: Model, u: int, v: int, group: int = 0) -> tuple[str, dict, Any]:
         """Re-execute the model for one step from state u to state v (in `group`, when given)."""
         state, target = self.states[u], self.states[v]
@@ -125,10 +134,10 @@ class StateGraph:
 
 class EdgeRecorder:
     """Keeps every step the search generates, cheaply: per expanded state the number of its steps
-    into the graph (and whether one loops back, and which groups lead beyond the bounds), per step
-    the successor's 64-bit hash and its fairness groups (as a small label). No dictionary of
-    states is built while searching; `finish` numbers the states in the order the BFS found them
-    (the order of `parents`) and turns each hash into the number of its state with numpy.
+    into the graph (its hash, whether one loops back, the groups its steps are in), per step the
+    successor's 64-bit hash and its fairness groups (as a small label), in flat arrays. No
+    dictionary of states is built while searching; `finish` numbers the states in the order the
+    BFS found them (the order of `parents`) and turns each hash into the number of its state.
 
     That is exact when no two reachable states share a hash, which `finish` checks; if two do,
     it resolves the steps by expanding every state again with a dictionary instead. The BFS calls
@@ -141,7 +150,7 @@ class EdgeRecorder:
         self.groups = Groups(fairs)
         self.within = within
         self.counts, self.beyond_steps = array("i"), array("i")  # per expanded state
-        self.beyond_groups, self.loops = array("q"), bytearray()
+        self.enabled, self.loops, self.own = array("q"), bytearray(), array("q")  # (own: its hash)
         self.hashes, self.labels = array("q"), array("H")  # per step into the graph
         self.masks: list[int] = [0]  # label -> fairness mask (label 0: no group)
         self.add = self._adder()
@@ -149,7 +158,7 @@ class EdgeRecorder:
     def _adder(self) -> Callable[[Any, str | None, dict | None, Any], None]:
         """`add(state, action, args, succ)`: keep one step. It runs for every step the search
         generates, so it is a closure over locals, with labels memoised per action and `per` value."""
-        counts, beyond_steps, beyond_groups, loops = self.counts, self.beyond_steps, self.beyond_groups, self.loops
+        counts, beyond_steps, enabled, loops, own = self.counts, self.beyond_steps, self.enabled, self.loops, self.own
         hashes, labels, masks, within = self.hashes.append, self.labels.append, self.masks, self.within
         by_action, group_of, ids, memo = self.groups.by_action, self.groups.of, {0: 0}, {}
         current, number, own_hash = None, -1, 0
@@ -181,9 +190,10 @@ class EdgeRecorder:
             nonlocal current, number, own_hash
             if state is not current:
                 current, number, own_hash = state, number + 1, hash(state)
+                own.append(own_hash)
                 counts.append(0)
                 beyond_steps.append(0)
-                beyond_groups.append(0)
+                enabled.append(0)
                 loops.append(0)
             if action is None:
                 return  # a state with no step at all
@@ -192,9 +202,10 @@ class EdgeRecorder:
                 loops[number] = 1
                 return
             label = label_of(action, args)
+            if label:  # (here, not later from the edges: that would take 12 bytes per edge at once)
+                enabled[number] |= masks[label]
             if within is not None and not within(succ):
                 beyond_steps[number] += 1  # it enables its groups, but is not followed
-                beyond_groups[number] |= masks[label]
                 return
             counts[number] += 1
             hashes(h)
@@ -203,7 +214,8 @@ class EdgeRecorder:
         return add
 
     def finish(self, parents: dict) -> StateGraph:
-        """The graph of an exhausted search whose visited states are the keys of `parents`."""
+        """The graph of an exhausted search whose visited states are the keys of `parents`. The
+        hashes (8 bytes per step) are dropped as soon as they are numbers, before anything else."""
         states = list(parents)
         n = len(states)
         if len(self.counts) != n:
@@ -214,35 +226,43 @@ class EdgeRecorder:
                 break
             initial += 1
         dst = self._numbers(states)
-        self.hashes = None
+        self.add = self.hashes = self.own = None  # (the numbers may live in the hashes' array: `dst` keeps it)
         counts = np.frombuffer(self.counts, dtype=np.int32)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        groups = np.array(self.masks, dtype=np.int64)[np.frombuffer(self.labels, dtype=np.uint16)]
-        enabled = np.frombuffer(self.beyond_groups, dtype=np.int64).copy()
-        np.bitwise_or.at(enabled, np.repeat(np.arange(n, dtype=np.int32), counts), groups)
         beyond = np.frombuffer(self.beyond_steps, dtype=np.int32)
-        self.hashes = self.labels = None
-        return StateGraph(states=states, initial=initial, indptr=indptr, dst=dst, groups=groups, enabled=enabled,
-                          self_loop=np.frombuffer(bytes(self.loops), dtype=np.uint8) == 1, moves=counts + beyond,
+        return StateGraph(states=states, initial=initial, indptr=indptr, dst=dst,
+                          labels=np.frombuffer(self.labels, dtype=np.uint16),
+                          masks=np.array(self.masks, dtype=np.int64),
+                          enabled=np.frombuffer(self.enabled, dtype=np.int64),
+                          self_loop=np.frombuffer(self.loops, dtype=np.uint8) == 1, moves=counts + beyond,
                           beyond=int(beyond.sum()), fairness=self.groups)
 
     def _numbers(self, states: list) -> np.ndarray:
-        """The number of each step's successor: its hash looked up among the states' hashes."""
-        own = np.fromiter(map(hash, states), dtype=np.int64, count=len(states))
-        order = np.argsort(own, kind="stable")
-        ranked = own[order]
+        """The number of each step's successor: its hash looked up among the states' hashes. The
+        numbers are written over the hashes and the array is cut to them: at the peak of liveness
+        checking they take no memory of their own."""
+        ranked = np.frombuffer(self.own, dtype=np.int64)  # (sorted in place: not needed after)
+        order = np.argsort(ranked, kind="stable").astype(np.int32)
+        ranked.sort()
         if len(ranked) > 1 and bool((ranked[1:] == ranked[:-1]).any()):
             return self._numbers_by_lookup(states)  # two states share a hash: do it exactly
+        edges = len(self.hashes)
+        self._write_numbers(ranked, order)
+        del self.hashes[(edges + 1) // 2:]  # (its views are gone with _write_numbers)
+        return np.frombuffer(self.hashes, dtype=np.int32, count=edges)
+
+    def _write_numbers(self, ranked: np.ndarray, order: np.ndarray) -> None:
+        """Write each step's successor number (4 bytes) over the hashes (8 bytes), in order: the
+        numbers of steps lo... land on hashes lo / 2..., which have all been read by then."""
         wanted = np.frombuffer(self.hashes, dtype=np.int64)
-        numbers, order = np.empty(len(wanted), dtype=np.int32), order.astype(np.int32)
+        numbers = np.frombuffer(self.hashes, dtype=np.int32)
         for lo in range(0, len(wanted), CHUNK):  # in pieces, so the temporaries stay small
             part = wanted[lo:lo + CHUNK]
             at = np.minimum(np.searchsorted(ranked, part), len(ranked) - 1)
             if not bool((ranked[at] == part).all()):
                 raise AssertionError("a successor is missing from an exhausted search")
-            numbers[lo:lo + CHUNK] = order[at]
-        return numbers
+            numbers[lo:lo + len(part)] = order[at]
 
     def _numbers_by_lookup(self, states: list) -> np.ndarray:
         index = {state: i for i, state in enumerate(states)}
