@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params
-from explorer.engines.fuzz import DEFAULT_EXAMPLES, DEFAULT_STEPS, FuzzOutcome, fuzz
-from explorer.engines.hypothesis_bridge import FuzzStats
+from explorer.engines.fuzz_limits import DEFAULT_EXAMPLES, DEFAULT_STEPS
 from explorer.engines.result import REACHED, VIOLATED
 from explorer.traces.report import render_result, result_to_json
 from explorer.traces.shrink import shrink_result
 from models.registry import build_model
+
+if TYPE_CHECKING:
+    from explorer.engines.fuzz import FuzzOutcome
+    from explorer.engines.hypothesis_bridge import FuzzStats
 
 
 @click.command("fuzz")
@@ -37,6 +42,8 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
     @reachable guards were reached.
     """
     instance = build_model(model, parse_params(params), variant)
+    from explorer.engines.fuzz import fuzz  # Hypothesis loads only when fuzzing
+
     outcome = fuzz(instance, examples=examples, steps=steps, seed=seed, time_limit=time_limit,
                    only=list(only) or None, model_ref=model, progress=None if quiet else _progress)
     result = shrink_result(outcome.result, instance)

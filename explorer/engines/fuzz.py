@@ -20,15 +20,12 @@ from hypothesis import Phase, reporting, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import run_state_machine_as_test
 
+from explorer.engines.fuzz_limits import BATCH, DEFAULT_EXAMPLES, DEFAULT_STEPS
 from explorer.engines.hypothesis_bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
 from explorer.engines.monitor import ModelError, PropertyMonitor
 from explorer.engines.result import INCOMPLETE, NOT_CHECKED, REACHED, VIOLATED, Bounds, CheckResult, PropertyResult
 from models.contract import EVENTUALLY, REACHABLE, Model
 from properties.errors import InputError
-
-DEFAULT_EXAMPLES = 200
-DEFAULT_STEPS = 100
-BATCH = 8  # steps per rule call: Hypothesis's cost per rule call exceeds a model's step
 
 
 @dataclass
