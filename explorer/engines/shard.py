@@ -159,7 +159,7 @@ class Shard:
                     if succ is state or (within is not None and not within(succ)):
                         continue
                     key = succ if key_of is None else key_of(succ)
-                    owner = hash(key) % count
+                    owner = hash(key) % count if count > 1 else 0  # (one shard: no hashing)
                     batch = batches[owner]
                     if key in batch or (batch is mine and known is not None and known(key)):
                         continue
