@@ -326,3 +326,11 @@ def test_raw_bytes_are_refused_in_one_line(raw, tmp_path):
     for args in (["replay", "f.json"], ["show", "f.json"], ["quorums", "explicit", "--file", "f.json"],
                  ["verify", "--config", "f.json"]):
         run_contract(args, tmp_path)
+
+
+def test_callers_asking_click_for_standalone_mode_still_get_agree_exit_codes():
+    """CliRunner and embedding code may pass standalone_mode; agree keeps handling its own exits."""
+    ok = CliRunner().invoke(cli, ["list"], standalone_mode=True)
+    bad = CliRunner().invoke(cli, ["check", "no-such-model"], standalone_mode=True)
+    assert ok.exit_code == 0 and "twophase" in ok.output
+    assert bad.exit_code == 2 and "unknown model" in bad.output.lower()

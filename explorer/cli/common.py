@@ -64,6 +64,7 @@ class AgreeGroup(click.Group):
     def main(self, args=None, prog_name=None, **extra):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or os.environ.get("AGREE_DEBUG") == "1"
+        extra.pop("standalone_mode", None)  # agree always handles its own errors and exit codes
         try:
             code = super().main(args=argv, prog_name=prog_name or "agree", standalone_mode=False, **extra)
             sys.exit(code if isinstance(code, int) else EXIT_OK)  # ctx.exit(n) returns n here
