@@ -24,19 +24,26 @@ if TYPE_CHECKING:
               help="Set a model parameter (repeatable); `agree list MODEL` shows them.")
 @click.option("--variant", help="Fuzz a named broken variant of the model.")
 @click.option("--examples", type=int, default=DEFAULT_EXAMPLES, show_default=True,
-              help="Runs Hypothesis generates (each from an initial state).")
+              help="Runs to make (fresh ones, and guided ones that continue a kept run).")
 @click.option("--steps", type=int, default=DEFAULT_STEPS, show_default=True, help="Most steps in one run.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same runs.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds.")
 @click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
 @click.option("--save-trace", type=click.Path(dir_okay=False), help="Write the (shrunk) counterexample here (JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the shape of `agree check --json`).")
+@click.option("--guide/--no-guide", default=True, show_default=True,
+              help="Let every other run continue a kept run that reached a new state feature (deep bugs), "
+                   "or start every run afresh.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only, save_trace, as_json, quiet) -> None:
+def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only, save_trace, as_json, guide,
+                 quiet) -> None:
     """Run MODEL through Hypothesis's stateful testing: seeded random runs, shrunk counterexamples.
 
-    Each run starts in an initial state and takes up to --steps enabled steps; every invariant and
-    transition property is judged after each step. A violation is shrunk (by Hypothesis, then by
+    A fresh run starts in an initial state and takes up to --steps enabled steps, with a few
+    actions switched off at random (swarm testing). With --guide (the default) every other run
+    instead continues a kept run, one that first reached some new combination of two state
+    fields, by up to 24 steps: deep bugs are reached a few steps at a time. Every invariant and
+    transition property is judged after each step; a trace always starts in an initial state. A violation is shrunk (by Hypothesis, then by
     delta debugging over the steps) and exits 1. Random search never exhausts a state space, so
     without a violation the verdict is `incomplete` (exit 0), saying how much was tried and which
     @reachable guards were reached.
@@ -45,7 +52,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
     from explorer.engines.fuzz import fuzz  # Hypothesis loads only when fuzzing
 
     outcome = fuzz(instance, examples=examples, steps=steps, seed=seed, time_limit=time_limit,
-                   only=list(only) or None, model_ref=model, progress=None if quiet else _progress)
+                   only=list(only) or None, model_ref=model, progress=None if quiet else _progress, guide=guide)
     result = shrink_result(outcome.result, instance)
     violation = result.violation
     if save_trace:
@@ -72,7 +79,7 @@ def _summary(outcome: FuzzOutcome) -> dict:
     result = outcome.result
     violation = result.violation
     trace = violation.trace if violation is not None else None
-    return {"seed": outcome.seed, "runs": outcome.runs, "steps": outcome.steps,
+    return {"seed": outcome.seed, "runs": outcome.runs, "steps": outcome.steps, "kept_runs": outcome.kept,
             "guards_reached": [n for n, p in result.properties.items() if p.status == REACHED],
             "trace_length_found": trace.extra.get("shrunk_from", len(trace)) if trace is not None else None,
             "trace_length_shrunk": len(trace) if trace is not None else None}
@@ -80,7 +87,8 @@ def _summary(outcome: FuzzOutcome) -> dict:
 
 def _tried(outcome: FuzzOutcome) -> str:
     summary = _summary(outcome)
-    line = (f"tried {summary['runs']:,} runs, {summary['steps']:,} steps (seed {summary['seed']}); guards reached: "
+    kept = f" ({summary['kept_runs']:,} run prefixes kept)" if summary["kept_runs"] is not None else ""
+    line = (f"tried {summary['runs']:,} runs{kept}, {summary['steps']:,} steps (seed {summary['seed']}); guards reached: "
             f"{', '.join(summary['guards_reached']) or 'none'}")
     if summary["trace_length_found"] is not None:
         line += f"; counterexample shrunk from {summary['trace_length_found']} to {summary['trace_length_shrunk']} steps"

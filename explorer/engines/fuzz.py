@@ -20,7 +20,7 @@ from hypothesis import Phase, reporting, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import run_state_machine_as_test
 
-from explorer.engines.fuzz_limits import BATCH, DEFAULT_EXAMPLES, DEFAULT_STEPS
+from explorer.engines.fuzz_limits import BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS, RUNS_PER_EXAMPLE
 from explorer.engines.hypothesis_bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
 from explorer.engines.monitor import ModelError, PropertyMonitor
 from explorer.engines.result import INCOMPLETE, NOT_CHECKED, REACHED, VIOLATED, Bounds, CheckResult, PropertyResult
@@ -36,14 +36,19 @@ class FuzzOutcome:
     runs: int
     steps: int
     seed: int
+    kept: int | None = None  # guided runs: the runs kept for others to continue
+    found_after: tuple[int, int] | None = None  # (runs, steps) made when the first violation was found
 
 
 def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS, seed: int = 0,
          time_limit: float | None = None, only: list[str] | None = None, model_ref: str | None = None,
-         progress: Callable[[FuzzStats], None] | None = None, batch: int = BATCH) -> FuzzOutcome:
+         progress: Callable[[FuzzStats], None] | None = None, batch: int = BATCH, guide: bool = True,
+         segment: int = DEFAULT_SEGMENT) -> FuzzOutcome:
     """Run up to `examples` runs of at most `steps` steps each; stop at the first violation
-    (shrunk by Hypothesis) or when `time_limit` seconds have passed."""
-    for flag, value in (("--examples", examples), ("--steps", steps)):
+    (shrunk by Hypothesis) or when `time_limit` seconds have passed. With `guide` (see
+    `explorer.engines.guide`), runs continue kept runs and add at most `segment` steps
+    each; without it every run starts from an initial state."""
+    for flag, value in (("--examples", examples), ("--steps", steps), ("--segment", segment)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{flag} must be a whole number of at least 1, got {value}")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -51,8 +56,9 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
     Bounds(time_limit=time_limit)  # validates the time limit
     started = time.monotonic()
     stats = FuzzStats(deadline=started + time_limit if time_limit else None, progress=progress)
-    machine = state_machine(model, only=only, model_ref=model_ref, stats=stats, max_examples=examples,
-                            steps=steps, batch=batch)
+    examples_asked = -(-examples // RUNS_PER_EXAMPLE) if guide else examples
+    machine = state_machine(model, only=only, model_ref=model_ref, stats=stats, max_examples=examples_asked,
+                            steps=steps, batch=batch, guide=guide, segment=segment, runs_per_example=RUNS_PER_EXAMPLE)
     machine.TestCase.settings = settings(machine.TestCase.settings, derandomize=False, report_multiple_bugs=False,
                                          phases=[Phase.generate, Phase.shrink])
     machine._hypothesis_internal_use_seed = seed  # what @seed(n) sets: Hypothesis's own seeding
@@ -78,7 +84,8 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
     if stopped_by != "violation" and trace is not None:
         stopped_by = "violation"  # a violation was found; time ran out while shrinking it
     result = _result(model, stats, trace, stopped_by, model_ref or model.label(), only, time.monotonic() - started)
-    return FuzzOutcome(result, stats.runs, stats.steps, seed)
+    return FuzzOutcome(result, stats.runs, stats.steps, seed, len(stats.guide.entries) if stats.guide else None,
+                       stats.found_after)
 
 
 @contextmanager

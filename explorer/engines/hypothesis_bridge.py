@@ -8,6 +8,9 @@ After every step the model's invariants and transition properties are judged by 
 `PropertyMonitor` (one per run, so each run is judged afresh) and `@reachable` guards are tallied
 across runs in `FuzzStats`.
 
+Guided runs (`guide=True`, what `agree fuzz` uses) may continue a run an earlier one kept
+(explorer.engines.guide): they go deep a few steps at a time.
+
 A failure raises `PropertyViolation`, which carries the run as a `Trace` in the standard format.
 A user gets a test class in one line:
 
@@ -24,6 +27,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
+from explorer.engines.guide import CALIBRATION_STEPS, Guide, path_of
 from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.trace import Trace
 from models.contract import Model, Step
@@ -51,30 +55,37 @@ class FuzzStats:
     """What every run of one state machine class adds up to; read by `explorer.engines.fuzz`."""
 
     runs: int = 0  # runs started, shrinking runs included
-    steps: int = 0  # steps taken in all runs
+    steps: int = 0  # steps taken in all runs (a guided run's steps from where it resumed)
     longest: int = 0  # most steps in one run
     fired: dict[str, int] = field(default_factory=dict)  # action -> times taken
     found: dict[str, int] = field(default_factory=dict)  # action -> states it led to first
     reached: dict[str, int] = field(default_factory=dict)  # reachable guard -> runs that reached it
     seen: set = field(default_factory=set)  # distinct states visited
     first_failure: Trace | None = None  # the first violation found, before any shrinking
+    found_after: tuple[int, int] | None = None  # (runs, steps) when it was found
     best_failure: Trace | None = None  # the shortest violation found so far
     deadline: float | None = None  # time.monotonic() after which runs stop (TimeUp)
     count_states: bool = True  # keep `seen` (a set of every visited state)
     progress: Callable[[FuzzStats], None] | None = None  # called about every 2 s with these stats
     next_report: float = 0.0
+    guide: Guide | None = None  # the runs kept for later runs to continue (guided runs only)
 
 
 def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str | None = None,
                   stats: FuzzStats | None = None, max_examples: int = 100, steps: int = 50,
-                  batch: int = 1) -> type[RuleBasedStateMachine]:
+                  batch: int = 1, guide: bool = False, segment: int = 24,
+                  runs_per_example: int = 8) -> type[RuleBasedStateMachine]:
     """A RuleBasedStateMachine class that runs `model` and judges its properties (all, or `only`).
 
-    Each rule call takes up to `batch` steps (Hypothesis's cost per rule call exceeds most models'
-    cost per step), at most `steps` in a run. The class carries settings (max_examples,
-    stateful_step_count = 1 + steps / batch, derandomized, no deadline, no database) that a user may
-    override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the FuzzStats it fills."""
-    PropertyMonitor(model, only)  # an unknown property name is bad input now, not in every run
+    Plain (the default): each Hypothesis example is one run from an initial state; each rule call
+    takes up to `batch` steps (Hypothesis's cost per rule call exceeds most models' cost per step),
+    at most `steps` in a run. Guided (`guide=True`, see explorer.engines.guide): each rule call is
+    one run, either fresh (as a plain run) or continuing a kept run by at most `segment` new steps,
+    at most `steps` in all, and an example is `runs_per_example` runs (Hypothesis's cost per example exceeds a short run's). The class
+    carries settings (max_examples, stateful_step_count, derandomized, no deadline, no database)
+    that a user may override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the
+    FuzzStats it fills."""
+    monitor = PropertyMonitor(model, only)  # an unknown property name is bad input now, not in every run
     stats = stats or FuzzStats()
     ref = model_ref or model.label()
     within = model.within
@@ -83,96 +94,190 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
         raise InputError(f"model {model.label()} has no initial state within its bounds: nothing to run")
     declared = tuple(getattr(model, "actions", ()) or ())
     count_states = stats.count_states
+    guided = stats.guide = Guide() if guide else None
 
     class Machine(RuleBasedStateMachine):
+        """What both flavours share: one run at a time, stepped, judged and (guided) covered."""
+
         def __init__(self) -> None:
             super().__init__()
-            self.monitor = PropertyMonitor(model, only)
-            self.path: list = []
-            self.state: Any = None
-            self.enabled: list = []
+            self.violation: PropertyViolation | None = None  # raised when the example ends
+            self.new_features: set = set()  # guided: features this example's runs found
+            self.keep: list = []  # guided: (depth, path node) of the states that had them
             self.off: frozenset = frozenset()
-            self.visited: set = set()  # the states of this run
+
+        def begin(self, state: Any, depth: int = 0, node: tuple | None = None, limit: int = steps) -> None:
+            """Start a run in `state`, `depth` steps along the path `node` (a fresh one if None)."""
             stats.runs += 1
+            self.monitor = monitor.fresh()
+            self.node = node or (state, None)  # the path: (step, parent) ... (initial state, None)
+            self.depth = depth  # steps in the path
+            self.limit = min(steps, limit)  # the depth this run stops at
+            self.visited: set = set()  # the states of this run
+            self.done = not self._arrive(state)  # no more steps in this run
 
-        @initialize(data=st.data())
-        def start(self, data) -> None:
-            state = data.draw(st.sampled_from(initial), label="initial state") if len(initial) > 1 else initial[0]
-            # swarm testing (Groce et al., ISSTA 2012): each run may switch some actions off, which
-            # reaches states that a uniform choice among all steps rarely does; shrinks to none off
-            self.off = data.draw(st.frozensets(st.sampled_from(declared)), label="actions off") if declared else ()
-            self.path = [state]
-            self._arrive(state)
-
-        @rule(data=st.data())
-        def step(self, data) -> None:
-            """Take up to `batch` steps, fewer at a deadlock or at the end of the run."""
-            if stats.deadline is not None or stats.progress is not None:
-                _clock(stats)
-            for _ in range(batch):
-                if len(self.path) > steps or not self.take(data):
+        def walk(self, drawn: bytes) -> None:
+            """Steps chosen by `drawn`, two bytes a step, until it runs out, a deadlock, a
+            violation or the end of the run."""
+            for k in range(0, len(drawn) - 1, 2):
+                if self.done:
                     return
+                if self.depth >= self.limit or not self.take(drawn[k] << 8 | drawn[k + 1]):
+                    self.done = True
 
-        def take(self, data) -> bool:
-            """Draw one enabled step and judge it; False at a deadlock."""
+        def take(self, choice: int) -> bool:
+            """Take the enabled step `choice` picks and judge it; False at a deadlock or a violation."""
             # a step back to a state this run has visited adds little to a safety search, and the
             # actions this run switched off are taken only when nothing else is enabled
             fresh = [s for s in self.enabled if s[2] not in self.visited]
             choices = [s for s in fresh if s[0] not in self.off] or fresh or self.enabled
             if not choices:
                 return False
-            step = Step(*_draw_step(data, choices))
+            step = Step(*_pick(choice, choices))
             before = self.state
-            self.path.append(step)
+            self.node = (step, self.node)
+            self.depth += 1
             stats.steps += 1
             stats.fired[step.action] = stats.fired.get(step.action, 0) + 1
             monitor = self.monitor
-            if monitor.has_transitions and monitor.on_transition(before, step, len(self.path)):
-                self._fail()
-            self._arrive(step.state)
+            if monitor.has_transitions and monitor.on_transition(before, step, self.depth):
+                return self._fail()
+            if not self._arrive(step.state):
+                return False
+            if guided is not None and not guided.frozen:
+                self._cover(before, step.state)
             return True
 
-        def _arrive(self, state: Any) -> None:
+        def _cover(self, before: Any, state: Any) -> None:
+            """Guided runs: calibrate, or note the features of `state` that no run has had."""
+            if guided.fields is None:
+                guided.watch(before, state)
+                if guided.watched >= CALIBRATION_STEPS:
+                    guided.calibrate(initial)
+                return
+            seen, mine = guided.seen, self.new_features
+            new = [f for f in guided.features(before, state) if f not in seen and f not in mine]
+            if new:
+                mine.update(new)
+                self.keep.append((self.depth, self.node))
+
+        def teardown(self) -> None:
+            if self.violation is not None:
+                raise self.violation  # only now: see _HEAD
+            if guided is not None and self.keep:
+                guided.commit(self.new_features, self.keep)
+
+        def _arrive(self, state: Any) -> bool:
+            """Judge the state reached; False at a violation."""
             self.state = state
             self.visited.add(state)
-            stats.longest = max(stats.longest, len(self.path) - 1)
+            stats.longest = max(stats.longest, self.depth)
             if count_states and state not in stats.seen:
                 stats.seen.add(state)
-                if len(self.path) > 1:
-                    action = self.path[-1].action
+                if self.depth:
+                    action = self.node[0].action
                     stats.found[action] = stats.found.get(action, 0) + 1
             reached_before = len(self.monitor.reached)
-            if self.monitor.on_state(state, len(self.path)):
-                self._fail()
+            if self.monitor.on_state(state, self.depth):
+                return self._fail()
             if len(self.monitor.reached) > reached_before:  # a guard reached for the first time in this run
                 for name in list(self.monitor.reached)[reached_before:]:
                     stats.reached[name] = stats.reached.get(name, 0) + 1
             self.enabled = [s for s in model.next(state) if within is None or within(s[2])]
+            return True
 
-        def _fail(self) -> None:
+        def _fail(self) -> bool:
+            """Record the violation: the example takes no more steps and raises it when it ends."""
+            if guided is not None:
+                guided.frozen = True  # Hypothesis's replays of this example must find the same kept runs
             name = next(iter(self.monitor.failed))
             spec = next(s for s in self.monitor.specs if s.name == name)
             view = model.view
+            path = path_of(self.node)
             trace = Trace(model=ref, params=dict(model.parameters), variant=model.variant_name,
-                          property=name, kind=spec.kind, initial=view(self.path[0]),
-                          steps=[Step(a, args, view(s)) for a, args, s in self.path[1:]], engine="hypothesis")
+                          property=name, kind=spec.kind, initial=view(path[0]),
+                          steps=[Step(a, args, view(s)) for a, args, s in path[1:]], engine="hypothesis")
             if stats.first_failure is None:
-                stats.first_failure = trace
+                stats.first_failure, stats.found_after = trace, (stats.runs, stats.steps)
             if stats.best_failure is None or len(trace) < len(stats.best_failure):
                 stats.best_failure = trace
-            raise PropertyViolation(trace)
+            self.violation = PropertyViolation(trace)
+            return False
 
         def __repr__(self) -> str:
-            return f"{ref} after {len(self.path) - 1} steps"
+            return f"{ref} after {self.depth} steps"
 
-    Machine.__name__ = Machine.__qualname__ = _class_name(model)
-    Machine.stats = stats
+    if guided is None:
+        initial_states = st.sampled_from(initial)
+        actions_off = st.frozensets(st.sampled_from(declared)) if declared else None
+        choices = st.binary(min_size=2 * batch, max_size=2 * batch)  # two bytes a step
+
+        class Plain(Machine):
+            @initialize(data=st.data())
+            def start(self, data) -> None:
+                state = data.draw(initial_states, label="initial state") if len(initial) > 1 else initial[0]
+                # swarm testing (Groce et al., ISSTA 2012): each run may switch some actions off,
+                # which reaches states that a uniform choice among all steps rarely does; shrinks
+                # to none off
+                self.off = data.draw(actions_off, label="actions off") if declared else frozenset()
+                self.begin(state)
+
+            @rule(data=st.data())
+            def step(self, data) -> None:
+                """Take up to `batch` steps; one draw chooses them all (a draw costs more than a step)."""
+                if stats.deadline is not None or stats.progress is not None:
+                    _clock(stats)
+                drawn = data.draw(choices)  # drawn all the same after the run ended: see _HEAD
+                self.walk(drawn)
+
+        flavour, calls = Plain, -(-steps // batch)
+    else:
+        swarm = len(declared)
+        runs = st.binary(min_size=_HEAD + swarm + 2 * steps, max_size=_HEAD + swarm + 2 * steps)
+
+        class Guided(Machine):
+            @rule(data=st.data())
+            def run(self, data) -> None:
+                """One run: either a fresh one from an initial state, up to `steps` steps with some
+                actions switched off as in plain runs, or (every other run, once runs are kept) the
+                continuation of a kept run by up to `segment` steps. One draw chooses all that; it
+                shrinks towards a fresh run from the first initial state with no action off."""
+                if stats.deadline is not None or stats.progress is not None:
+                    _clock(stats)
+                drawn = data.draw(runs)  # drawn all the same after a violation: see _HEAD
+                if self.violation is not None:
+                    return
+                start = int.from_bytes(drawn[:_HEAD], "big")
+                kept = guided.entries
+                if start % 2 and kept:
+                    depth, node = kept[start // 2 % len(kept)]
+                    self.off = frozenset()
+                    self.begin(node[0][2], depth, node, depth + segment)
+                else:
+                    # an action is off when its byte is 192 or more: a quarter of them, none once shrunk
+                    self.off = frozenset(a for a, b in zip(declared, drawn[_HEAD:_HEAD + swarm]) if b >= 192)
+                    self.begin(initial[start // 2 % len(initial)])
+                self.walk(drawn[_HEAD + swarm:])
+
+        flavour, calls = Guided, runs_per_example
+
+    flavour.__name__ = flavour.__qualname__ = _class_name(model)
+    flavour.stats = stats
     # no "explain" phase: it re-runs the failure many times to annotate lines, which costs more
     # than the search here and says nothing the trace does not
-    # Hypothesis counts the @initialize call among stateful_step_count, hence the 1 +
-    return settings(max_examples=max_examples, stateful_step_count=1 + -(-steps // batch), deadline=None,
-                    database=None, derandomize=True, suppress_health_check=list(HealthCheck),
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])(Machine)
+    # Hypothesis counts an @initialize call among stateful_step_count, hence the 1 +
+    return settings(max_examples=max_examples, stateful_step_count=1 + calls if guided is None else calls,
+                    deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck),
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])(flavour)
+
+
+# Every example makes the same draws, whatever the model does and whatever the guide holds: one
+# per rule call, even after a deadlock, the end of a run or a violation, and a violation is raised
+# only when the example ends. Hypothesis checks that the same choices lead to the same draws, and
+# a guided run's steps depend on what earlier examples kept, not on its choices alone. A guided
+# run's draw starts with _HEAD bytes that choose where it starts, then one byte per declared
+# action (switched off or not, in a fresh run).
+_HEAD = 3
 
 
 def _clock(stats: FuzzStats) -> None:
@@ -186,23 +291,18 @@ def _clock(stats: FuzzStats) -> None:
         stats.next_report = now + 2.0
 
 
-def _draw_step(data, choices: list) -> tuple:
+def _pick(choice: int, choices: list) -> tuple:
     """An action first, then one of its steps, so each enabled action is as likely as any other
     and a rule with few steps (a timeout) is not drowned by one with many (message deliveries).
-    One draw picks both (fewer draws, faster runs); it shrinks towards the first step of the
-    first action."""
+    One drawn number picks both; it shrinks towards the first step of the first action."""
     if len(choices) == 1:
         return choices[0]
     by_action: dict[str, list] = {}
     for step in choices:
         by_action.setdefault(step[0], []).append(step)
     groups = list(by_action.values())
-    drawn = data.draw(_CHOICE)
-    steps = groups[drawn % len(groups)]
-    return steps[(drawn // len(groups)) % len(steps)]
-
-
-_CHOICE = st.integers(0, 2**16 - 1)
+    steps = groups[choice % len(groups)]
+    return steps[(choice // len(groups)) % len(steps)]
 
 
 def _class_name(model: Model) -> str:

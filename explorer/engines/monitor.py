@@ -7,6 +7,7 @@ first witness of each reachable guard, and tells the engine when nothing is left
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from explorer.engines.diagnose import ModelError, property_returned_none
@@ -37,6 +38,16 @@ class PropertyMonitor:
         self.failed: dict[str, Any] = {}  # property name -> key of the state where it failed
         self.failed_step: dict[str, Any] = {}  # transition property -> the failing Step (from `failed`)
         self.reached: dict[str, Any] = {}  # reachable name -> key of the first state where it held
+
+    def fresh(self) -> PropertyMonitor:
+        """A monitor of the same properties with nothing judged yet (cheaper than a new one, which
+        reads the model's property declarations again)."""
+        other = copy.copy(self)
+        other.invariants, other.transitions, other.reachables = (
+            [p for p in self.invariants], [p for p in self.transitions], [p for p in self.reachables])
+        other.failed, other.failed_step, other.reached, other.when = {}, {}, {}, {}
+        other.checked = 0
+        return other
 
     @property
     def has_transitions(self) -> bool:
