@@ -2,6 +2,7 @@
 
     python benchmarks/bench_fuzz.py                      # every row, 120 s each, seed 0
     python benchmarks/bench_fuzz.py --time-limit 60 --seed 1 paxos
+    python benchmarks/bench_fuzz.py --no-guide raft      # every run afresh, as before guided runs
 
 Rows: Raft with 5 servers (the figure8-commit variant, then the correct model) and single-decree
 Paxos with 5 acceptors and ballots 0..2 (ignore-reported-value, then correct), and for scale Raft's
@@ -42,12 +43,12 @@ COLUMNS = ("model", "variant", "size", "verdict", "seconds", "runs", "steps", "f
 
 
 def measure(name: str, variant: str | None, params: dict, size: str, steps: int, reference: str | None,
-            time_limit: float, seed: int) -> dict:
+            time_limit: float, seed: int, guide: bool = True) -> dict:
     model = build_model(name, params, variant)
     prop = type(model).variant_info().breaks if variant else None
     started = time.monotonic()
     outcome = fuzz(model, examples=10_000_000, steps=steps, seed=seed, time_limit=time_limit,
-                   only=[prop] if prop else None)
+                   only=[prop] if prop else None, guide=guide)
     seconds = time.monotonic() - started
     violation = outcome.result.violation
     row = {"model": name, "variant": variant or "-", "size": size, "params": model.parameters, "steps_per_run": steps,
@@ -71,18 +72,20 @@ def main() -> None:
     parser.add_argument("models", nargs="*", help="only rows of these models (raft, paxos)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds of fuzzing per row")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-guide", action="store_true", help="every run afresh (agree fuzz --no-guide)")
     args = parser.parse_args()
     print("  ".join(f"{c:>13}" for c in COLUMNS), flush=True)
     rows = []
     for name, variant, params, size, steps, reference in ROWS:
         if args.models and name not in args.models:
             continue
-        row = measure(name, variant, params, size, steps, reference, args.time_limit, args.seed)
+        row = measure(name, variant, params, size, steps, reference, args.time_limit, args.seed, not args.no_guide)
         rows.append(row)
         print("  ".join(f"{str(row[c]):>13}" for c in COLUMNS), flush=True)
     out = HERE / "results" / "fuzz.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"time_limit": args.time_limit, "seed": args.seed, "rows": rows}, indent=1) + "\n")
+    out.write_text(json.dumps({"time_limit": args.time_limit, "seed": args.seed, "guide": not args.no_guide,
+                               "rows": rows}, indent=1) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
 
 
