@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -135,13 +136,29 @@ def start(args: list[str], folder: Path) -> subprocess.Popen:
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+def first_progress_line(proc: subprocess.Popen, wait: float = 120.0) -> str:
+    """Block until the search prints its first progress line (a fixed sleep fails on a loaded machine)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+        if ready:
+            line = proc.stderr.readline()
+            if line.startswith("agree: ") and " states, " in line:
+                return line
+            if not line:
+                break
+    proc.kill()
+    raise AssertionError(f"no progress line within {wait} s")
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 1), (signal.SIGTERM, 1)])
 def test_a_violation_found_before_ctrl_c_is_reported_and_saved(tmp_path, sig, code):
     (tmp_path / "slow.py").write_text(USER_MODEL)
     proc = start(["check", "slow.py:Slow", "--keep-going", "--save-trace", "cx.json"], tmp_path)
-    time.sleep(2.0)
+    seen = first_progress_line(proc)  # the search runs (and broke `small` at its second state)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
+    err = seen + err
     assert proc.returncode == code, err  # the verdict (violated) wins over the interruption
     assert "violated" in out and "counterexample written to cx.json" in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == ["cx.json", "slow.py"]
