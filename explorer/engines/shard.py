@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from explorer.engines import memory
 from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.packed import CHUNK, LevelWriter, Packer, dumps, unpacked
 from explorer.engines.run import TICK
@@ -94,6 +95,8 @@ class Shard:
         self.monitor = monitor
         self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
         self.packed = store.quick_contains is None  # fingerprints: keep levels pickled, compact
+        if self.packed:
+            memory.fix_mmap_threshold()
         self.level = Level([], [], objects=[])  # this shard's part of the current level
         self.written: LevelWriter | None = None  # packed: the level's new states, in order
         self.pending: Any = Rows([])  # the states new in this level, by order (explorer.engines.stores)
@@ -232,6 +235,8 @@ class Shard:
         else:
             self.level = Level(keys, ranks, objects=states)
         del states
+        if self.packed:  # the level's batches went: hand their pages back before the visited set grows
+            memory.trim()
         self.store.add(keys, parents)
         return {"found": found, "recount": recount}
 
