@@ -59,7 +59,7 @@ class Level:
     states as objects, or (fingerprints) pickled in chunks (explorer.engines.packed)."""
 
     def __init__(self, keys: Any, positions: Any, objects: list | None = None, chunks: list | None = None) -> None:
-        self.positions = array("q", positions)
+        self.positions = positions if isinstance(positions, array) else array("q", positions)
         self.keys = keys if chunks is None else array("q", keys)
         self.objects, self.chunks = objects, chunks
 
