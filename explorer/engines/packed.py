@@ -15,13 +15,11 @@ from array import array
 from typing import Any, Iterator
 
 CHUNK = 1024  # states pickled together
+BLOCK = 16384  # successors collected before they are deduplicated and packed in whole arrays
 
 
 def dumps(states: list) -> bytes:
     return pickle.dumps(states, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-BLOCK = 16384  # successors collected before they are deduplicated and packed in whole arrays
 
 
 class FingerprintBatch:
