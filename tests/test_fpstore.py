@@ -163,3 +163,29 @@ def test_one_big_batch_grows_straight_to_fit():
     assert table.add(fps, fps).all()
     assert len(table) == len(fps) and table.nbytes / len(table) <= 40
     assert table.contains(fps).all() and table.parent(int(fps[123])) is None
+
+
+def assert_probe_chains_unbroken(table: FingerprintTable) -> None:
+    """Linear probing finds a key only if no slot between its home and its own slot is empty."""
+    keys, capacity = table._keys, table.capacity
+    slots = np.flatnonzero(keys != EMPTY)
+    empty = np.flatnonzero(keys == EMPTY)
+    last_empty = empty[np.searchsorted(empty, slots) - 1]  # index -1: the last one, round the end
+    last_empty = np.where(last_empty > slots, last_empty - capacity, last_empty)
+    assert ((slots - table._home(keys[slots])) % capacity < slots - last_empty).all()
+
+
+def test_growing_keeps_crowded_and_wrapped_keys_findable():
+    """Keys crowded at the end of the table (wrapping round to its start) and in narrow bands
+    across several CHUNK-sized stretches of slots, through several growths."""
+    rng = np.random.default_rng(11)
+    pool = rng.integers(INT64_MIN, INT64_MAX, 400_000)
+    top = ((pool.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)).astype(np.int64)
+    crowded = pool[(top > 2**32 - 2**27) | (top % 2**25 < 2**24)]
+    table = FingerprintTable(capacity=16)
+    for lo in range(0, len(crowded), 5000):
+        table.add(crowded[lo:lo + 5000], crowded[lo:lo + 5000] ^ 1)
+    assert len(table) == len(np.unique(crowded)) > 150_000
+    assert_probe_chains_unbroken(table)
+    assert table.contains(crowded).all()
+    assert np.array_equal(table.parent_of(crowded), crowded ^ 1)

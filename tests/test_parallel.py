@@ -12,6 +12,8 @@ import time
 import pytest
 
 import explorer.engines.local_shards
+import explorer.engines.packed
+import explorer.engines.shard
 from explorer.engines.check import check
 from explorer.engines.monitor import ModelError
 from explorer.engines.result import INCOMPLETE, Bounds
@@ -122,6 +124,18 @@ def test_fingerprints_partitioned(workers):
     assert summary(check(model, fingerprints=True, workers=workers)) == summary(check(model))
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_fingerprint_batches_packed_a_few_successors_at_a_time(monkeypatch, workers):
+    """Successors packed every few expansions (each block checked against the earlier ones of the
+    level and the visited set), states pickled a few to a chunk: the same answers."""
+    monkeypatch.setattr(explorer.engines.packed, "BLOCK", 5)
+    monkeypatch.setattr(explorer.engines.packed, "CHUNK", 7)
+    monkeypatch.setattr(explorer.engines.shard, "TICK", 3)
+    for model in (build_model("twophase", {"rms": 4}), build_model("twophase", {"rms": 3}, "tm-commits-early"),
+                  mutex(procs=3, max_turns=2), build_model("paxos", variant="minority-quorum")):
+        assert summary(check(model, fingerprints=True, workers=workers)) == summary(check(model))
+
+
 def test_liveness_is_judged_in_one_process_with_a_warning():
     result = check(build_model("twophase-btm", {"rms": 2}), workers=2)
     assert result.properties["termination"].status == "holds"
@@ -150,10 +164,11 @@ class BreaksLate(Model):
         return s[0] == 4
 
 
+@pytest.mark.parametrize("fingerprints", [False, True])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_model_error_in_a_shard_names_the_state(workers):
+def test_a_model_error_in_a_shard_names_the_state(workers, fingerprints):
     with pytest.raises(ModelError, match=r"ValueError: no rule for five .*on state \[5,\d\]"):
-        check(BreaksLate(), workers=workers, fingerprints=workers == 1)
+        check(BreaksLate(), workers=workers, fingerprints=fingerprints)
 
 
 def test_the_time_limit_stops_every_shard():

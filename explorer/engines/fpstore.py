@@ -12,8 +12,8 @@ slot is the top 32 bits of a multiplicative hash scaled onto the capacity, so th
 not be a power of two. The table grows 1.5x when more than MAX_LOAD = 3/4 of its slots would be
 used, so right after growing a little over 1/2 are used: 16 / (3/4) = 21.3 to 16 / (1/2) = 32
 bytes per stored state at any size. (Growing 2x would need a max load of 0.8 to stay under 40
-bytes, with longer probes.) While it grows, the old arrays, the new ones and a sort of the old
-slots coexist: about 4x the old table's bytes in all at the peak (measured).
+bytes, with longer probes.) While it grows, the old arrays and the new ones coexist: 2.5x the old
+table's bytes in all at the peak.
 
 Probing is vectorised: each round looks at WINDOW consecutive slots for every pending key at once,
 so a batch takes a few rounds, not one per key. Keys of one batch that race for the same empty
@@ -45,6 +45,13 @@ def _int64_vector(values) -> np.ndarray:
     if array.ndim != 1:
         raise ValueError(f"expected a 1-D array of fingerprints, got shape {array.shape}")
     return array
+
+
+def _home(keys: np.ndarray, capacity: int) -> np.ndarray:
+    """Each key's first slot: the top 32 bits of a multiplicative hash, scaled to the capacity
+    (Python hashes of small ints are the ints themselves, so the low bits alone would cluster)."""
+    top = (keys.astype(np.uint64) * _MULTIPLIER) >> np.uint64(32)
+    return ((top * np.uint64(capacity)) >> np.uint64(32)).astype(np.int64)
 
 
 class FingerprintTable:
@@ -170,10 +177,7 @@ class FingerprintTable:
         return found, parents
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
-        """Each key's first slot: the top 32 bits of a multiplicative hash, scaled to the capacity
-        (Python hashes of small ints are the ints themselves, so the low bits alone would cluster)."""
-        top = (keys.astype(np.uint64) * _MULTIPLIER) >> np.uint64(32)
-        return ((top * np.uint64(self.capacity)) >> np.uint64(32)).astype(np.int64)
+        return _home(keys, self.capacity)
 
     def _probe(self, keys: np.ndarray, start: np.ndarray) -> np.ndarray:
         """For each key (never EMPTY), the first slot from `start` on, wrapping around, that holds it
@@ -203,31 +207,35 @@ class FingerprintTable:
             slots = self._probe(keys, (slots[lost] + 1) % self.capacity)
 
     def _grow(self, needed: int) -> None:
-        """Rehash into GROWTH times the slots, or more if `needed` keys would not fit."""
+        """Rehash into GROWTH times the slots, or more if `needed` keys would not fit. The old slots
+        are read CHUNK at a time, so only the old and the new arrays coexist (no sort of the whole
+        old table, which would add another old table's worth)."""
         capacity = max(int(self.capacity * GROWTH), math.ceil(needed / MAX_LOAD))
         if capacity >= 2**32:
             raise MemoryError("fingerprint table would need 2**32 slots or more")
-        old_keys, old_parents, used = self._keys, self._parents, self._used
-        self._keys = np.full(capacity, EMPTY, dtype=np.int64)
-        self._parents = np.zeros(capacity, dtype=np.int64)
-        self._used = 0
-        home = self._home(old_keys)
-        home[old_keys == EMPTY] = capacity  # empty slots sort last
-        # Homes are monotone in the hash, so the old slots are nearly sorted by new home already.
-        order = np.argsort(home, kind="stable")[:used]
-        del home
-        # Linear probing into an empty table in order of home: each key goes to its home or just
-        # past the key before it, whichever is later. Those that run off the end wrap around.
-        next_free, wrapped = 0, []
-        for lo in range(0, used, CHUNK):
-            at = order[lo:lo + CHUNK]
-            keys, parents = old_keys[at], old_parents[at]
+        keys, parents = np.full(capacity, EMPTY, dtype=np.int64), np.zeros(capacity, dtype=np.int64)
+        old_keys, old_parents, old_capacity = self._keys, self._parents, self.capacity
+        self._keys, self._parents, self._used = keys, parents, 0
+        # Homes are monotone in the hash at any capacity, so the old slots come nearly sorted by new
+        # home. Linear probing into an empty table in order of home puts each key at its home or just
+        # past the key before, whichever is later: done for the keys in order. The rest (behind a key
+        # already placed, wrapped round the end of the old or new table) probe afterwards.
+        next_free, top, late = 0, 0, []
+        for lo in range(0, old_capacity, CHUNK):
+            at = lo + np.flatnonzero(old_keys[lo:lo + CHUNK] != EMPTY)
+            home = _home(old_keys[at], capacity)
+            at, home = at[np.argsort(home, kind="stable")], np.sort(home, kind="stable")
+            fine = (home >= top) & (_home(old_keys[at], old_capacity) <= at)
+            late.append(at[~fine])
+            at, home = at[fine], home[fine]
+            if not len(at):
+                continue
             rank = np.arange(len(at))
-            slots = rank + np.maximum.accumulate(np.maximum(self._home(keys) - rank, next_free))
-            next_free = int(slots[-1]) + 1
+            slots = rank + np.maximum.accumulate(np.maximum(home - rank, next_free))
             fits = slots < capacity
-            self._keys[slots[fits]], self._parents[slots[fits]] = keys[fits], parents[fits]
+            keys[slots[fits]], parents[slots[fits]] = old_keys[at[fits]], old_parents[at[fits]]
             self._used += int(np.count_nonzero(fits))
-            wrapped.append(at[~fits])
-        at = np.concatenate(wrapped or [order[:0]])
-        self._place(old_keys[at], old_parents[at], self._probe(old_keys[at], np.zeros(len(at), dtype=np.int64)))
+            late.append(at[~fits])
+            next_free, top = int(slots[-1]) + 1, int(home[-1])
+        at = np.concatenate(late or [np.zeros(0, dtype=np.int64)])
+        self._place(old_keys[at], old_parents[at], self._probe(old_keys[at], self._home(old_keys[at])))

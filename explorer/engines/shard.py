@@ -21,9 +21,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from explorer.engines import memory
 from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.packed import CHUNK, LevelWriter, PackedBatch, Piles, dumps, offered_states, unpacked
+from explorer.engines.packed import CHUNK, LevelWriter, Packer, dumps, unpacked
 from explorer.engines.run import TICK
+from explorer.engines.stores import Rows
 from models.contract import Model, Step
 from properties.errors import InputError
 
@@ -32,10 +34,6 @@ HASHED_APART = ("the states of model {model} hash differently in each Ray worker
                 "hashes by its address, which differs between processes): use --backend local, or Python 3.12 "
                 "or newer on every node")
 ROOT = -1  # the position of the virtual state whose successors are the initial states
-
-
-def _plain_offer(order: int, state: Any, parent: Any, action: str, owner: int) -> tuple:
-    return order, state, parent, action
 
 
 def empty_batches(count: int) -> list[dict]:
@@ -61,7 +59,7 @@ class Level:
     states as objects, or (fingerprints) pickled in chunks (explorer.engines.packed)."""
 
     def __init__(self, keys: Any, positions: Any, objects: list | None = None, chunks: list | None = None) -> None:
-        self.positions = array("q", positions)
+        self.positions = positions if isinstance(positions, array) else array("q", positions)
         self.keys = keys if chunks is None else array("q", keys)
         self.objects, self.chunks = objects, chunks
 
@@ -97,9 +95,11 @@ class Shard:
         self.monitor = monitor
         self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
         self.packed = store.quick_contains is None  # fingerprints: keep levels pickled, compact
+        if self.packed:
+            memory.fix_mmap_threshold()
         self.level = Level([], [], objects=[])  # this shard's part of the current level
         self.written: LevelWriter | None = None  # packed: the level's new states, in order
-        self.pending: list = []  # (order, state, key, parent key, action) new in this level, sorted
+        self.pending: Any = Rows([])  # the states new in this level, by order (explorer.engines.stores)
         self.should_stop: Callable[[], bool] = lambda: False
         self.current: Any = None  # the state being expanded, named when model code raises
         self.check_owners = False  # shards in separate interpreters (Ray) check that they hash alike
@@ -110,18 +110,16 @@ class Shard:
     def expand(self, live: list[str]) -> list[dict]:
         """Generate the successors of this shard's states, sorted into one batch per owner. A
         batch keeps a key's first offer (the smallest order: the one a one-process search meets
-        first) and, when this shard owns the key, only if it is not visited yet."""
+        first) and, when this shard owns the key, only if it is not visited yet. With fingerprints
+        the batches are packed as they fill (explorer.engines.packed.Packer)."""
         self._start_level(live)
-        batches = [PackedBatch() for _ in range(self.count)] if self.packed else empty_batches(self.count)
-        piles = Piles(batches) if self.packed else None
-        offer = piles.offer if piles is not None else _plain_offer
+        packer = Packer(self.count, self.index, self.store.table) if self.packed else None
+        batches = packer.blocks if packer is not None else empty_batches(self.count)
         if self.level.positions[:1] == array("q", [ROOT]):
-            self._expand_root(batches, offer)
+            self._expand_root(batches)
         else:
-            self._expand_states(batches, offer)
-        if piles is not None:
-            piles.close()
-        return batches
+            self._expand_states(batches, packer.drain if packer is not None else None)
+        return packer.close() if packer is not None else batches
 
     def _start_level(self, live: list[str]) -> None:
         monitor = self.monitor
@@ -134,7 +132,7 @@ class Shard:
         self.stopped: str | None = None
         self.expanded = self.generated = 0  # progress within the level
 
-    def _expand_root(self, batches: list[dict], offer: Callable) -> None:
+    def _expand_root(self, batches: list[dict]) -> None:
         within, key_of, count = self.model.within, self.key_of, self.count
         for i, state in enumerate(self.model.init()):
             self.generated += 1
@@ -142,10 +140,10 @@ class Shard:
                 key = state if key_of is None else key_of(state)
                 owner = hash(key) % count
                 if key not in batches[owner]:
-                    batches[owner][key] = offer(i, state, None, "", owner)
+                    batches[owner][key] = (i, state, None, "")
         self.expanded = 1
 
-    def _expand_states(self, batches: list[dict], offer: Callable) -> None:
+    def _expand_states(self, batches: list[dict], drain: Callable | None) -> None:
         model, monitor, key_of, within, count = self.model, self.monitor, self.key_of, self.model.within, self.count
         mine, known = batches[self.index], self.store.quick_contains
         fired, state = [], None
@@ -163,7 +161,7 @@ class Shard:
                     batch = batches[owner]
                     if key in batch or (batch is mine and known is not None and known(key)):
                         continue
-                    batch[key] = offer(base + i, succ, state_key, action, owner)
+                    batch[key] = (base + i, succ, state_key, action)
                 if i < 0:
                     self.dead += 1
                     self.first_dead = self.first_dead or (position, state_key)
@@ -173,6 +171,8 @@ class Shard:
                     self.expanded, self.generated = n + 1, self.generated + len(fired)
                     self.fired.update(fired)
                     fired.clear()
+                    if drain is not None:
+                        drain()
                     if self.should_stop():
                         self.stopped = "asked"
                         return
@@ -205,10 +205,7 @@ class Shard:
         monitor = self.monitor
         if self.packed:  # the new states, unpickled from the batches and pickled again in order
             self.written = LevelWriter()
-            states = offered_states((p[1] for p in self.pending), batches)
-        else:
-            states = (p[1] for p in self.pending)
-        for (order, _state, key, _parent, _action), state in zip(self.pending, states):
+        for order, key, state in self.pending.entries(batches):
             if self.written is not None:
                 self.written.add(state)
             if not (monitor.invariants or monitor.reachables):
@@ -221,7 +218,7 @@ class Shard:
                 self._record(order, 2, "failed", key)
             if len(monitor.reached) > reached:
                 self._record(order, 2, "reached", key)
-        return LevelReport(array("q", (p[0] for p in self.pending)), self.generated, self.fired, self.dead,
+        return LevelReport(self.pending.orders(), self.generated, self.fired, self.dead,
                            self.first_dead, self.events, self.stopped)
 
     # ----- keeping the level
@@ -230,15 +227,16 @@ class Shard:
         """Keep the first len(ranks) new states (those before the cut) at the given positions.
         When the level was cut at transition order `cut`, recount the transitions, actions and
         dead ends a one-process search met before stopping there."""
-        kept = self.pending[:len(ranks)]
-        self.pending = []
+        keys, parents, found, states = self.pending.kept(len(ranks))
+        self.pending = Rows([])  # what the level does not keep goes before the visited set grows (peak memory)
         recount = self._recount(cut) if cut is not None else None
-        keys, parents, found = [p[2] for p in kept], [p[3] for p in kept], Counter(p[4] for p in kept)
         if self.written is not None:
-            self.level, self.written = Level(keys, ranks, chunks=self.written.first(len(kept))), None
+            self.level, self.written = Level(keys, ranks, chunks=self.written.first(len(ranks))), None
         else:
-            self.level = Level(keys, ranks, objects=[p[1] for p in kept])
-        del kept  # what the level does not keep goes before the visited set grows (peak memory)
+            self.level = Level(keys, ranks, objects=states)
+        del states
+        if self.packed:  # the level's batches went: hand their pages back before the visited set grows
+            memory.trim()
         self.store.add(keys, parents)
         return {"found": found, "recount": recount}
 
