@@ -199,6 +199,7 @@ class Coordinator:
         firsts = sorted((c["first_dead"] for c in counts if c["first_dead"] is not None), key=lambda d: d[0])
         run.count_dead_ends([d[1] for d in firsts[:1]], sum(c["dead"] for c in counts))
         run.distinct += keep
+        run.queued = keep  # the next level, which the shards expand now (progress lines)
         if keep:
             run.depth += 1
 
