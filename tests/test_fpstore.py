@@ -8,6 +8,8 @@ import random
 import numpy as np
 import pytest
 
+from explorer.engines import fpstore
+from explorer.engines.fpsegment import home, mix
 from explorer.engines.fpstore import EMPTY, MAX_LOAD, FingerprintTable
 
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
@@ -83,7 +85,7 @@ def test_the_empty_marker_value_zero_and_extremes_are_ordinary_fingerprints():
 
 def test_a_key_that_wraps_past_the_last_slot_is_found_at_the_start():
     table = FingerprintTable(capacity=16)
-    last = [fp for fp in range(-5000, 5000) if table._home(np.array([fp]))[0] == 15][:4]
+    last = [fp for fp in range(-5000, 5000) if home(mix(np.array([fp])), 16, 0)[0] == 15][:4]
     table.add(last, [1, 2, 3, 4])
     assert table.contains(last).all() and table.parent_of(last).tolist() == [1, 2, 3, 4]
 
@@ -167,25 +169,72 @@ def test_one_big_batch_grows_straight_to_fit():
 
 def assert_probe_chains_unbroken(table: FingerprintTable) -> None:
     """Linear probing finds a key only if no slot between its home and its own slot is empty."""
-    keys, capacity = table._keys, table.capacity
-    slots = np.flatnonzero(keys != EMPTY)
-    empty = np.flatnonzero(keys == EMPTY)
-    last_empty = empty[np.searchsorted(empty, slots) - 1]  # index -1: the last one, round the end
-    last_empty = np.where(last_empty > slots, last_empty - capacity, last_empty)
-    assert ((slots - table._home(keys[slots])) % capacity < slots - last_empty).all()
+    for segment in table._segments:
+        keys, capacity = segment.keys, segment.capacity
+        slots = np.flatnonzero(keys != EMPTY)
+        empty = np.flatnonzero(keys == EMPTY)
+        last_empty = empty[np.searchsorted(empty, slots) - 1]  # index -1: the last one, round the end
+        last_empty = np.where(last_empty > slots, last_empty - capacity, last_empty)
+        assert ((slots - home(mix(keys[slots]), capacity, segment.depth)) % capacity < slots - last_empty).all()
+        assert segment.holds(mix(keys[slots])).all()
 
 
-def test_growing_keeps_crowded_and_wrapped_keys_findable():
-    """Keys crowded at the end of the table (wrapping round to its start) and in narrow bands
-    across several CHUNK-sized stretches of slots, through several growths."""
+def test_growing_keeps_crowded_and_wrapped_keys_findable(monkeypatch):
+    monkeypatch.setattr(fpstore, "SPLIT_AT", 1 << 16)
+    """Keys crowded at the end of their segments (wrapping round to the start) and in narrow bands
+    across several CHUNK-sized stretches of slots, through several growths and splits."""
     rng = np.random.default_rng(11)
     pool = rng.integers(INT64_MIN, INT64_MAX, 400_000)
-    top = ((pool.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)).astype(np.int64)
+    top = (mix(pool) >> np.uint64(32)).astype(np.int64)
     crowded = pool[(top > 2**32 - 2**27) | (top % 2**25 < 2**24)]
     table = FingerprintTable(capacity=16)
     for lo in range(0, len(crowded), 5000):
         table.add(crowded[lo:lo + 5000], crowded[lo:lo + 5000] ^ 1)
     assert len(table) == len(np.unique(crowded)) > 150_000
     assert_probe_chains_unbroken(table)
+    assert len(table._segments) > 1
     assert table.contains(crowded).all()
     assert np.array_equal(table.parent_of(crowded), crowded ^ 1)
+
+
+def test_a_growth_allocates_a_small_part_of_the_table_not_a_whole_new_table(monkeypatch):
+    """Segments grow (or split) one at a time: once the table has all 64, no growth allocates more
+    than a few 64ths of it (a flat table allocated 1.5x itself at once)."""
+    monkeypatch.setattr(fpstore, "SPLIT_AT", 1 << 10)  # 64 segments from some 50,000 keys on
+    table, grown = FingerprintTable(), []
+
+    def rebuild(old, capacity, depth, start):
+        grown.append((capacity, table.capacity, len(table._segments)))
+        return real_rebuild(old, capacity, depth, start)
+
+    real_rebuild = fpstore.rebuild
+    monkeypatch.setattr(fpstore, "rebuild", rebuild)
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        fps = rng.integers(INT64_MIN, INT64_MAX, 4096)
+        table.add(fps, fps)
+    assert len(table._segments) == fpstore.SEGMENTS and len(table) == 409_600
+    early = [capacity for capacity, _, segments in grown if segments < fpstore.SEGMENTS]
+    assert max(early) <= 4096 / MAX_LOAD / 2 + 1  # the first batch alone needs 4096 / MAX_LOAD slots
+    late = [capacity / total for capacity, total, segments in grown if segments == fpstore.SEGMENTS]
+    assert len(late) > 64 and max(late) < 3 / 64
+    assert table.nbytes / len(table) < 32
+
+
+def test_a_table_saved_flat_in_format_1_loads_with_the_same_contents():
+    rng = np.random.default_rng(9)
+    fps = np.concatenate([rng.integers(INT64_MIN, INT64_MAX, 3000), np.array([EMPTY])])
+    reference = FingerprintTable()
+    reference.add(fps, fps ^ 5)
+    keys = np.full(8192, EMPTY, dtype=np.int64)  # a flat table as format 1 stored it (any free slots)
+    at = rng.choice(8192, 3000, replace=False)
+    keys[at] = fps[:3000]
+    parents = np.zeros(8192, dtype=np.int64)
+    parents[at] = fps[:3000] ^ 5
+    flat = {"keys": keys, "parents": parents, "state": np.array([1, 3000, 1, EMPTY ^ 5], dtype=np.int64)}
+    restored = FingerprintTable.from_arrays(flat)
+    assert len(restored) == len(reference) == 3001
+    assert np.array_equal(restored.parent_of(fps), fps ^ 5)
+    flat["state"][0] = 7
+    with pytest.raises(ValueError, match="format 7"):
+        FingerprintTable.from_arrays(flat)

@@ -11,12 +11,14 @@ some 45 bytes a state instead of a tuple's 180.
 from __future__ import annotations
 
 import pickle
+import zipfile
 from array import array
 from collections import Counter
 from operator import itemgetter
 from typing import Any, Callable, Iterator
 
 from explorer.engines.packed import CHUNK, offered_states
+from properties.errors import InputError
 
 _ORDER = itemgetter(0)
 
@@ -200,5 +202,9 @@ class FingerprintStore:
 
         from explorer.engines.fpstore import FingerprintTable
 
-        with np.load(path + ".npz", allow_pickle=False) as arrays:
-            self.table = FingerprintTable.from_arrays(arrays)
+        try:
+            with np.load(path + ".npz", allow_pickle=False) as arrays:
+                self.table = FingerprintTable.from_arrays(arrays)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise InputError(f"checkpoint file {path}.npz cannot be read ({type(err).__name__}: {err}); "
+                             "start the search anew") from None
