@@ -132,3 +132,24 @@ def test_a_checkpoint_file_that_would_run_code_is_refused_not_run(tmp_path):
 def test_checkpoints_need_the_breadth_first_search(tmp_path):
     ran = agree("check", "twophase", "--strategy", "dfs", "--checkpoint", tmp_path)
     assert ran.returncode == 2 and "--checkpoint is for the breadth-first search" in ran.stderr
+
+
+def test_a_fingerprint_table_saved_flat_before_segments_resumes_and_a_damaged_one_is_refused(tmp_path):
+    import numpy as np
+
+    args = ["check", "twophase", "-p", "rms=4", "--fingerprints", "--json", "--quiet"]
+    stopped = agree(*args, "--max-depth", "6", "--checkpoint", tmp_path, "--checkpoint-every", "0")
+    assert stopped.returncode == 0, stopped.stderr
+    folder = tmp_path / (tmp_path / "CURRENT").read_text().strip()
+    [saved] = folder.glob("*.npz")
+    with np.load(saved) as arrays:  # rewrite it as format 1 wrote it: one flat table
+        keys, parents, state = arrays["keys"], arrays["parents"], arrays["state"].copy()
+    state[0] = 1
+    with open(saved, "wb") as out:
+        np.savez(out, keys=keys, parents=parents, state=state)
+    resumed, whole = agree(*args, "--resume", tmp_path), agree(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert outcome(resumed.stdout) == outcome(whole.stdout)
+    saved.write_bytes(b"not a zip file")
+    ran = agree(*args, "--resume", tmp_path)
+    assert ran.returncode == 2 and "cannot be read" in ran.stderr and "Traceback" not in ran.stderr
