@@ -99,10 +99,11 @@ def rebuild(old: Segment, capacity: int, depth: int, start: int) -> Segment:
     2**(64 - depth)): all of them (growth), or half (a split, one level deeper)."""
     new = Segment(capacity, depth, start)
     keys, parents, capacity = new.keys, new.parents, new.capacity
-    # Homes are monotone in the hash at any capacity (and within either half of a split), so the old
-    # slots come nearly sorted by new home. Linear probing into an empty segment in order of home puts each key at its home or
-    # just past the key before, whichever is later: done for the keys in order. The rest (behind a
-    # key already placed, wrapped round the end of the old or new arrays) probe afterwards.
+    # Homes are monotone in the hash at any capacity (and within either half of a split), so the
+    # old slots come nearly sorted by new home. Linear probing into an empty segment in order of
+    # home puts each key at its home or just past the key before, whichever is later: done for the
+    # keys in order. The rest (behind a key already placed, wrapped round the end of the old or
+    # new arrays) probe afterwards.
     next_free, top, late = 0, 0, []
     for lo in range(0, old.capacity, CHUNK):
         at = lo + np.flatnonzero(old.keys[lo:lo + CHUNK] != EMPTY)
