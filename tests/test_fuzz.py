@@ -273,3 +273,16 @@ def test_pbft_beyond_exhaustive_bounds():
     assert small.verdict == VIOLATED and small.violation.name == "agreement"
     large = fuzz(build_model("pbft", {"n": 7, "f": 2, "byzantine": "r0,r1"}), examples=300, steps=40, seed=0).result
     assert large.verdict == INCOMPLETE and large.violation is None
+
+
+def test_a_full_guide_stops_growing_and_the_search_goes_on(monkeypatch):
+    """The guide's features are capped (memory on long searches): once full, it keeps no more
+    runs, and the search goes on continuing those it has."""
+    from explorer.engines import guide
+
+    model = build_model("raft")
+    free = fuzz(model, examples=200, steps=30, seed=0)
+    monkeypatch.setattr(guide, "MAX_FEATURES", 100)  # an initial Raft state alone has 66 features
+    capped = fuzz(model, examples=200, steps=30, seed=0)
+    assert 0 < capped.kept < free.kept
+    assert capped.runs == free.runs and capped.result.violation is None

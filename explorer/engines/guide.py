@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 CALIBRATION_STEPS = 200  # steps watched to tell the fields that change on most steps
+MAX_FEATURES = 1_000_000  # some 100 MB of features: a long search keeps using what it has, no more
 
 
 class Guide:
@@ -70,6 +71,11 @@ class Guide:
         found += [(i, j, a[i], a[j]) if i < j else (j, i, a[j], a[i])
                   for i in changed for j in fields if j != i and not (j in changed and j < i)]
         return found
+
+    @property
+    def growing(self) -> bool:
+        """Whether runs still add to the guide: not after a violation, nor once it is full."""
+        return not self.frozen and len(self.seen) < MAX_FEATURES
 
     def commit(self, features: set, entries: list) -> None:
         """A finished run's new features and the prefixes that first reached them."""

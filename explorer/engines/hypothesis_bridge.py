@@ -144,7 +144,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                 return self._fail()
             if not self._arrive(step.state):
                 return False
-            if guided is not None and not guided.frozen:
+            if guided is not None and guided.growing:
                 self._cover(before, step.state)
             return True
 
