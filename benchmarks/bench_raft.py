@@ -9,7 +9,7 @@ Each configuration runs in a fresh process so its peak memory (resource ru_maxrs
 the search process and its helpers) is its own; every run uses one worker per usable core unless
 --workers says otherwise (on a machine whose cores are not really free, one process is faster).
 A run that hits the time limit is reported as "incomplete", never as a proof. The proof run stores
-64-bit fingerprints (its 54 million states took 8.1 GiB so; exact storage would need several times
+64-bit fingerprints (its 54 million states peak at 2.2 GiB so; exact storage would need many times
 that), and its row gives the estimated chance that a hash collision hid a state. Progress goes to stderr. Prints a
 table and writes benchmarks/results/raft.json.
 """
