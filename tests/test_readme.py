@@ -64,6 +64,8 @@ def test_the_paxos_table_is_what_check_finds(agree, variant, to_agreement, first
 
 
 def test_the_raft_proof_command_carries_the_time_it_needs():
-    """The quoted proof took 72 minutes: the command shown must not stop at bench_raft's default limit."""
+    """The command shown must not stop before the time the quoted proof took (nor at bench_raft's
+    default limit of 20 minutes)."""
     minutes = re.search(r"bench_raft\.py --workers 1 --minutes (\d+) proof", README)
-    assert minutes and int(minutes.group(1)) > 72 and "in 72 minutes" in README
+    took = re.search(r"depth 68,\s+in (\d+) minutes", README)
+    assert minutes and took and int(minutes.group(1)) > max(int(took.group(1)), 20)
