@@ -37,7 +37,6 @@ class FuzzOutcome:
     steps: int
     seed: int
     kept: int | None = None  # guided runs: the runs kept for others to continue
-    found_after: tuple[int, int] | None = None  # (runs, steps) made when the first violation was found
 
 
 def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS, seed: int = 0,
@@ -84,8 +83,7 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
     if stopped_by != "violation" and trace is not None:
         stopped_by = "violation"  # a violation was found; time ran out while shrinking it
     result = _result(model, stats, trace, stopped_by, model_ref or model.label(), only, time.monotonic() - started)
-    return FuzzOutcome(result, stats.runs, stats.steps, seed, len(stats.guide.entries) if stats.guide else None,
-                       stats.found_after)
+    return FuzzOutcome(result, stats.runs, stats.steps, seed, len(stats.guide.entries) if stats.guide else None)
 
 
 @contextmanager

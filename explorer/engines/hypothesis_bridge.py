@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
+from explorer.engines.fuzz_limits import DEFAULT_SEGMENT, RUNS_PER_EXAMPLE
 from explorer.engines.guide import CALIBRATION_STEPS, Guide, path_of
 from explorer.engines.monitor import PropertyMonitor
 from explorer.engines.trace import Trace
@@ -62,7 +63,6 @@ class FuzzStats:
     reached: dict[str, int] = field(default_factory=dict)  # reachable guard -> runs that reached it
     seen: set = field(default_factory=set)  # distinct states visited
     first_failure: Trace | None = None  # the first violation found, before any shrinking
-    found_after: tuple[int, int] | None = None  # (runs, steps) when it was found
     best_failure: Trace | None = None  # the shortest violation found so far
     deadline: float | None = None  # time.monotonic() after which runs stop (TimeUp)
     count_states: bool = True  # keep `seen` (a set of every visited state)
@@ -73,18 +73,18 @@ class FuzzStats:
 
 def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str | None = None,
                   stats: FuzzStats | None = None, max_examples: int = 100, steps: int = 50,
-                  batch: int = 1, guide: bool = False, segment: int = 24,
-                  runs_per_example: int = 8) -> type[RuleBasedStateMachine]:
+                  batch: int = 1, guide: bool = False, segment: int = DEFAULT_SEGMENT,
+                  runs_per_example: int = RUNS_PER_EXAMPLE) -> type[RuleBasedStateMachine]:
     """A RuleBasedStateMachine class that runs `model` and judges its properties (all, or `only`).
 
     Plain (the default): each Hypothesis example is one run from an initial state; each rule call
     takes up to `batch` steps (Hypothesis's cost per rule call exceeds most models' cost per step),
     at most `steps` in a run. Guided (`guide=True`, see explorer.engines.guide): each rule call is
     one run, either fresh (as a plain run) or continuing a kept run by at most `segment` new steps,
-    at most `steps` in all, and an example is `runs_per_example` runs (Hypothesis's cost per example exceeds a short run's). The class
-    carries settings (max_examples, stateful_step_count, derandomized, no deadline, no database)
-    that a user may override with `@settings` or `Class.TestCase.settings`; `Class.stats` is the
-    FuzzStats it fills."""
+    at most `steps` in all, and an example is `runs_per_example` runs (Hypothesis's cost per
+    example exceeds a short run's). The class carries settings (max_examples,
+    stateful_step_count, derandomized, no deadline, no database) that a user may override with
+    `@settings` or `Class.TestCase.settings`; `Class.stats` is the FuzzStats it fills."""
     monitor = PropertyMonitor(model, only)  # an unknown property name is bad input now, not in every run
     stats = stats or FuzzStats()
     ref = model_ref or model.label()
@@ -198,7 +198,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                           property=name, kind=spec.kind, initial=view(path[0]),
                           steps=[Step(a, args, view(s)) for a, args, s in path[1:]], engine="hypothesis")
             if stats.first_failure is None:
-                stats.first_failure, stats.found_after = trace, (stats.runs, stats.steps)
+                stats.first_failure = trace
             if stats.best_failure is None or len(trace) < len(stats.best_failure):
                 stats.best_failure = trace
             self.violation = PropertyViolation(trace)
