@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
-from explorer.engines.check import check
-from models.registry import build_model
+from agree.explorer.engines.check import check
+from agree.models.registry import build_model
 
 ROWS = [  # (model, parameters, symmetry)
     ("pbft", {}, False),

@@ -27,8 +27,8 @@ ROOT = HERE.parent
 
 def measure_engine(rms: int, workers: int, properties: bool = True) -> dict:
     sys.path.insert(0, str(ROOT))
-    from explorer.engines.check import check
-    from models.registry import build_model
+    from agree.explorer.engines.check import check
+    from agree.models.registry import build_model
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = check(build_model("twophase", {"rms": rms}), workers=workers, only=None if properties else [])
@@ -73,7 +73,7 @@ def main(sizes: list[int]) -> None:
             cells = (f"{row[c]:>13,}" if isinstance(row[c], int) else f"{row[c]!s:>13}" for c in columns[1:])
             print(f"{row['engine']:<28}" + "  ".join(cells), flush=True)
     (HERE / "results").mkdir(exist_ok=True)
-    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    from agree.properties.files import write_json  # the project's one safe writer: whole file or nothing
     write_json(HERE / "results" / "engine.json", rows)
 
 
@@ -84,7 +84,7 @@ if __name__ == "__main__":
             print(json.dumps(measure_by_hand(size)))
         else:
             sys.path.insert(0, str(ROOT))
-            from explorer.engines.workers import usable_cores
+            from agree.explorer.engines.parallel.workers import usable_cores
             workers = usable_cores() if kind == "engine-auto" else 1
             print(json.dumps(measure_engine(size, workers, properties=kind != "engine-bare")))
     else:

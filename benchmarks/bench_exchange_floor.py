@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.registry import build_model  # noqa: E402
+from agree.models.registry import build_model  # noqa: E402
 
 
 def one_process(model) -> tuple[int, float]:

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from explorer.engines.fpstore import FingerprintTable
+from agree.explorer.engines.storage.fpstore import FingerprintTable
 
 BATCH = 4096
 REPEATS = 0.5

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from explorer.engines.fpstore import FingerprintTable
+from agree.explorer.engines.storage.fpstore import FingerprintTable
 
 BATCH = 1 << 16
 

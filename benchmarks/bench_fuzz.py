@@ -25,9 +25,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from explorer.engines.fuzz import fuzz  # noqa: E402
-from explorer.traces.shrink import shrink  # noqa: E402
-from models.registry import build_model  # noqa: E402
+from agree.explorer.engines.fuzzing.fuzz import fuzz  # noqa: E402
+from agree.explorer.engines.strategies.shrink import shrink  # noqa: E402
+from agree.models.registry import build_model  # noqa: E402
 
 RAFT5 = {"nodes": 5, "max_messages": 4}  # 5 servers: a Timeout sends 4 RequestVotes, so 4 in flight
 PAXOS5 = {"acceptors": 5, "max_ballot": 2}

@@ -30,8 +30,8 @@ SAFETY = ["type_ok", "consistent", "backup_commits", "some_rm_fails"]
 
 def measure_check(rms: int, liveness: bool) -> dict:
     sys.path.insert(0, str(ROOT))
-    from explorer.engines.check import check
-    from models.twophase_btm import TwoPhaseBTM
+    from agree.explorer.engines.check import check
+    from agree.models.twophase_btm import TwoPhaseBTM
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -47,8 +47,8 @@ def measure_scc(rms: int, library: str) -> dict:
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from explorer.engines.live_properties import explored_graph
-    from models.twophase_btm import TwoPhaseBTM
+    from agree.explorer.engines.liveness.judge import explored_graph
+    from agree.models.twophase_btm import TwoPhaseBTM
 
     graph = explored_graph(TwoPhaseBTM(rms=rms), 10 ** 8)
     sources = np.repeat(np.arange(graph.size, dtype=np.int32), np.diff(graph.indptr))

@@ -26,8 +26,8 @@ COLUMNS = ("acceptors", "max_ballot", "symmetry", "verdict", "distinct", "genera
 
 def measure(max_ballot: int, symmetry: bool, acceptors: int = 3) -> dict:
     sys.path.insert(0, str(ROOT))
-    from explorer.engines.check import check
-    from models.paxos import Paxos
+    from agree.explorer.engines.check import check
+    from agree.models.paxos import Paxos
 
     result = check(Paxos(acceptors=acceptors, values=2, max_ballot=max_ballot), symmetry=symmetry)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -58,7 +58,7 @@ def main(ballots: list[int]) -> None:
               f"(at most 12 = 3! x 2!), time x{plain['seconds'] / max(reduced['seconds'], 1e-9):.1f} faster")
     out = HERE / "results" / "paxos.json"
     out.parent.mkdir(exist_ok=True)
-    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    from agree.properties.files import write_json  # the project's one safe writer: whole file or nothing
     write_json(out, {"model": "paxos", "acceptors": 3, "values": 2, "runs": rows})
     print(f"written to {out.relative_to(ROOT)}")
 

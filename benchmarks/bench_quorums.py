@@ -22,7 +22,7 @@ import z3
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from properties.quorums import Weighted, check_intersection, prove_all  # noqa: E402
+from agree.properties.quorums import Weighted, check_intersection, prove_all  # noqa: E402
 
 SIZES = (10, 50, 200)
 WEIGHTS = {"few": 10, "distinct": 1000}
@@ -87,7 +87,7 @@ def main(naive: bool) -> None:
     lemmas = lemma_rows()
     (HERE / "results").mkdir(exist_ok=True)
     out = HERE / "results" / "quorums.json"
-    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    from agree.properties.files import write_json  # the project's one safe writer: whole file or nothing
     write_json(out, {"weighted": weighted, "lemmas": lemmas})
     print(f"\nwrote {out.relative_to(HERE.parent)}")
 

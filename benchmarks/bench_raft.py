@@ -41,11 +41,11 @@ CONFIGS = {  # name: (parameters, symmetry, fingerprints)
 
 def measure(name: str, minutes: float, workers: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from explorer.engines.check import check
-    from explorer.engines.progress import StderrProgress
-    from explorer.engines.result import Bounds
-    from explorer.engines.workers import usable_cores
-    from models.raft import Raft
+    from agree.explorer.engines.check import check
+    from agree.explorer.engines.progress import StderrProgress
+    from agree.explorer.engines.result import Bounds
+    from agree.explorer.engines.parallel.workers import usable_cores
+    from agree.models.raft import Raft
 
     # a run started in the background inherits SIGINT ignored; `kill -INT` should still stop it
     # cleanly, with its row printed (the search reports what it found so far)
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> None:
         sys.stdout.flush()
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    from properties.files import write_json  # the project's one safe writer: whole file or nothing
+    from agree.properties.files import write_json  # the project's one safe writer: whole file or nothing
     write_json(results / "raft.json", rows)
 
 

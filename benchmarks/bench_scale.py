@@ -48,7 +48,7 @@ def tree_rss(pid: int) -> int:
 
 
 def measure(name: str, workers: int, fingerprints: bool) -> dict:
-    args = [sys.executable, "-c", "from explorer.cli import main; main()", "check", *CONFIGS[name],
+    args = [sys.executable, "-c", "from agree.explorer.cli import main; main()", "check", *CONFIGS[name],
             "--workers", str(workers), "--json", "--quiet"] + (["--fingerprints"] if fingerprints else [])
     started, peak = time.monotonic(), 0
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -1,9 +1,11 @@
-"""The engines and everything around a run, in three floors that import downwards only:
+"""The engines and everything around a run, installed as `agree.explorer`, in four floors that
+import downwards only:
 
-- `explorer.engines`: the searches (BFS, DFS, random walks, forked helpers), what they share
-  (the run, the property monitor, results, storage encoding, progress) and the trace format;
-- `explorer.traces`: what is done with a trace: replay, rendering, reports;
-- `explorer.cli`: the `agree` command line, one module per command.
+- `engines`: the searches and what they share (see `agree.explorer.engines`);
+- `traces`: what is done with a trace: the file format and its schema, replay, rendering, reports;
+- `web`: the explorer's HTTP server and what its page shows;
+- `cli`: the `agree` command line, one module per command.
 
-From Python, `explorer.engines.check.check(model, ...)` runs a search and returns a CheckResult.
+Beside them, `pytest_plugin` (assert_holds, assert_violates, `*.agree.toml` suites). From Python,
+`agree.check(model, ...)` runs a search and returns a CheckResult.
 """

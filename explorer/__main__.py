@@ -1,5 +1,5 @@
-"""`python -m explorer` is the `agree` command."""
+"""`python -m agree.explorer` (or `python -m agree`) is the `agree` command."""
 
-from explorer.cli import main
+from agree.explorer.cli import main
 
 main()

@@ -25,9 +25,9 @@ def assert_holds(model: Any, *, properties: list[str] | None = None, strategy: s
     """Check `model` (a Model, or a built-in name) and fail unless every property holds: the search
     exhausted (within `max_depth`, `max_states`, `time_limit` when given) and every guard reached.
     Returns the CheckResult."""
-    from explorer.engines.check import check
-    from explorer.engines.result import HOLDS, Bounds
-    from explorer.traces.report import render_result
+    from agree.explorer.engines.check import check
+    from agree.explorer.engines.result import HOLDS, Bounds
+    from agree.explorer.traces.report import render_result
 
     model = _model(model)
     result = check(model, strategy=strategy, bounds=Bounds(**bounds), only=properties, symmetry=symmetry)
@@ -42,11 +42,12 @@ def assert_violates(model: Any, property: str, *, strategy: str = "bfs", length:
                     **bounds: Any) -> Any:
     """Check only `property` of `model` and fail unless it is violated (with a counterexample of
     `length` steps when given). Returns the counterexample Trace."""
-    from explorer.engines.check import check
-    from explorer.engines.result import VIOLATED, Bounds
-    from explorer.traces.render import render_text
-    from explorer.traces.report import render_result
-    from explorer.traces.shrink import shrink_result
+    from agree.explorer.engines.check import check
+    from agree.explorer.engines.result import VIOLATED, Bounds
+    from agree.explorer.engines.strategies.shrink import shrink_result
+    from agree.explorer.traces.format import trace_to_json
+    from agree.explorer.traces.render import render_text
+    from agree.explorer.traces.report import render_result
 
     model = _model(model)
     result = check(model, strategy=strategy, bounds=Bounds(**bounds), only=[property])
@@ -59,13 +60,13 @@ def assert_violates(model: Any, property: str, *, strategy: str = "bfs", length:
                              + render_result(result, model, show_coverage=False))
     if length is not None and len(verdict.trace) != length:
         raise AssertionError(f"expected a counterexample of {length} steps, got {len(verdict.trace)}:\n"
-                             + render_text(verdict.trace.to_json(), model))
+                             + render_text(trace_to_json(verdict.trace), model))
     return verdict.trace
 
 
 def _model(model: Any) -> Any:
     if isinstance(model, str):
-        from models.registry import build_model
+        from agree.models.registry import build_model
         return build_model(model)
     return model
 
@@ -83,7 +84,7 @@ class SuiteFile(pytest.File):
     """A `*.agree.toml` suite: one item per [[check]] or [[replay]] entry."""
 
     def collect(self):
-        from explorer.cli.suite import load_suite
+        from agree.explorer.cli.suite import load_suite
 
         for number, expectation in enumerate(load_suite(str(self.path)), 1):
             yield SuiteItem.from_parent(self, name=_item_name(number, expectation), expectation=expectation)
@@ -95,7 +96,7 @@ class SuiteItem(pytest.Item):
         self.expectation = expectation
 
     def runtest(self) -> None:
-        from explorer.cli.suite import run_expectation
+        from agree.explorer.cli.suite import run_expectation
 
         outcome = run_expectation(self.expectation)
         if not outcome.met:
@@ -118,13 +119,14 @@ class SuiteFailure(Exception):
         self.outcome = outcome
 
     def report(self) -> str:
-        from explorer.traces.render import render_text
+        from agree.explorer.traces.format import trace_to_json
+        from agree.explorer.traces.render import render_text
 
         o = self.outcome
         lines = [f"expected {o.expectation.expect if o.expectation.kind == 'check' else 'reproduces'}, "
                  f"got {o.result}: {o.detail}"]
         if o.trace is not None:
-            lines += ["", render_text(o.trace.to_json())]
+            lines += ["", render_text(trace_to_json(o.trace))]
         return "\n".join(lines)
 
 

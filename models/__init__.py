@@ -2,10 +2,10 @@
 
 Import the contract from here when writing a model of your own:
 
-    from models import Model, Param, Step, invariant, transition, reachable
+    from agree.models import Model, Param, Step, invariant, transition, reachable
 """
 
-from models.contract import (
+from agree.models.contract import (
     Model,
     Param,
     PropertySpec,

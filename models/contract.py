@@ -15,7 +15,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple
 
-from properties.errors import InputError, did_you_mean
+from agree.properties.errors import InputError, did_you_mean
 
 
 class Step(NamedTuple):
@@ -36,6 +36,7 @@ class Step(NamedTuple):
 INVARIANT, TRANSITION, REACHABLE, EVENTUALLY = "invariant", "transition", "reachable", "eventually"
 LEADS_TO = "leads-to"
 SAFETY_KINDS = (INVARIANT, TRANSITION)
+PROPERTY_KINDS = (INVARIANT, TRANSITION, REACHABLE, EVENTUALLY, LEADS_TO)  # every decorator's kind
 LIVENESS_KINDS = (EVENTUALLY, LEADS_TO)
 
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 from itertools import chain
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, eventually, invariant, reachable, weak
-from properties.consensus import agreement
+from agree.models.contract import Model, Param, Step, eventually, invariant, reachable, weak
+from agree.properties.consensus import agreement
 
 IDLE, PHASE1, PHASE2, DONE = "idle", "phase1", "phase2", "done"
 

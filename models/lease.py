@@ -38,10 +38,10 @@ from __future__ import annotations
 from itertools import chain
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable
-from models.records import RecordModel, put
-from properties import consensus
-from properties.errors import InputError
+from agree.models.contract import Model, Param, Step, invariant, reachable
+from agree.models.records import RecordModel, put
+from agree.properties import consensus
+from agree.properties.errors import InputError
 
 STORE, RESOURCE = "store", "resource"
 

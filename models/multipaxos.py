@@ -25,9 +25,9 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any, Iterable, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable, transition
-from models.records import put
-from properties import consensus
+from agree.models.contract import Model, Param, Step, invariant, reachable, transition
+from agree.models.records import put
+from agree.properties import consensus
 
 NO_VOTE = (-1, None)
 CACHE_SIZE = 200_000  # sets of messages whose chosen pairs are remembered  # (vbal, vval) of an acceptor that has not voted in a slot

@@ -26,10 +26,10 @@ import math
 from itertools import permutations
 from typing import Any, Iterable, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable
-from models.records import put
-from properties import consensus, quorums
-from properties.errors import InputError
+from agree.models.contract import Model, Param, Step, invariant, reachable
+from agree.models.records import put
+from agree.properties import consensus, quorums
+from agree.properties.errors import InputError
 
 NO_BALLOT = -1
 NONE = None  # the spec's None: "no value"
@@ -536,7 +536,7 @@ class AmnesiaRestart(Paxos):
 def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> tuple[list[frozenset], list[frozenset]]:
     """(phase-1, phase-2) minimal quorums from a JSON file: one explicit system (both phases),
     a flexible pair, or an `agree quorums --json` report; every member must be an acceptor."""
-    from properties.quorums.loading import load_system
+    from agree.properties.quorums.loading import load_system
 
     system = load_system(path)
     phases = (system, system) if isinstance(system, quorums.Explicit) else (system.phase1, system.phase2)

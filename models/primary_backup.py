@@ -39,9 +39,9 @@ from __future__ import annotations
 from itertools import chain
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable
-from models.records import RecordModel, put
-from properties import consensus, logs
+from agree.models.contract import Model, Param, Step, invariant, reachable
+from agree.models.records import RecordModel, put
+from agree.properties import consensus, logs
 
 SERVERS = ("s1", "s2")
 CLIENT, SERVICE = "client", "config"

@@ -36,6 +36,18 @@ def put(values: tuple, i: int, value: Any) -> tuple:
     return values[:i] + (value,) + values[i + 1:]
 
 
+def update(s: Any, **fields: Any) -> Any:
+    """`s` with the named fields changed, of `s`'s own type: every other field, a subclass's added
+    field included, is kept (TLA+'s `[s EXCEPT !.f = v]`)."""
+    return s._replace(**fields)
+
+
+def update_at(s: Any, field: str, i: int, value: Any) -> Any:
+    """`s` with position i of its per-node tuple `field` set to `value`
+    (TLA+'s `[s EXCEPT !.f[i] = v]`), of `s`'s own type."""
+    return s._replace(**{field: put(getattr(s, field), i, value)})
+
+
 class RecordModel:
     """Mixin for models whose states are records: one place builds and changes them."""
 

@@ -9,26 +9,26 @@ import sys
 import traceback
 from pathlib import Path
 
-from models.contract import Model
-from properties import files
-from properties.errors import InputError, did_you_mean
+from agree.models.contract import Model
+from agree.properties import files
+from agree.properties.errors import InputError, did_you_mean
 
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # an absolute, dotted module name
 
 
 def builtin_models() -> dict[str, type[Model]]:
     """Every model shipped with agree, by name (imported lazily so a broken one names itself)."""
-    from models.tcommit import TCommit
-    from models.twophase import TwoPhase
-    from models.twophase_btm import TwoPhaseBTM
+    from agree.models.tcommit import TCommit
+    from agree.models.twophase import TwoPhase
+    from agree.models.twophase_btm import TwoPhaseBTM
 
     found = [TwoPhase, TCommit, TwoPhaseBTM]
-    found += _optional("models.paxos", "Paxos") + _optional("models.multipaxos", "MultiPaxos")
-    found += _optional("models.raft", "Raft")
-    found += _optional("models.threepc", "ThreePC") + _optional("models.lease", "Lease")
-    found += _optional("models.primary_backup", "PrimaryBackup")
-    found += _optional("models.pbft", "Pbft") + _optional("models.vr", "ViewstampedReplication")
-    found += _optional("models.duelling", "DuellingProposers")
+    found += _optional("agree.models.paxos", "Paxos") + _optional("agree.models.multipaxos", "MultiPaxos")
+    found += _optional("agree.models.raft", "Raft")
+    found += _optional("agree.models.threepc", "ThreePC") + _optional("agree.models.lease", "Lease")
+    found += _optional("agree.models.primary_backup", "PrimaryBackup")
+    found += _optional("agree.models.pbft", "Pbft") + _optional("agree.models.vr", "ViewstampedReplication")
+    found += _optional("agree.models.duelling", "DuellingProposers")
     return {cls.name: cls for cls in found}
 
 

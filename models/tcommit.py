@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable
-from properties.commit import all_in, consistent_outcome
+from agree.models.contract import Model, Param, Step, invariant, reachable
+from agree.properties.commit import all_in, consistent_outcome
 
 RM_STATES = ("working", "prepared", "committed", "aborted")
 WORKING, PREPARED, COMMITTED, ABORTED = RM_STATES

@@ -37,9 +37,9 @@ from __future__ import annotations
 from itertools import chain, combinations
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable
-from models.records import RecordModel, put
-from properties import consensus
+from agree.models.contract import Model, Param, Step, invariant, reachable
+from agree.models.records import RecordModel, put
+from agree.properties import consensus
 
 INIT, WAIT, PREPARED, COMMITTED, ABORTED = "init", "wait", "prepared", "committed", "aborted"
 DECIDED = frozenset({COMMITTED, ABORTED})

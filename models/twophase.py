@@ -18,9 +18,9 @@ from __future__ import annotations
 from itertools import chain
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable
-from models.tcommit import ANY_RM_STATE, RM_STATES, rm_names, tc_consistent
-from properties.commit import all_in
+from agree.models.contract import Model, Param, Step, invariant, reachable
+from agree.models.tcommit import ANY_RM_STATE, RM_STATES, rm_names, tc_consistent
+from agree.properties.commit import all_in
 
 WORKING, PREPARED, COMMITTED, ABORTED = RM_STATES
 TM_STATES = ("init", "committed", "aborted")

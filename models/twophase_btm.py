@@ -22,8 +22,8 @@ from __future__ import annotations
 from itertools import chain
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, eventually, invariant, reachable, weak
-from models.tcommit import replace_at, rm_names, tc_consistent
+from agree.models.contract import Model, Param, Step, eventually, invariant, reachable, weak
+from agree.models.tcommit import replace_at, rm_names, tc_consistent
 
 WORKING, PREPARED, COMMITTED, ABORTED, FAILED = "working", "prepared", "committed", "aborted", "failed"
 RM_STATES = frozenset({WORKING, PREPARED, COMMITTED, ABORTED, FAILED})

@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
-from properties.errors import InputError
+from agree.properties.errors import InputError
 
 MAX_BYTES = 64 * 1024 * 1024  # traces of millions of steps stay far below this
 MAX_DEPTH = 64  # levels of nesting in a JSON or TOML document: states are records of tuples

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Collection, Hashable, Iterable, Sequence
 
-from properties.consensus import at_most_one_per_key
+from agree.properties.consensus import at_most_one_per_key
 
 Entry = tuple  # (term, value)
 Log = Sequence[Entry]

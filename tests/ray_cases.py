@@ -9,10 +9,10 @@ import sys
 
 import ray
 
-from explorer.engines.check import check
-from explorer.engines.result import Bounds
-from models.registry import build_model
-from properties.errors import InputError
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import Bounds
+from agree.models.registry import build_model
+from agree.properties.errors import InputError
 from tests.test_parallel import CASES, MUTEX, summary
 
 RUNS = {f"{case} workers={w}": (CASES[case], {"workers": w}) for case in sorted(CASES) for w in (2, 3)}

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-AGREE = [sys.executable, "-c", "from explorer.cli import main; main()"]
+AGREE = [sys.executable, "-c", "from agree.explorer.cli import main; main()"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 

@@ -83,7 +83,7 @@ def test_a_users_model_file_and_its_variant(agree):
     assert no_lock.code == 1 and "VIOLATED: mutual_exclusion" in no_lock.out
     ran = agree("check", f"{MUTEX}:CounterResets", "--json")
     assert ran.code == 1 and json.loads(ran.out)["violation"]["property"] == "turns_grow"
-    assert agree("check", "models.twophase:TwoPhase").code == 0
+    assert agree("check", "agree.models.twophase:TwoPhase").code == 0
 
 
 def test_show_renders_text_and_mermaid(agree):
@@ -102,8 +102,8 @@ def test_show_draws_a_flowchart_when_no_messages_are_sent(agree, tmp_path):
 
 
 def test_the_default_suite_covers_every_model_variant_and_stored_trace():
-    from explorer.cli.suite import default_suite
-    from models.registry import builtin_models
+    from agree.explorer.cli.suite import default_suite
+    from agree.models.registry import builtin_models
 
     suite = default_suite()
     checks = {(e.model, e.variant, e.expect, e.prop) for e in suite if e.kind == "check"}
@@ -205,7 +205,7 @@ def test_malformed_suite_files_exit_2(agree, tmp_path, content):
 def test_a_model_that_raises_is_reported_in_one_line(agree, tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text(
-        "from models import Model, reachable\n"
+        "from agree.models import Model, reachable\n"
         "class Broken(Model):\n"
         "    name = 'broken'\n"
         "    def init(self):\n"

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from explorer.cli import cli
+from agree.explorer.cli import cli
 
 
 def run(*args):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from models import Model, Param
-from models.registry import builtin_models
-from properties.errors import InputError
+from agree.models import Model, Param
+from agree.models.registry import builtin_models
+from agree.properties.errors import InputError
 
 MODELS = sorted(builtin_models().items())
 VARIANTS = [(name, v) for name, cls in MODELS for v in cls.variants().values()]
@@ -93,8 +93,8 @@ def test_a_variant_registers_on_its_base_only():
 
 
 def test_a_models_warnings_reach_the_check_report():
-    from explorer.engines.check import check
-    from models import reachable
+    from agree.explorer.engines.check import check
+    from agree.models import reachable
 
     class Warned(Model):
         """One state; the configuration carries a warning of its own."""

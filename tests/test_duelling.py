@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import trace_from_json
-from explorer.traces.replay import replay
-from models.duelling import DuelState, DuellingProposers, renumber
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.explorer.traces.replay import replay
+from agree.models.duelling import DuelState, DuellingProposers, renumber
+from agree.explorer.traces.format import trace_from_json, trace_to_json
 
 
 def test_the_duel_is_a_fair_cycle_where_nothing_is_chosen():
@@ -18,7 +19,7 @@ def test_the_duel_is_a_fair_cycle_where_nothing_is_chosen():
     # both proposers start new ballots inside the loop: they pre-empt each other for ever
     assert {s.args["proposer"] for s in loop if s.action == "Prepare"} == {"p1", "p2"}
     assert all(not s.state.chosen for s in prop.trace.steps)
-    assert replay(trace_from_json(prop.trace.to_json()), DuellingProposers()).reproduces
+    assert replay(trace_from_json(trace_to_json(prop.trace)), DuellingProposers()).reproduces
 
 
 def test_a_stable_leader_gets_a_value_chosen():

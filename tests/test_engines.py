@@ -2,21 +2,21 @@
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, INCOMPLETE, UNREACHED, VIOLATED, Bounds
-from models import Step, transition
-from models.registry import build_model, load_model_class
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, INCOMPLETE, UNREACHED, VIOLATED, Bounds
+from agree.models import Step, transition
+from agree.models.registry import build_model, load_model_class
 from tests.conftest import FIXTURES
 
 MUTEX = f"{FIXTURES / 'mutex_model.py'}"
 
 
 def _reachable(model, strategy, **kw):
-    from explorer.engines.bfs import bfs
-    from explorer.engines.dfs import dfs
-    from explorer.engines.monitor import PropertyMonitor
-    from explorer.engines.random_walk import random_walks
-    from explorer.engines.run import Run
+    from agree.explorer.engines.strategies.bfs import bfs
+    from agree.explorer.engines.strategies.dfs import dfs
+    from agree.explorer.engines.monitor import PropertyMonitor
+    from agree.explorer.engines.strategies.random_walk import random_walks
+    from agree.explorer.engines.run import Run
 
     run = Run(model, Bounds(kw.pop("max_depth", None)), PropertyMonitor(model, only=[]), False)
     {"bfs": bfs, "dfs": dfs, "random": lambda r: random_walks(r, **kw)}[strategy](run)

@@ -8,9 +8,9 @@ import random
 import numpy as np
 import pytest
 
-from explorer.engines import fpstore
-from explorer.engines.fpsegment import home, mix
-from explorer.engines.fpstore import EMPTY, MAX_LOAD, FingerprintTable
+from agree.explorer.engines.storage import fpstore
+from agree.explorer.engines.storage.fpsegment import home, mix
+from agree.explorer.engines.storage.fpstore import EMPTY, MAX_LOAD, FingerprintTable
 
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 SPECIAL = [0, EMPTY, -1, 1, -2, INT64_MAX, -INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 2]

@@ -13,14 +13,14 @@ import json
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from explorer.engines.fuzz import fuzz
-from explorer.engines.hypothesis_bridge import PropertyViolation, state_machine
-from explorer.engines.result import INCOMPLETE, REACHED, VIOLATED
-from explorer.engines.trace import trace_from_json
-from explorer.traces.replay import replay
-from explorer.traces.shrink import shrink
-from models.registry import build_model, builtin_models
+from agree.explorer.engines.fuzzing.fuzz import fuzz
+from agree.explorer.engines.fuzzing.bridge import PropertyViolation, state_machine
+from agree.explorer.engines.result import INCOMPLETE, REACHED, VIOLATED
 
+from agree.explorer.traces.replay import replay
+from agree.explorer.engines.strategies.shrink import shrink
+from agree.models.registry import build_model, builtin_models
+from agree.explorer.traces.format import trace_from_json, trace_to_json
 
 
 
@@ -32,7 +32,7 @@ def caught(model_name: str, variant: str, examples: int, steps: int, seed: int =
     assert violation is not None and violation.status == VIOLATED and violation.name == prop, \
         f"{model_name} --variant {variant}: {prop} not violated in {outcome.runs} runs"
     # the trace is real: it replays from its JSON form, through today's model, to the violation
-    assert replay(trace_from_json(violation.trace.to_json())).reproduces
+    assert replay(trace_from_json(trace_to_json(violation.trace))).reproduces
     return violation.trace
 
 
@@ -95,7 +95,7 @@ def test_raft_variants_are_caught(variant, examples, steps):
 
 def test_raft_figure8_is_caught_by_guided_runs():
     """The figure-8 bug needs four elections in a particular order, 31 steps at the least: guided
-    runs (explorer.engines.guide) reach it by continuing kept runs (at seed 0, after some 4,000
+    runs (explorer.engines.fuzzing.guide) reach it by continuing kept runs (at seed 0, after some 4,000
     runs, about 10-20 s); shrunk, the trace is at most twice the BFS-shortest length."""
     trace = caught("raft", "figure8-commit", 4000, 100)
     assert 31 <= len(shrink(trace, build_model("raft", {}, "figure8-commit"))) <= 62
@@ -143,7 +143,7 @@ def test_every_registered_safety_variant_has_a_bridge_test():
 def test_the_same_seed_gives_the_same_counterexample():
     def run(seed):
         model = build_model("twophase", {}, "rm-aborts-after-prepare")
-        return fuzz(model, examples=50, steps=20, seed=seed, only=["consistent"]).result.violation.trace.to_json()
+        return trace_to_json(fuzz(model, examples=50, steps=20, seed=seed, only=["consistent"]).result.violation.trace)
 
     assert run(0) == run(0)
 
@@ -199,14 +199,14 @@ TestTwoPhaseMachine = state_machine(build_model("twophase", {"rms": 2}), max_exa
 def test_shrinking_a_padded_trace_gives_the_bfs_length():
     """ddmin removes the steps that do not matter: a random walk's trace for rm-aborts-after-prepare
     shrinks to 7 steps, the BFS-shortest length (counterexamples/twophase--rm-aborts-after-prepare.json)."""
-    from explorer.engines.check import check
+    from agree.explorer.engines.check import check
 
     model = build_model("twophase", {"rms": 2}, "rm-aborts-after-prepare")
     walked = check(model, strategy="random", seed=4, only=["consistent"]).violation.trace
     shrunk = shrink(walked, model)
     assert len(walked) == 12 and len(shrunk) == 7
     assert shrunk.extra["shrunk_from"] == len(walked)
-    assert replay(trace_from_json(shrunk.to_json())).reproduces
+    assert replay(trace_from_json(trace_to_json(shrunk))).reproduces
 
 
 # --------------------------------------------------------------------------- the command line
@@ -278,8 +278,7 @@ def test_pbft_beyond_exhaustive_bounds():
 def test_a_full_guide_stops_growing_and_the_search_goes_on(monkeypatch):
     """The guide's features are capped (memory on long searches): once full, it keeps no more
     runs, and the search goes on continuing those it has."""
-    from explorer.engines import guide
-
+    from agree.explorer.engines.fuzzing import guide
     model = build_model("raft")
     free = fuzz(model, examples=200, steps=30, seed=0)
     monkeypatch.setattr(guide, "MAX_FEATURES", 100)  # an initial Raft state alone has 66 features

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from properties import files
-from properties.errors import InputError
+from agree.properties import files
+from agree.properties.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "counterexamples" / "twophase--tm-commits-early.json"
@@ -95,7 +95,7 @@ def test_the_temporary_file_is_removed_on_every_way_out(tmp_path, stop):
 EVIL = '''
 import pathlib
 pathlib.Path("{marker}").write_text("code ran")
-from models import Model
+from agree.models import Model
 class Evil(Model):
     name = "evil"
     def init(self):

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.diagnose import ModelError
-from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
-from models import Model, Step, invariant, reachable
-from models.registry import build_model
-from properties.errors import InputError
+from agree.explorer.engines.check import check
+from agree.explorer.engines.diagnose import ModelError
+from agree.explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
+from agree.models import Model, Step, invariant, reachable
+from agree.models.registry import build_model
+from agree.properties.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-AGREE = [sys.executable, "-c", "from explorer.cli import main; main()"]
+AGREE = [sys.executable, "-c", "from agree.explorer.cli import main; main()"]
 
 
 class Counter(Model):
@@ -77,7 +77,7 @@ def test_paxos_builds_no_symmetry_tables_without_symmetry():
 
 
 def test_paxos_refuses_symmetry_tables_too_big_for_memory():
-    from models.paxos import Paxos
+    from agree.models.paxos import Paxos
 
     class Lopsided(Paxos):  # a1 is in every quorum: only renamings of a2..a7 keep the system
         def quorum_system(self):
@@ -104,7 +104,7 @@ def test_agree_quorums_time_limit_gives_unknown_and_exit_1(agree):
 
 
 USER_MODEL = textwrap.dedent('''
-    from models import Model, Step, invariant, reachable
+    from agree.models import Model, Step, invariant, reachable
 
     class Slow(Model):
         """Breaks at once, then counts for ever (with --keep-going the search goes on)."""
@@ -208,7 +208,7 @@ BROKEN = {
 }
 TEMPLATE = textwrap.dedent('''
     from typing import NamedTuple
-    from models import Model, Step, invariant, reachable
+    from agree.models import Model, Step, invariant, reachable
 
     class S(NamedTuple):
         n: int
@@ -290,7 +290,7 @@ def test_debug_adds_the_traceback_and_keeps_exit_2(agree):
 def test_a_bug_in_agree_exits_3_and_saves_its_traceback(agree, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug planted by the test")
-    monkeypatch.setattr("explorer.cli.check.render_result", broken)
+    monkeypatch.setattr("agree.explorer.cli.check.render_result", broken)
     ran = agree("check", "twophase")
     assert ran.code == 3 and "Traceback" not in ran.err
     line = ran.err.strip().splitlines()[-1]
@@ -302,13 +302,13 @@ def test_a_bug_in_agree_exits_3_and_saves_its_traceback(agree, monkeypatch):
 
 SIGNAL_DURING_SAVE = '''
 import os, signal, sys
-from explorer.engines import trace
-original = trace.Trace.save
-def save(self, path):
+import agree.explorer.cli.check as command
+original = command.write_trace
+def write_trace(trace, path):
     os.kill(os.getpid(), signal.SIG{name})  # the signal lands while the counterexample is being written
-    original(self, path)
-trace.Trace.save = save
-from explorer.cli import main
+    original(trace, path)
+command.write_trace = write_trace
+from agree.explorer.cli import main
 sys.argv = ["agree"] + sys.argv[1:]
 main()
 '''

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, CheckResult, PropertyResult
+from agree.explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, CheckResult, PropertyResult
 from tests.conftest import ROOT
 
 NEVER_DONE = """
-from models import Model, eventually, invariant, reachable
+from agree.models import Model, eventually, invariant, reachable
 
 
 class NeverDone(Model):
@@ -80,7 +80,7 @@ def test_verify_does_not_count_an_unchecked_property_as_holding(agree, never_don
 
 
 def test_a_bug_in_agree_exits_3_with_the_traceback_saved(agree, monkeypatch):
-    import explorer.cli.check as command
+    import agree.explorer.cli.check as command
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug planted by the test")
@@ -143,7 +143,7 @@ def test_plain_pytest_collects_the_suite():
 
 
 def test_an_old_python_gets_one_line():
-    pretend = "import sys; sys.version_info = (3, 10, 12, 'final', 0); import explorer.cli"
+    pretend = "import sys; sys.version_info = (3, 10, 12, 'final', 0); import agree.explorer.cli"
     ran = subprocess.run([sys.executable, "-c", pretend], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert ran.returncode == 2
     assert ran.stderr.startswith("agree: error: agree needs Python 3.11 or newer") and len(ran.stderr.splitlines()) == 1

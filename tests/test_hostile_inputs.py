@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis import given
 
-from explorer.cli import cli
-from models.registry import builtin_models, load_model_class
+from agree.explorer.cli import cli
+from agree.models.registry import builtin_models, load_model_class
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "counterexamples" / "twophase--tm-commits-early.json"

@@ -15,16 +15,16 @@ import urllib.request
 
 import pytest
 
-from explorer.engines.trace import load_trace
-from explorer.traces.html import render_html
-from explorer.traces.render import chart_events
-from explorer.traces.statehtml import SET, state_html
-from explorer.traces.svg import sequence_svg
-from explorer.web.server import ExplorerServer
-from explorer.web.session import Session
-from models.contract import Model, Step, invariant
-from models.registry import build_model
-from properties.errors import InputError
+from agree.explorer.traces.html import render_html
+from agree.explorer.traces.render import chart_events
+from agree.explorer.traces.statehtml import SET, state_html
+from agree.explorer.traces.svg import sequence_svg
+from agree.explorer.web.server import ExplorerServer
+from agree.explorer.web.session import Session
+from agree.models.contract import Model, Step, invariant
+from agree.models.registry import build_model
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import load_trace, trace_to_json, write_trace
 from tests.conftest import ROOT
 
 TRACE = ROOT / "counterexamples" / "twophase--tm-commits-early.json"
@@ -35,7 +35,7 @@ def early_commit():
 
 
 def trace_json() -> dict:
-    return load_trace(TRACE).to_json()
+    return trace_to_json(load_trace(TRACE))
 
 
 # ----------------------------------------------------------------- the diagram
@@ -150,7 +150,7 @@ def test_the_counterexample_button_loads_the_shortest_violation_and_saving_repla
     assert "3 steps" in message  # the stored counterexample for this variant has 3 steps
     assert [p["name"] for p in session.properties() if p["violated"]] == ["consistent"]
     saved = tmp_path / "path.json"
-    session.trace().save(saved)
+    write_trace(session.trace(), saved)
     ran = agree("replay", saved)
     assert ran.code == 0 and "reproduces" in ran.out
 
@@ -270,6 +270,6 @@ def test_a_model_with_several_initial_states_can_start_from_each():
     session.restart(1)
     assert (session.states, session.position) == ([10], 0)
     session.take(0)
-    assert session.trace().to_json()["steps"][0]["state"] == 11
+    assert trace_to_json(session.trace())["steps"][0]["state"] == 11
     with pytest.raises(InputError, match="no initial state 2"):
         session.restart(2)

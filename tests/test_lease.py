@@ -7,18 +7,18 @@ import json
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from models.lease import Lease
-from models.registry import build_model
-from properties.errors import InputError
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.models.lease import Lease
+from agree.models.registry import build_model
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import load_trace
 from tests.conftest import ROOT, reachable_states
 
 TRACES = {"no-fencing": ("one_writer_per_epoch", 7), "clock-jump": ("one_believed_leader", 4)}
-
 
 
 def test_smallest_configuration_matches_the_hand_count():

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, Bounds
-from explorer.traces.replay import replay
-from models.contract import Model, eventually, leads_to, reachable, strong, weak
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, Bounds
+from agree.explorer.traces.replay import replay
+from agree.models.contract import Model, eventually, leads_to, reachable, strong, weak
+from agree.explorer.traces.format import load_trace, trace_from_json, trace_to_json, write_trace
 
 
 def graph_model(edges, goal, fairness=(), init=(0,), lead=None):
@@ -186,13 +187,13 @@ def test_liveness_never_holds_without_an_exhausted_bfs():
 
 
 def test_lasso_trace_round_trips_and_replays(tmp_path):
-    from explorer.engines.trace import load_trace
+
 
     edges = [(0, "spin", 1), (1, "spin", 0), (0, "exit", 2), (1, "exit", 2)]
     model = graph_model(edges, goal={2})
     prop, _ = judge(model)
     path = tmp_path / "lasso.json"
-    prop.trace.save(path)
+    write_trace(prop.trace, path)
     loaded = load_trace(path)
     assert loaded.loop == prop.trace.loop == 0
     assert replay(loaded, model).reproduces
@@ -200,8 +201,8 @@ def test_lasso_trace_round_trips_and_replays(tmp_path):
 
 @pytest.mark.parametrize("loop", [-1, 2, "0", True])
 def test_a_bad_loop_index_is_refused(loop):
-    from explorer.engines.trace import trace_from_json
-    from properties.errors import InputError
+
+    from agree.properties.errors import InputError
 
     data = {"format": 1, "model": "graph", "initial": 0, "kind": "eventually", "property": "arrives",
             "steps": [{"action": "a", "args": {}, "state": 1}, {"action": "b", "args": {}, "state": 0}],
@@ -216,8 +217,6 @@ from itertools import combinations  # noqa: E402
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-from explorer.engines.trace import trace_from_json  # noqa: E402
 
 
 def oracle_violated(edges, goal, fairness, n) -> bool:
@@ -285,7 +284,7 @@ def test_find_lasso_agrees_with_brute_force(case):
     prop = check(model, only=["arrives"]).properties["arrives"]
     assert (prop.status == VIOLATED) == oracle_violated(edges, goal, fairness, n)
     if prop.status == VIOLATED:  # the counterexample itself is checked by replay (closes, fair)
-        assert replay(trace_from_json(prop.trace.to_json()), model).reproduces
+        assert replay(trace_from_json(trace_to_json(prop.trace)), model).reproduces
 
 
 def test_recording_during_the_search_equals_expanding_again():
@@ -293,9 +292,9 @@ def test_recording_during_the_search_equals_expanding_again():
     # is built by expanding every state again. Both must give the same graph.
     import numpy as np
 
-    from explorer.engines.graph import build_graph
-    from explorer.engines.live_properties import explored_graph
-    from models.twophase_btm import TwoPhaseBTM
+    from agree.explorer.engines.liveness.graph import build_graph
+    from agree.explorer.engines.liveness.judge import explored_graph
+    from agree.models.twophase_btm import TwoPhaseBTM
 
     model = TwoPhaseBTM(rms=2)
     recorded = explored_graph(model, 10 ** 6)
@@ -308,7 +307,7 @@ def test_recording_during_the_search_equals_expanding_again():
 
 
 def test_workers_give_the_same_liveness_verdict():
-    from models.twophase_btm import TwoPhaseBTM
+    from agree.models.twophase_btm import TwoPhaseBTM
 
     model = TwoPhaseBTM.with_variant("no-backup")(rms=5)
     one = check(model, only=["termination"]).properties["termination"]

@@ -8,9 +8,9 @@ import json
 import networkx as nx
 from click.testing import CliRunner
 
-from explorer.cli import cli
-from explorer.engines.check import check
-from models.twophase_btm import TwoPhaseBTM
+from agree.explorer.cli import cli
+from agree.explorer.engines.check import check
+from agree.models.twophase_btm import TwoPhaseBTM
 
 
 def run(*args):
@@ -63,7 +63,7 @@ def test_list_shows_fairness():
 
 
 def test_raft_elects_a_leader_when_timeouts_do_not_collide():
-    from models.raft import Raft
+    from agree.models.raft import Raft
 
     result = check(Raft.with_variant("stable-election")(max_log=0))
     assert result.properties["leader_elected"].status == "holds"
@@ -71,7 +71,7 @@ def test_raft_elects_a_leader_when_timeouts_do_not_collide():
 
 def test_raft_split_votes_stop_at_the_term_bound_without_a_leader():
     # 258,462 states: with colliding timeouts all three servers stand in term 2 and split the vote
-    from models.raft import Raft
+    from agree.models.raft import Raft
 
     model = Raft.with_variant("stable-election")(max_log=0, max_messages=4, timeouts_collide=True)
     prop = check(model, only=["leader_elected"]).properties["leader_elected"]

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from models.multipaxos import MultiPaxos
-from models.registry import build_model
+from agree.explorer.engines.check import check
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.models.multipaxos import MultiPaxos
+from agree.models.registry import build_model
+from agree.explorer.traces.format import load_trace, trace_to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +83,7 @@ def test_stored_counterexample_replays(variant):
 
 def test_chart_shows_the_two_choices_in_one_slot():
     trace = load_trace(ROOT / "counterexamples" / "multipaxos--new-leader-ignores-votes.json")
-    text = render_mermaid(trace.to_json(), build_model("multipaxos", {}, "new-leader-ignores-votes"))
+    text = render_mermaid(trace_to_json(trace), build_model("multipaxos", {}, "new-leader-ignores-votes"))
     assert "is chosen in slot 0 (ballot 0)" in text and "is chosen in slot 0 (ballot 1)" in text
     assert "leads ballot 1: slot 0 free" in text
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from models import network
+from agree.models import network
 
 
 def test_send_counts_copies_and_keeps_the_bag_sorted():

@@ -11,24 +11,25 @@ import time
 
 import pytest
 
-import explorer.engines.local_shards
-import explorer.engines.packed
-import explorer.engines.shard
-from explorer.engines.check import check
-from explorer.engines.monitor import ModelError
-from explorer.engines.result import INCOMPLETE, Bounds
-from models import Model, Step, invariant, reachable
-from models.registry import build_model, load_model_class
+import agree.explorer.engines.parallel.local_shards
+import agree.explorer.engines.storage.packed
+import agree.explorer.engines.parallel.shard
+from agree.explorer.engines.check import check
+from agree.explorer.engines.monitor import ModelError
+from agree.explorer.engines.result import INCOMPLETE, Bounds
+from agree.models import Model, Step, invariant, reachable
+from agree.models.registry import build_model, load_model_class
+from agree.explorer.traces.format import trace_to_json
 from tests.conftest import FIXTURES, ROOT
 
 MUTEX = f"{FIXTURES / 'mutex_model.py'}"
-AGREE = [sys.executable, "-c", "from explorer.cli import main; main()"]
+AGREE = [sys.executable, "-c", "from agree.explorer.cli import main; main()"]
 
 
 @pytest.fixture
 def shards_in_process(monkeypatch):
     """Run every shard in this process, one after another: the partitioned logic without forks."""
-    monkeypatch.setattr(explorer.engines.local_shards, "ForkedShards", explorer.engines.local_shards.InProcessShards)
+    monkeypatch.setattr(agree.explorer.engines.parallel.local_shards, "ForkedShards", agree.explorer.engines.parallel.local_shards.InProcessShards)
 
 
 def summary(result) -> dict:
@@ -37,8 +38,8 @@ def summary(result) -> dict:
         "verdict": result.verdict, "stopped_by": result.stopped_by, "distinct": result.distinct_states,
         "generated": result.generated, "depth": result.depth, "coverage": result.coverage,
         "statuses": {n: p.status for n, p in result.properties.items()}, "dead_ends": result.dead_ends,
-        "dead_end": None if result.dead_end is None else result.dead_end.to_json(),
-        "traces": {n: p.trace.to_json() for n, p in result.properties.items() if p.trace is not None},
+        "dead_end": None if result.dead_end is None else trace_to_json(result.dead_end),
+        "traces": {n: trace_to_json(p.trace) for n, p in result.properties.items() if p.trace is not None},
     }
 
 
@@ -128,9 +129,9 @@ def test_fingerprints_partitioned(workers):
 def test_fingerprint_batches_packed_a_few_successors_at_a_time(monkeypatch, workers):
     """Successors packed every few expansions (each block checked against the earlier ones of the
     level and the visited set), states pickled a few to a chunk: the same answers."""
-    monkeypatch.setattr(explorer.engines.packed, "BLOCK", 5)
-    monkeypatch.setattr(explorer.engines.packed, "CHUNK", 7)
-    monkeypatch.setattr(explorer.engines.shard, "TICK", 3)
+    monkeypatch.setattr(agree.explorer.engines.storage.packed, "BLOCK", 5)
+    monkeypatch.setattr(agree.explorer.engines.storage.packed, "CHUNK", 7)
+    monkeypatch.setattr(agree.explorer.engines.parallel.shard, "TICK", 3)
     for model in (build_model("twophase", {"rms": 4}), build_model("twophase", {"rms": 3}, "tm-commits-early"),
                   mutex(procs=3, max_turns=2), build_model("paxos", variant="minority-quorum")):
         assert summary(check(model, fingerprints=True, workers=workers)) == summary(check(model))
@@ -178,7 +179,7 @@ def test_the_time_limit_stops_every_shard():
 
 
 def test_workers_must_be_positive():
-    from properties.errors import InputError
+    from agree.properties.errors import InputError
 
     with pytest.raises(InputError, match="--workers"):
         check(build_model("tcommit"), workers=0)

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from models.paxos import Paxos, PaxosState
-from models.registry import build_model
-from properties import consensus
+from agree.explorer.engines.check import check
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.models.paxos import Paxos, PaxosState
+from agree.models.registry import build_model
+from agree.properties import consensus
+from agree.explorer.traces.format import load_trace, trace_to_json
 from tests.conftest import reachable_states
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,6 @@ SHORTEST = {
     "minority-quorum": 8,
     "amnesia-restart": 13,
 }
-
 
 
 def statuses(result) -> dict:
@@ -205,7 +205,7 @@ def test_minority_quorum_trace_is_two_disjoint_single_acceptor_ballots():
 
 def test_chart_draws_messages_and_the_moment_of_choice():
     trace = load_trace(ROOT / "counterexamples" / "paxos--ignore-reported-value.json")
-    text = render_mermaid(trace.to_json(), build_model("paxos", {}, "ignore-reported-value"))
+    text = render_mermaid(trace_to_json(trace), build_model("paxos", {}, "ignore-reported-value"))
     assert text.startswith("sequenceDiagram")
     for needed in ("participant b0", "participant a3", "1b: joins ballot", "2a: proposes", "2b: votes",
                    "is chosen in ballot 0", "is chosen in ballot 1", "agreement violated"):
@@ -282,7 +282,7 @@ def test_a_quorum_file_naming_other_nodes_says_how_to_name_them(agree, tmp_path)
 
 
 def test_q1_needs_q2():
-    from properties.errors import InputError
+    from agree.properties.errors import InputError
 
     with pytest.raises(InputError, match="give both q1 and q2"):
         Paxos(q1=2)

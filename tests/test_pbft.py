@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from models.pbft import Pbft
-from models.registry import build_model
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.models.pbft import Pbft
+from agree.models.registry import build_model
+from agree.explorer.traces.format import load_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 # variant -> (property, shortest trace). Each honest replica that commits takes three steps of its

@@ -7,18 +7,18 @@ import json
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from models.primary_backup import PrimaryBackup
-from models.registry import build_model
-from properties import logs
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.models.primary_backup import PrimaryBackup
+from agree.models.registry import build_model
+from agree.properties import logs
+from agree.explorer.traces.format import load_trace
 from tests.conftest import ROOT, reachable_states
 
 TRACE = ROOT / "counterexamples" / "primary_backup--script-failover.json"
-
 
 
 @pytest.mark.parametrize("params, states, depth", [

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.pytest_plugin import SUITE_SUFFIX, assert_holds, assert_violates
-from models.registry import build_model
+from agree.explorer.pytest_plugin import SUITE_SUFFIX, assert_holds, assert_violates
+from agree.models.registry import build_model
 from tests.conftest import ONE_MET_ONE_NOT
 
 pytest_plugins = ["pytester"]

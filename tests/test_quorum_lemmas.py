@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import z3
 
-from properties.errors import InputError
-from properties.quorums import (COUNTEREXAMPLE, PROVED, VACUOUS, Bft, Lemma, Threshold, all_lemmas,
+from agree.properties.errors import InputError
+from agree.properties.quorums import (COUNTEREXAMPLE, PROVED, VACUOUS, Bft, Lemma, Threshold, all_lemmas,
                                 check_intersection, lemma_named, prove_all, prove_lemma)
-from properties.quorums.lemmas import Claim
+from agree.properties.quorums.lemmas import Claim
 
 RESULTS = {r.name: r for r in prove_all()}
 

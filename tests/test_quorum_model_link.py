@@ -3,10 +3,10 @@ finds are exactly the two quorums that choose different values in the Paxos coun
 
 import json
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from models.paxos import Paxos
-from properties.quorums import Explicit, check_intersection
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+from agree.models.paxos import Paxos
+from agree.properties.quorums import Explicit, check_intersection
 
 
 def _chooser(final_state, value):

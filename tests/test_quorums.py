@@ -11,8 +11,8 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from properties.errors import InputError
-from properties.quorums import (DISJOINT, INTERSECT, Bft, Explicit, FlexiblePaxos, Grid, JointConsensus, Majority,
+from agree.properties.errors import InputError
+from agree.properties.quorums import (DISJOINT, INTERSECT, Bft, Explicit, FlexiblePaxos, Grid, JointConsensus, Majority,
                                 Threshold, Weighted, check_intersection, min_intersection, node_names,
                                 system_from_json)
 from tests.conftest import ROOT

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from models import network
-from models.raft import Raft
-from models.registry import build_model
-from properties import logs
+from agree.explorer.engines.check import check
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.models import network
+from agree.models.raft import Raft
+from agree.models.registry import build_model
+from agree.properties import logs
+from agree.explorer.traces.format import load_trace
 from tests.conftest import reachable_states
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +144,7 @@ def _permute(model, s, p, rename):
     n = model.nodes
     order = [p.index(k) for k in range(n)]
     moved = lambda values: tuple(values[i] for i in order)  # noqa: E731
-    from models.raft import RaftState
+    from agree.models.raft import RaftState
     msg = lambda m: type(m)(*(m[:2] + (rename[m[2]], rename[m[3]]) + m[4:]))  # noqa: E731
     return RaftState(moved(s.term), moved(s.role), tuple(rename.get(s.voted_for[i]) for i in order),
                      moved(s.log), moved(s.commit), tuple(frozenset(rename[v] for v in s.votes[i]) for i in order),

@@ -48,7 +48,7 @@ def test_most_cases_run_on_ray(outcomes):
 
 
 def agree(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from explorer.cli import main; main()", *map(str, args)],
+    return subprocess.run([sys.executable, "-c", "from agree.explorer.cli import main; main()", *map(str, args)],
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=600)
 
 
@@ -66,7 +66,7 @@ def test_a_checkpoint_written_on_ray_resumes_on_local_processes(tmp_path):
 
 def test_a_model_error_on_ray_is_one_line(tmp_path):
     model = tmp_path / "breaks.py"
-    model.write_text("from models import Model, Step, invariant\n\n"
+    model.write_text("from agree.models import Model, Step, invariant\n\n"
                      "class Breaks(Model):\n    name = 'breaks'\n\n    def init(self):\n        yield 0\n\n"
                      "    def next(self, s):\n        if s == 3:\n            raise ValueError('no rule for three')\n"
                      "        yield Step('Up', {}, s + 1)\n\n    @invariant\n    def small(self, s):\n"

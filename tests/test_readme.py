@@ -10,7 +10,7 @@ import shlex
 import pytest
 from click.testing import CliRunner
 
-from explorer.cli import cli
+from agree.explorer.cli import cli
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS
-from models.lease import Lease, LeaseState
-from models.primary_backup import PrimaryBackup, PrimaryBackupState
-from models.records import extend
-from models.threepc import ThreePC, ThreePCState
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS
+from agree.models.lease import Lease, LeaseState
+from agree.models.primary_backup import PrimaryBackup, PrimaryBackupState
+from agree.models.records import extend
+from agree.models.threepc import ThreePC, ThreePCState
 from tests.conftest import reachable_states
 
 

@@ -8,13 +8,14 @@ from graphlib import TopologicalSorter
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from models.registry import build_model
-from models.threepc import ThreePC, ThreePCState
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.models.registry import build_model
+from agree.models.threepc import ThreePC, ThreePCState
+from agree.explorer.traces.format import load_trace
 from tests.conftest import ROOT
 
 TRACE = ROOT / "counterexamples" / "threepc--partition.json"

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import Bounds
-from explorer.traces.replay import replay
-from explorer.engines.trace import load_trace
-from models.registry import build_model
-from properties.errors import InputError
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import Bounds
+from agree.explorer.traces.replay import replay
+
+from agree.models.registry import build_model
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import load_trace, write_trace
 from tests.conftest import ROOT
 
 STORED = sorted((ROOT / "counterexamples").glob("*.json"))
@@ -62,7 +63,7 @@ def test_every_stored_liveness_counterexample_is_what_bfs_finds_today(path):
 def test_saved_trace_round_trips(tmp_path):
     result = check(build_model("twophase", {"rms": 2}, "tm-commits-early"))
     path = tmp_path / "t.json"
-    result.violation.trace.save(path)
+    write_trace(result.violation.trace, path)
     data = json.loads(path.read_text())
     assert data["format"] == 1 and data["model"] == "twophase" and data["variant"] == "tm-commits-early"
     assert data["property"] == "consistent" and data["kind"] == "invariant"
@@ -129,7 +130,7 @@ def test_missing_trace_file_is_an_input_error(tmp_path):
 # ----- diffs say what changed, where
 
 def test_a_list_with_nulls_and_repeats_changes_by_position():
-    from explorer.traces.render import diff
+    from agree.explorer.traces.render import diff
 
     before = {"max_val": [None, "v1", "v1"]}
     after = {"max_val": ["v1", "v1", "v1"]}
@@ -138,7 +139,7 @@ def test_a_list_with_nulls_and_repeats_changes_by_position():
 
 
 def test_a_message_bag_changes_as_received_and_sent():
-    from explorer.traces.render import diff
+    from agree.explorer.traces.render import diff
 
     request = {"kind": "AppendEntriesRequest", "term": 2, "src": "s1", "dst": "s2"}
     reply = {"kind": "AppendEntriesResponse", "term": 2, "src": "s2", "dst": "s1", "success": True}
@@ -148,7 +149,7 @@ def test_a_message_bag_changes_as_received_and_sent():
 
 
 def test_a_set_that_grows_shows_the_new_element():
-    from explorer.traces.render import diff
+    from agree.explorer.traces.render import diff
 
     assert diff({"msgs": [["1a", 0]]}, {"msgs": [["1a", 0], ["1a", 1]]}) == ['msgs + ["1a", 1]']
 
@@ -174,8 +175,8 @@ def test_a_users_model_file_is_recorded_relative_to_the_trace(agree, tmp_path, m
 
 
 def test_a_diagram_lists_every_participant_even_a_silent_one():
-    from explorer.traces.render import render_mermaid
-    from models.twophase import TwoPhase
+    from agree.explorer.traces.render import render_mermaid
+    from agree.models.twophase import TwoPhase
 
     trace = json.loads((ROOT / "counterexamples" / "twophase--tm-commits-early.json").read_text())
     text = render_mermaid(trace, TwoPhase(**trace["params"]))

@@ -2,9 +2,9 @@
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from models.registry import build_model
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+from agree.models.registry import build_model
 
 
 @pytest.mark.parametrize("spec, rms, states, depth", [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from models.twophase_btm import COMMITTED, FAILED, PREPARED, TwoPhaseBTM
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+from agree.models.twophase_btm import COMMITTED, FAILED, PREPARED, TwoPhaseBTM
 
 
 def test_state_space_equals_tlc():

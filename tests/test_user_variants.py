@@ -7,21 +7,21 @@ from typing import NamedTuple
 
 import pytest
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from models import invariant
-from models.duelling import DuellingProposers
-from models.lease import Lease
-from models.multipaxos import MultiPaxos
-from models.paxos import NO_BALLOT, NONE, Paxos
-from models.pbft import Pbft
-from models.raft import Raft
-from models.records import put
-from models.tcommit import TCommit, TCommitState
-from models.threepc import COMMITTED, WAIT, ThreePC
-from models.twophase import ABORT_MSG, ABORTED, TwoPhase
-from models.twophase_btm import PREPARED, TwoPhaseBTM
-from models.vr import ViewstampedReplication
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+from agree.models import invariant
+from agree.models.duelling import DuellingProposers
+from agree.models.lease import Lease
+from agree.models.multipaxos import MultiPaxos
+from agree.models.paxos import NO_BALLOT, NONE, Paxos
+from agree.models.pbft import Pbft
+from agree.models.raft import Raft
+from agree.models.records import put
+from agree.models.tcommit import TCommit, TCommitState
+from agree.models.threepc import COMMITTED, WAIT, ThreePC
+from agree.models.twophase import ABORT_MSG, ABORTED, TwoPhase
+from agree.models.twophase_btm import PREPARED, TwoPhaseBTM
+from agree.models.vr import ViewstampedReplication
 
 
 class VotesLostOnRestart(Paxos):

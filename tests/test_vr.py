@@ -5,13 +5,14 @@ import json
 from pathlib import Path
 
 
-from explorer.engines.check import check
-from explorer.engines.result import HOLDS, VIOLATED
-from explorer.engines.trace import load_trace
-from explorer.traces.render import render_mermaid
-from explorer.traces.replay import replay
-from models.registry import build_model
-from models.vr import ViewstampedReplication
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import HOLDS, VIOLATED
+
+from agree.explorer.traces.render import render_mermaid
+from agree.explorer.traces.replay import replay
+from agree.models.registry import build_model
+from agree.models.vr import ViewstampedReplication
+from agree.explorer.traces.format import load_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY = ["agreement", "commit_persistence", "committed_survives_view_change"]
@@ -91,7 +92,7 @@ def test_amnesia_rejoin_is_caught_with_the_stored_minimal_trace():
 
 
 def test_commit_persistence_counts_a_recovering_replica_toward_the_quorum():
-    from properties.logs import commit_persists
+    from agree.properties.logs import commit_persists
     entry = (0, "v1")
     before = [(entry,), (entry,), ()]
     # r1 crashed: r0 alone holds the op, but r1 takes no part until it has recovered it

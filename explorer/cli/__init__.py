@@ -16,14 +16,14 @@ if sys.version_info < (3, 11):  # checked before the imports that need 3.11 (tom
 
 import click  # noqa: E402
 
-from explorer.cli.check import check_command, list_command  # noqa: E402
-from explorer.cli.common import AgreeGroup, install_signal_handlers, pin_hash_seed
-from explorer.cli.explore import explore_command
-from explorer.cli.graph import graph_command
-from explorer.cli.fuzz import fuzz_command
-from explorer.cli.quorums import quorums
-from explorer.cli.traces import replay_command, show_command
-from explorer.cli.verify import verify_command
+from agree.explorer.cli.check import check_command, list_command  # noqa: E402
+from agree.explorer.cli.common import AgreeGroup, install_signal_handlers, pin_hash_seed
+from agree.explorer.cli.explore import explore_command
+from agree.explorer.cli.graph import graph_command
+from agree.explorer.cli.fuzz import fuzz_command
+from agree.explorer.cli.quorums import quorums
+from agree.explorer.cli.traces import replay_command, show_command
+from agree.explorer.cli.verify import verify_command
 
 
 @click.group(cls=AgreeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,20 +10,21 @@ import time
 
 import click
 
-from explorer.engines.check import STRATEGIES, check
-from explorer.engines.interrupts import held_interrupts
-from explorer.engines.partitioned import BACKENDS
-from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
-from explorer.engines.progress import StderrProgress
-from explorer.engines.random_walk import DEFAULT_WALKS
-from explorer.traces.render import render_text
-from explorer.traces.report import render_result, result_to_json
-from explorer.traces.shrink import shrink_result
-from explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
-from models.contract import LIVENESS_KINDS
-from models.registry import build_model, builtin_models, load_model_class
-from properties import files
-from properties.errors import InputError
+from agree.explorer.engines.check import STRATEGIES, check
+from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.engines.parallel.partitioned import BACKENDS
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
+from agree.explorer.engines.progress import StderrProgress
+from agree.explorer.engines.strategies.random_walk import DEFAULT_WALKS
+from agree.explorer.traces.render import render_text
+from agree.explorer.traces.report import render_result, result_to_json
+from agree.explorer.engines.strategies.shrink import shrink_result
+from agree.explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
+from agree.models.contract import LIVENESS_KINDS
+from agree.models.registry import build_model, builtin_models, load_model_class
+from agree.properties import files
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import trace_to_json, write_trace
 
 
 def deadlock_text(result, instance) -> str:
@@ -32,7 +33,7 @@ def deadlock_text(result, instance) -> str:
         counted = "were not counted (BFS counts them)" if result.dead_ends is None else "were found"
         return f"\nno dead ends {counted}"
     return f"\nshortest path to a dead end ({len(result.dead_end)} steps):\n" + \
-        render_text(result.dead_end.to_json(), instance) + "\n  => no step is enabled here"
+        render_text(trace_to_json(result.dead_end), instance) + "\n  => no step is enabled here"
 
 
 def _fairness_of(cls, prop) -> dict:
@@ -177,7 +178,7 @@ def report(result, instance, progress, save_trace: str | None, as_json: bool, sh
     if as_json:
         data = result_to_json(result)
         if show_deadlock:
-            data["dead_end"] = result.dead_end.to_json() if result.dead_end is not None else None
+            data["dead_end"] = trace_to_json(result.dead_end) if result.dead_end is not None else None
         emit_json(data)
     else:
         click.echo(render_result(result, instance))
@@ -193,11 +194,11 @@ def save_counterexamples(result, target: str) -> None:
         click.echo("agree: no counterexample to save", err=True)
         return
     if not os.path.isdir(target):
-        result.violation.trace.save(target)
+        write_trace(result.violation.trace, target)
         click.echo(f"agree: counterexample written to {target}", err=True)
         return
     model = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(result.model).rpartition(":")[2] or result.model)
     for prop in found:
         path = os.path.join(target, f"{model}--{prop.name}.json")
-        prop.trace.save(path)
+        write_trace(prop.trace, path)
         click.echo(f"agree: counterexample of {prop.name} ({len(prop.trace)} steps) written to {path}", err=True)

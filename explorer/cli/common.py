@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 import click
 
-from explorer.engines.monitor import ModelError
-from explorer.engines.partitioned import hash_seed_pinned
-from explorer.engines.workers import usable_cores
-from properties import files
-from properties.errors import InputError
+from agree.explorer.engines.monitor import ModelError
+from agree.explorer.engines.parallel.partitioned import hash_seed_pinned
+from agree.explorer.engines.parallel.workers import usable_cores
+from agree.properties import files
+from agree.properties.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
@@ -196,6 +196,6 @@ def pin_hash_seed() -> None:
     random seed per process): for those options, start again with PYTHONHASHSEED=0 unless the
     user fixed a seed. Nothing else changes: only which set iteration orders a run sees."""
     wanted = any(arg.startswith(("--checkpoint", "--resume", "--backend")) for arg in sys.argv[1:])
-    if wanted and not hash_seed_pinned():  # (explorer.engines.partitioned refuses them otherwise)
+    if wanted and not hash_seed_pinned():  # (explorer.engines.parallel.partitioned refuses them otherwise)
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from explorer.cli.common import Terminated, parse_params
-from explorer.engines.trace import load_trace
-from explorer.web.server import LOOPBACK, ExplorerServer
-from explorer.web.session import Session
-from models.registry import build_model
+from agree.explorer.cli.common import Terminated, parse_params
+
+from agree.explorer.web.server import LOOPBACK, ExplorerServer
+from agree.explorer.web.session import Session
+from agree.models.registry import build_model
+from agree.explorer.traces.format import load_trace, trace_to_json
 
 
 @click.command("explore")
@@ -33,7 +34,7 @@ def explore_command(model: str, params: tuple[str, ...], variant: str | None, tr
     if trace_file:
         trace = load_trace(trace_file)
         session.check_same_model(trace, trace_file)
-        session.load(trace.to_json(), trace_file)
+        session.load(trace_to_json(trace), trace_file)
     server = ExplorerServer(session, host, port)
     if host not in LOOPBACK:
         click.echo(f"agree: warning: listening on {host}, not on this machine only: anyone who can reach "

@@ -6,16 +6,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params
-from explorer.engines.fuzz_limits import DEFAULT_EXAMPLES, DEFAULT_STEPS
-from explorer.engines.result import REACHED, VIOLATED
-from explorer.traces.report import render_result, result_to_json
-from explorer.traces.shrink import shrink_result
-from models.registry import build_model
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params
+from agree.explorer.engines.fuzzing.limits import DEFAULT_EXAMPLES, DEFAULT_STEPS
+from agree.explorer.engines.result import REACHED, VIOLATED
+from agree.explorer.traces.report import render_result, result_to_json
+from agree.explorer.engines.strategies.shrink import shrink_result
+from agree.models.registry import build_model
+from agree.explorer.traces.format import write_trace
 
 if TYPE_CHECKING:
-    from explorer.engines.fuzz import FuzzOutcome
-    from explorer.engines.hypothesis_bridge import FuzzStats
+    from agree.explorer.engines.fuzzing.fuzz import FuzzOutcome
+    from agree.explorer.engines.fuzzing.bridge import FuzzStats
 
 
 @click.command("fuzz")
@@ -49,7 +50,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
     @reachable guards were reached.
     """
     instance = build_model(model, parse_params(params), variant)
-    from explorer.engines.fuzz import fuzz  # Hypothesis loads only when fuzzing
+    from agree.explorer.engines.fuzzing.fuzz import fuzz  # Hypothesis loads only when fuzzing
 
     outcome = fuzz(instance, examples=examples, steps=steps, seed=seed, time_limit=time_limit,
                    only=list(only) or None, model_ref=model, progress=None if quiet else _progress, guide=guide)
@@ -57,7 +58,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
     violation = result.violation
     if save_trace:
         if violation is not None and violation.trace is not None:
-            violation.trace.save(save_trace)
+            write_trace(violation.trace, save_trace)
             click.echo(f"agree: counterexample written to {save_trace}", err=True)
         else:
             click.echo("agree: no counterexample to save", err=True)

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from explorer.cli.common import parse_params
-from explorer.engines.encoding import encode
-from explorer.engines.live_properties import explored_graph
-from models.contract import LEADS_TO
-from models.registry import build_model
-from properties.errors import InputError
+from agree.explorer.cli.common import parse_params
+from agree.explorer.engines.encoding import encode
+from agree.explorer.engines.liveness.judge import explored_graph
+from agree.models.contract import LEADS_TO
+from agree.models.registry import build_model
+from agree.properties.errors import InputError
 
 if TYPE_CHECKING:  # networkx loads only when a graph is written: every other command starts faster
     import networkx as nx

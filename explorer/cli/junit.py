@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from explorer.traces.render import render_text
+from agree.explorer.traces.render import render_text
+from agree.explorer.traces.format import trace_to_json
 
 
 def outcome_to_json(o: Any) -> dict:
@@ -46,7 +47,7 @@ def junit_xml(outcomes: list, suite_name: str = "agree verify") -> str:
             failure = ET.SubElement(case, "failure", message=o.detail or o.result, type="ExpectationNotMet")
             body = [f"result: {o.result}", f"detail: {o.detail}"]
             if o.trace is not None:
-                body += ["", render_text(o.trace.to_json())]
+                body += ["", render_text(trace_to_json(o.trace))]
             failure.text = "\n".join(body)
         else:
             ET.SubElement(case, "system-out").text = f"result: {o.result}"

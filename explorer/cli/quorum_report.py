@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import click
 import z3
 
-from explorer.cli.common import EXIT_FAILED, EXIT_OK, run_beside
-from properties.errors import InputError
-from properties.quorums import QuorumSystem, Undecided, check_intersection
-from properties.quorums.intersection import interrupt as interrupt_solves
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, run_beside
+from agree.properties.errors import InputError
+from agree.properties.quorums import QuorumSystem, Undecided, check_intersection
+from agree.properties.quorums.intersection import interrupt as interrupt_solves
 
 
 @dataclass

@@ -15,13 +15,13 @@ import time
 
 import click
 
-from explorer.cli.common import EXIT_FAILED, EXIT_OK
-from explorer.cli.quorum_report import Check, run_checks
-from properties.errors import InputError
-from properties.quorums import (Bft, FlexiblePaxos, Grid, JointConsensus, Majority, Threshold, Weighted,
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK
+from agree.explorer.cli.quorum_report import Check, run_checks
+from agree.properties.errors import InputError
+from agree.properties.quorums import (Bft, FlexiblePaxos, Grid, JointConsensus, Majority, Threshold, Weighted,
                                 all_lemmas, lemma_named, prove_all)
-from properties.quorums.loading import load_system
-from properties.quorums.system import as_members, show_members
+from agree.properties.quorums.loading import load_system
+from agree.properties.quorums.system import as_members, show_members
 
 
 # ---- parsing the options ---------------------------------------------------------------------

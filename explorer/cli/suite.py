@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from explorer.engines.check import STRATEGIES, check
-from explorer.traces.replay import model_for, replay
-from explorer.traces.shrink import shrink_result
-from explorer.engines.result import HOLDS, VIOLATED, Bounds
-from explorer.engines.trace import load_trace
-from models.registry import build_model, builtin_models
-from properties import files
-from properties.errors import InputError
+from agree.explorer.engines.check import STRATEGIES, check
+from agree.explorer.traces.replay import model_for, replay
+from agree.explorer.engines.strategies.shrink import shrink_result
+from agree.explorer.engines.result import HOLDS, VIOLATED, Bounds
+
+from agree.models.registry import build_model, builtin_models
+from agree.properties import files
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import load_trace
 
 COUNTEREXAMPLES = Path(__file__).resolve().parents[2] / "counterexamples"
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import click
 
-from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, write_output
-from explorer.engines.diagnose import guarded
-from explorer.traces.html import render_html
-from explorer.engines.trace import load_trace
-from explorer.traces.render import RENDERERS
-from explorer.traces.replay import model_for, replay
-from models.registry import builtin_models
-from properties.errors import InputError
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, write_output
+from agree.explorer.engines.diagnose import guarded
+from agree.explorer.traces.html import render_html
+
+from agree.explorer.traces.render import RENDERERS
+from agree.explorer.traces.replay import model_for, replay
+from agree.models.registry import builtin_models
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import load_trace, trace_to_json
 
 MODEL = click.option("--model", "model_spec", metavar="FILE.py:CLASS|MODULE:CLASS",
                      help="The model to use, needed for a trace of your own model (a trace never makes "
@@ -71,8 +72,8 @@ def show_command(trace_file: str, model_spec: str | None, fmt: str, output: str 
     elif fmt != "text":
         click.echo(f"agree: drawn from the trace alone; add --model {trace.model} to draw it as the model does",
                    err=True)
-    text = guarded(model, "drawing the trace", lambda: FORMATS[fmt](trace.to_json(), model)) \
-        if model is not None else FORMATS[fmt](trace.to_json(), None)
+    text = guarded(model, "drawing the trace", lambda: FORMATS[fmt](trace_to_json(trace), model)) \
+        if model is not None else FORMATS[fmt](trace_to_json(trace), None)
     if output:
         write_output(output, text)
     else:

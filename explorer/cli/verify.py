@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
-from explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_workers, write_output
-from explorer.cli.junit import counterexample_files, json_report, junit_xml, outcome_to_json
-from explorer.engines.interrupts import held_interrupts
-from explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
-from explorer.engines.progress import StderrProgress
-from explorer.traces.suite_html import render_suite_html
-from properties import files
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_workers, write_output
+from agree.explorer.cli.junit import counterexample_files, json_report, junit_xml, outcome_to_json
+from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
+from agree.explorer.engines.progress import StderrProgress
+from agree.explorer.traces.suite_html import render_suite_html
+from agree.properties import files
+from agree.explorer.traces.format import trace_to_json, write_trace
 
 COLUMNS = ("model", "variant", "expected", "result", "states", "time")
 WIDTHS = (24, 26, 22, 38, 10, 8)
@@ -93,11 +94,11 @@ def write_reports(outcomes: list[Outcome], failed: list[Outcome], json_to: str |
         files.write_text(junit_to, junit_xml(outcomes), "report file")
     if traces_to:
         for name, trace in counterexample_files(failed).items():
-            trace.save(Path(traces_to) / name)
+            write_trace(trace, Path(traces_to) / name)
     if html_file:
         write_output(html_file, render_suite_html(COLUMNS, [
             {"cells": _cells(o), "met": o.met, "detail": o.detail,
-             "trace": o.trace.to_json() if o.trace is not None else None} for o in outcomes]))
+             "trace": trace_to_json(o.trace) if o.trace is not None else None} for o in outcomes]))
 
 
 def summarize(outcomes: list[Outcome], planned: int, as_json: bool, interrupted: bool) -> list[Outcome]:

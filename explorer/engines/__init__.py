@@ -1,0 +1,14 @@
+"""The searches, one room per concern, and what every search shares.
+
+Rooms:
+- `strategies`: breadth-first, depth-first, random walks, and shrinking (which re-runs steps);
+- `parallel`: the partitioned breadth-first search and its backends (processes here, Ray actors);
+- `storage`: visited sets (exact, fingerprints), packed states, checkpoints, handing memory back;
+- `liveness`: the kept state graph, its fair cycles and dead ends, and the verdicts on it;
+- `fuzzing`: the Hypothesis bridge, its guide and its defaults.
+
+Shared, beside the rooms: `check` (the one entry point), `run` (counters, the clock, stop
+reasons), `result` (bounds and verdicts), `monitor` (property checks as states are visited),
+`path` (the in-memory trace and its rebuilding), `diagnose` (errors in model code), `encoding`
+(states as JSON data), `interrupts` and `progress`.
+"""

@@ -5,21 +5,21 @@ from __future__ import annotations
 import gc
 from typing import Callable
 
-from explorer.engines.bfs import bfs
-from explorer.engines.live_properties import judge_liveness, keep_graph
-from explorer.engines.dfs import dfs
-from explorer.engines.diagnose import ModelError, check_init, guarded, model_error
-from explorer.engines.interrupts import held_interrupts
-from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.partitioned import check_partitioning, checkpoints_for, search_partitioned
-from explorer.engines.random_walk import DEFAULT_WALKS, random_walks
-from explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
+from agree.explorer.engines.strategies.bfs import bfs
+from agree.explorer.engines.liveness.judge import judge_liveness, keep_graph
+from agree.explorer.engines.strategies.dfs import dfs
+from agree.explorer.engines.diagnose import ModelError, check_init, guarded, model_error
+from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.engines.monitor import PropertyMonitor
+from agree.explorer.engines.parallel.partitioned import check_partitioning, checkpoints_for, search_partitioned
+from agree.explorer.engines.strategies.random_walk import DEFAULT_WALKS, random_walks
+from agree.explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
                              CheckResult, PropertyResult)
-from explorer.engines.run import Run
-from explorer.engines.trace import Trace, path_to
-from explorer.engines.workers import can_fork
-from models.contract import LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
-from properties.errors import InputError
+from agree.explorer.engines.run import Run
+from agree.explorer.engines.path import DEAD_END, Trace, path_to
+from agree.explorer.engines.parallel.workers import can_fork
+from agree.models.contract import LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
+from agree.properties.errors import InputError
 
 STRATEGIES = ("bfs", "dfs", "random")
 
@@ -154,7 +154,7 @@ def _dead_end_trace(model: Model, run: Run, model_ref: str) -> Trace | None:
     initial, steps = path_to(model, run.parents, run.first_dead_end, run.key_function())
     view = model.view
     return Trace(model=model_ref, params=dict(model.parameters), variant=model.variant_name, property=None,
-                 kind="dead-end", initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps])
+                 kind=DEAD_END, initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps])
 
 
 def _stop_reason(stopped_by: str | None) -> str:

@@ -13,8 +13,8 @@ import json
 import os
 from typing import Any, Callable
 
-from explorer.engines.encoding import encode
-from properties.errors import InputError
+from agree.explorer.engines.encoding import encode
+from agree.properties.errors import InputError
 
 SHOWN = 240  # characters of a rendered state in a message
 _UNSET = object()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from explorer.engines.diagnose import ModelError, property_returned_none
-from models.contract import INVARIANT, REACHABLE, TRANSITION, Model, PropertySpec
-from properties.errors import InputError, did_you_mean
+from agree.explorer.engines.diagnose import ModelError, property_returned_none
+from agree.models.contract import INVARIANT, REACHABLE, TRANSITION, Model, PropertySpec
+from agree.properties.errors import InputError, did_you_mean
 
 __all__ = ["ModelError", "PropertyMonitor"]  # ModelError lives in diagnose; importers find it here too
 

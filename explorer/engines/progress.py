@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from explorer.engines.run import Run
+from agree.explorer.engines.run import Run
 
 
 class StderrProgress:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from properties.errors import InputError
+from agree.properties.errors import InputError
 
 HOLDS, VIOLATED, INCOMPLETE = "holds", "violated", "incomplete"
 REACHED, UNREACHED = "reached", "unreached"

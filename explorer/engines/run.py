@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.result import Bounds
-from models.contract import Model
+from agree.explorer.engines.monitor import PropertyMonitor
+from agree.explorer.engines.result import Bounds
+from agree.models.contract import Model
 
 TICK = 512  # expanded states between looks at the clock
 

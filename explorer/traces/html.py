@@ -9,15 +9,15 @@ from __future__ import annotations
 from html import escape
 from importlib.resources import files
 
-from explorer.traces.render import chart_events
-from explorer.traces.statehtml import compact, shape_of, state_html
-from explorer.traces.svg import sequence_svg
-from models.contract import Model
+from agree.explorer.traces.render import chart_events
+from agree.explorer.traces.statehtml import compact, shape_of, state_html
+from agree.explorer.traces.svg import sequence_svg
+from agree.models.contract import Model
 
 
 def asset(name: str) -> str:
     """The text of a file shipped in explorer/traces/assets (the pages' style and script)."""
-    return files("explorer.traces").joinpath("assets", name).read_text(encoding="utf-8")
+    return files("agree.explorer.traces").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def step_label(step: dict) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models.contract import Model, Step
+from agree.models.contract import Model, Step
 
 
 def _value(v: Any) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.engines.encoding import canonical_text, encode
-from explorer.traces.render import diff
-from explorer.engines.trace import Trace
-from models.contract import EVENTUALLY, INVARIANT, LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
-from models.registry import build_model, builtin_models
-from properties.errors import InputError
+from agree.explorer.engines.encoding import canonical_text, encode
+from agree.explorer.traces.render import diff
+from agree.explorer.engines.path import Trace
+from agree.models.contract import EVENTUALLY, INVARIANT, LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
+from agree.models.registry import build_model, builtin_models
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import model_spec_here
 
 
 @dataclass
@@ -33,7 +34,7 @@ def require_model(trace: Trace, named: str | None) -> None:
     """Refuse, in one line, a trace of a user's model that the user did not name."""
     if named is None and trace.model not in builtin_models():
         raise InputError(f"the trace names the model {trace.model!r}, which is not built in; a trace never "
-                         f"makes agree import code, so name the model yourself: --model {trace.model_file_for()} "
+                         f"makes agree import code, so name the model yourself: --model {model_spec_here(trace)} "
                          "(in a suite: model = \"...\" in the [[replay]] entry)")
 
 
@@ -153,7 +154,7 @@ def _judge_liveness(model: Model, trace: Trace, states: list, steps: list) -> Re
 
 def unfair_groups(model: Model, prop, loop_states: list, loop_steps: list) -> list[str]:
     """The fairness groups that repeating this loop forever would treat unfairly."""
-    from explorer.engines.graph import Groups  # (numpy loads only for a liveness trace)
+    from agree.explorer.engines.liveness.graph import Groups  # (numpy loads only for a liveness trace)
 
     fairs = prop.fairness if prop.fairness is not None else type(model).fairness
     groups = Groups(fairs)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from explorer.engines.result import HOLDS, INCOMPLETE, CheckResult
-from explorer.traces.render import render_text
+from agree.explorer.engines.result import HOLDS, INCOMPLETE, CheckResult
+from agree.explorer.traces.render import render_text
+from agree.explorer.traces.format import trace_to_json
 
 
 def result_to_json(result: CheckResult) -> dict:
@@ -38,7 +39,7 @@ def result_to_json(result: CheckResult) -> dict:
             "property": violation.name,
             "kind": violation.kind,
             "detail": violation.detail,
-            "trace": violation.trace.to_json() if violation.trace is not None else None,
+            "trace": trace_to_json(violation.trace) if violation.trace is not None else None,
         },
     }
 
@@ -98,7 +99,7 @@ def render_result(result: CheckResult, model=None, show_coverage: bool = True) -
         lines.append(f"counterexample ({len(trace)} steps, {result.strategy}"
                      f"{': shortest' if result.strategy == 'bfs' else ''}"
                      f"{f'; shrunk from {shrunk} steps' if shrunk is not None else ''}):")
-        lines.append(render_text(trace.to_json(), model))
+        lines.append(render_text(trace_to_json(trace), model))
     elif violation is not None:
         lines.append(f"{violation.name}: {violation.detail}")
     return "\n".join(lines)

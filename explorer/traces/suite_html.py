@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from html import escape
 
-from explorer.traces.html import page, viewer
-from models.registry import build_model
+from agree.explorer.traces.html import page, viewer
+from agree.models.registry import build_model
 
 
 def _model_for(trace: dict):

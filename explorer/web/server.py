@@ -21,10 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from urllib.parse import urlsplit
 
-from explorer.traces.html import asset
-from explorer.web.session import Session
-from explorer.web.views import snapshot
-from properties.errors import InputError
+from agree.explorer.traces.html import asset
+from agree.explorer.web.session import Session
+from agree.explorer.web.views import snapshot
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import trace_to_json
 
 STATIC = {"/": ("index.html", "text/html"), "/static/explorer.js": ("explorer.js", "text/javascript"),
           "/static/explorer.css": ("explorer.css", "text/css")}
@@ -33,7 +34,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def static_text(name: str) -> str:
-    return files("explorer.web").joinpath("static", name).read_text(encoding="utf-8")
+    return files("agree.explorer.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
 class ExplorerHandler(BaseHTTPRequestHandler):
@@ -57,7 +58,7 @@ class ExplorerHandler(BaseHTTPRequestHandler):
         elif route == "/api/trace.json":
             session = self.server.session
             with session.lock:
-                body = json.dumps(session.trace().to_json(), indent=1) + "\n"
+                body = json.dumps(trace_to_json(session.trace()), indent=1) + "\n"
             name = f"{session.model.name or 'model'}-path.json"
             self._send(HTTPStatus.OK, body, "application/json",
                        {"Content-Disposition": f'attachment; filename="{name}"'})

@@ -10,14 +10,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from explorer.engines.check import check
-from explorer.engines.encoding import encode
-from explorer.engines.result import Bounds
-from explorer.engines.trace import Trace, trace_from_json
-from explorer.traces.replay import follow
-from explorer.traces.report import verdict_line
-from models.contract import INVARIANT, TRANSITION, Model, Step
-from properties.errors import InputError
+from agree.explorer.engines.check import check
+from agree.explorer.engines.encoding import encode
+from agree.explorer.engines.result import Bounds
+from agree.explorer.engines.path import Trace
+from agree.explorer.traces.replay import follow
+from agree.explorer.traces.report import verdict_line
+from agree.models.contract import INVARIANT, TRANSITION, Model, Step
+from agree.properties.errors import InputError
+from agree.explorer.traces.format import trace_from_json, trace_to_json
 
 SEARCH_SECONDS = 60.0  # a counterexample search from the page stops after this long and says so
 
@@ -96,7 +97,7 @@ class Session:
         violation = result.violation
         if violation is None or violation.trace is None:
             return f"no counterexample: {verdict_line(result)}"
-        self.load(violation.trace.to_json(), "the counterexample")
+        self.load(trace_to_json(violation.trace), "the counterexample")
         return f"loaded a shortest counterexample: {violation.name} ({violation.kind}), {len(self.steps)} steps"
 
     def trace(self) -> Trace:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from html import escape
 
-from explorer.engines.encoding import encode
-from explorer.traces.html import step_label
-from explorer.traces.render import chart_events
-from explorer.traces.statehtml import shape_of, state_html
-from explorer.traces.svg import sequence_svg
-from explorer.web.session import Session, describe
+from agree.explorer.engines.encoding import encode
+from agree.explorer.traces.html import step_label
+from agree.explorer.traces.render import chart_events
+from agree.explorer.traces.statehtml import shape_of, state_html
+from agree.explorer.traces.svg import sequence_svg
+from agree.explorer.web.session import Session, describe
 
 
 def snapshot(session: Session, message: str = "") -> dict:

@@ -1,7 +1,7 @@
 """PBFT (Castro & Liskov 1999): the model in `model.py`, the fault bound it reports in `bound.py`,
 broken variants in `variants.py`."""
 
-from models.pbft.model import FORGED, Pbft, PbftState
-from models.pbft import variants  # registers the variants on Pbft
+from agree.models.pbft.model import FORGED, Pbft, PbftState
+from agree.models.pbft import variants  # registers the variants on Pbft
 
 __all__ = ["FORGED", "Pbft", "PbftState", "variants"]

@@ -8,7 +8,7 @@ checker's counterexample tell one story.
 
 from __future__ import annotations
 
-from properties import quorums
+from agree.properties import quorums
 
 
 def bound_warnings(model) -> list[str]:

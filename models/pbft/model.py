@@ -32,10 +32,10 @@ from __future__ import annotations
 from itertools import permutations
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable, transition
-from models.pbft.bound import bound_warnings
-from properties import consensus, quorums
-from properties.errors import InputError
+from agree.models.contract import Model, Param, Step, invariant, reachable, transition
+from agree.models.pbft.bound import bound_warnings
+from agree.properties import consensus, quorums
+from agree.properties.errors import InputError
 
 VIEW = 0  # the one view modelled
 PRE_PREPARED, PREPARED, COMMITTED = "pre-prepared", "prepared", "committed"

@@ -3,8 +3,8 @@ others change one rule each."""
 
 from __future__ import annotations
 
-from models.pbft.model import Pbft
-from properties import quorums
+from agree.models.pbft.model import Pbft
+from agree.properties import quorums
 
 
 @Pbft.variant("n-equals-3f", breaks="agreement", defaults={"n": 3, "f": 1, "byzantine": "r0"},

@@ -9,12 +9,12 @@ duplicate_message, drop_message), the state helpers `Raft.update(s, i, **fields)
 `Raft.with_msgs(s, msgs)`, and the names below.
 """
 
-from models.raft.model import Raft
-from models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
+from agree.models.raft.model import Raft
+from agree.models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
                                AppendEntriesRequest, AppendEntriesResponse, RaftState, RequestVoteRequest,
                                RequestVoteResponse, last_log_term)
-from models.records import put
-from models.raft import liveness, variants  # register the variants on Raft
+from agree.models.records import put
+from agree.models.raft import liveness, variants  # register the variants on Raft
 
 __all__ = ["Raft", "RaftState", "RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest",
            "AppendEntriesResponse", "FOLLOWER", "CANDIDATE", "LEADER", "NO_VOTES", "RV_REQ", "RV_RESP",

@@ -13,9 +13,9 @@ without a bound the same livelock repeats for ever.
 
 from __future__ import annotations
 
-from models.contract import Param, eventually, weak
-from models.raft.model import Raft
-from models.raft.state import CANDIDATE, LEADER, RaftState
+from agree.models.contract import Param, eventually, weak
+from agree.models.raft.model import Raft
+from agree.models.raft.state import CANDIDATE, LEADER, RaftState
 
 # Fairness of the election: every server eventually handles the vote requests and responses sent
 # to it and becomes leader once it holds a majority; some server eventually times out.

@@ -32,14 +32,14 @@ from __future__ import annotations
 from itertools import chain, permutations
 from typing import Iterator
 
-from models import network
-from models.contract import Model, Param, Step, invariant, reachable, transition
-from models.raft.receive import RaftReceive
-from models.raft.state import (_FIELD, _SHARED, AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ,
+from agree.models import network
+from agree.models.contract import Model, Param, Step, invariant, reachable, transition
+from agree.models.raft.receive import RaftReceive
+from agree.models.raft.state import (_FIELD, _SHARED, AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ,
                                RV_RESP, AppendEntriesRequest, RaftState, RequestVoteRequest, _memo, _new, last_log_term)
-from models.raft.symmetry import RaftSymmetry, _Renaming
-from properties import logs as props
-from properties.errors import InputError
+from agree.models.raft.symmetry import RaftSymmetry, _Renaming
+from agree.properties import logs as props
+from agree.properties.errors import InputError
 
 
 class Raft(RaftReceive, RaftSymmetry, Model):

@@ -4,12 +4,12 @@ message out of the bag."""
 
 from __future__ import annotations
 
-from models import network
-from models.contract import Step
-from models.raft.state import (AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_RESP, AppendEntriesRequest,
+from agree.models import network
+from agree.models.contract import Step
+from agree.models.raft.state import (AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_RESP, AppendEntriesRequest,
                                AppendEntriesResponse, RaftState, RequestVoteRequest, RequestVoteResponse,
                                _new, last_log_term)
-from models.records import put
+from agree.models.records import put
 
 
 class RaftReceive:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models import network
-from models.raft.state import _SHARED, RaftState
+from agree.models import network
+from agree.models.raft.state import _SHARED, RaftState
 
 ADDED = len(RaftState._fields)  # fields from here on were added by a subclass's state
 

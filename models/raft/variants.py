@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.raft.model import Raft
-from models.raft.state import FOLLOWER, LEADER, RaftState
+from agree.models.raft.model import Raft
+from agree.models.raft.state import FOLLOWER, LEADER, RaftState
 
 
 @Raft.variant("figure8-commit", breaks="leader_completeness",

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from typing import Iterator, NamedTuple
 
-from models.contract import Model, Param, Step, invariant, reachable, transition
-from models.vr.recovery import RECOVERING, VRRecovery
-from properties import consensus, logs, quorums
+from agree.models.contract import Model, Param, Step, invariant, reachable, transition
+from agree.models.vr.recovery import RECOVERING, VRRecovery
+from agree.properties import consensus, logs, quorums
 
 NORMAL, VIEW_CHANGE = "normal", "view-change"
 

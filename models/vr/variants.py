@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.vr.model import VIEW_CHANGE, ViewstampedReplication, VRState
+from agree.models.vr.model import VIEW_CHANGE, ViewstampedReplication, VRState
 
 
 @ViewstampedReplication.variant(

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import z3
 
-from properties.errors import InputError
-from properties.quorums.system import MAX_LISTED_QUORUMS, QuorumSystem, as_members, require_int, show_members
+from agree.properties.errors import InputError
+from agree.properties.quorums.system import MAX_LISTED_QUORUMS, QuorumSystem, as_members, require_int, show_members
 
 
 class AnyK(QuorumSystem):

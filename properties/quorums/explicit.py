@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import z3
 
-from properties.errors import InputError
-from properties.quorums.system import QuorumSystem, as_members, minimal
+from agree.properties.errors import InputError
+from agree.properties.quorums.system import QuorumSystem, as_members, minimal
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from properties.errors import InputError
-from properties.quorums.counting import Threshold
-from properties.quorums.system import QuorumSystem, as_members, require_int
+from agree.properties.errors import InputError
+from agree.properties.quorums.counting import Threshold
+from agree.properties.quorums.system import QuorumSystem, as_members, require_int
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import z3
 
-from properties.errors import InputError
-from properties.quorums.system import QuorumSystem, as_members, node_names, require_int, show_members
+from agree.properties.errors import InputError
+from agree.properties.quorums.system import QuorumSystem, as_members, node_names, require_int, show_members
 
 GRID_MODES = ("row", "col", "row+col")
 _MODE_TEXT = {"row": "a full row", "col": "a full column", "row+col": "a full row plus a full column"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from properties.quorums.system import QuorumSystem, require_int
+from agree.properties.quorums.system import QuorumSystem, require_int
 
 INTERSECT, DISJOINT = "intersect", "disjoint"
 

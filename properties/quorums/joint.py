@@ -9,8 +9,8 @@ from functools import cached_property
 
 import z3
 
-from properties.quorums.counting import Majority
-from properties.quorums.system import QuorumSystem, as_members
+from agree.properties.quorums.counting import Majority
+from agree.properties.quorums.system import QuorumSystem, as_members
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from properties.errors import InputError
+from agree.properties.errors import InputError
 
 PROVED, COUNTEREXAMPLE, VACUOUS, UNKNOWN = "proved", "counterexample", "vacuous", "unknown"
 

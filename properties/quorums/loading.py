@@ -9,11 +9,11 @@ except in an `agree quorums --json` report (it has "kind" and "verdict"), whose 
 
 from __future__ import annotations
 
-from properties import files
-from properties.errors import InputError
-from properties.quorums.explicit import Explicit
-from properties.quorums.flexible import FlexiblePaxos
-from properties.quorums.system import check_name
+from agree.properties import files
+from agree.properties.errors import InputError
+from agree.properties.quorums.explicit import Explicit
+from agree.properties.quorums.flexible import FlexiblePaxos
+from agree.properties.quorums.system import check_name
 
 FORMAT = ('a JSON object with "quorums" (a list of member lists) or "phase1" and "phase2" '
           '(two such lists), and optionally "members"')

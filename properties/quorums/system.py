@@ -14,7 +14,7 @@ from functools import cached_property
 
 import z3
 
-from properties.errors import InputError
+from agree.properties.errors import InputError
 
 # count(names) -> a Z3 integer term: how many chosen members lie among `names`. A system only ever
 # asks about unions of its own interchangeable groups, which lets the checker count per group.

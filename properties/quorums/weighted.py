@@ -8,8 +8,8 @@ from functools import cached_property
 
 import z3
 
-from properties.errors import InputError
-from properties.quorums.system import QuorumSystem, as_members, node_names, require_int
+from agree.properties.errors import InputError
+from agree.properties.quorums.system import QuorumSystem, as_members, node_names, require_int
 
 
 @dataclass(frozen=True)

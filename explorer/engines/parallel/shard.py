@@ -4,7 +4,7 @@ A shard keeps its own visited set (key -> parent key) and its part of the curren
 expand a level it generates the successors of its states and sorts them into one batch per
 owning shard (deduplicated within the batch); the owners merge the batches they receive against
 their visited sets. Nothing is shared: shards exchange batches, and the coordinator sees only
-counts, orders and findings (explorer.engines.partitioned).
+counts, orders and findings (explorer.engines.parallel.partitioned).
 
 Every transition has an *order*, `position * STRIDE + i`: the global position of its source in
 the level and its index among that state's successors. The one-process BFS meets transitions in
@@ -21,13 +21,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from explorer.engines import memory
-from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.packed import CHUNK, LevelWriter, Packer, dumps, unpacked
-from explorer.engines.run import TICK
-from explorer.engines.stores import Rows
-from models.contract import Model, Step
-from properties.errors import InputError
+from agree.explorer.engines.storage import memory
+from agree.explorer.engines.monitor import PropertyMonitor
+from agree.explorer.engines.storage.packed import CHUNK, LevelWriter, Packer, dumps, unpacked
+from agree.explorer.engines.run import TICK
+from agree.explorer.engines.storage.stores import Rows
+from agree.models.contract import Model, Step
+from agree.properties.errors import InputError
 
 STRIDE = 1 << 20  # successors of one state at most; orders stay below 2**63 up to 2**43 positions
 HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
@@ -56,7 +56,7 @@ class LevelReport:
 
 class Level:
     """A shard's part of a BFS level: its states by ascending position, with their keys; the
-    states as objects, or (fingerprints) pickled in chunks (explorer.engines.packed)."""
+    states as objects, or (fingerprints) pickled in chunks (explorer.engines.storage.packed)."""
 
     def __init__(self, keys: Any, positions: Any, objects: list | None = None, chunks: list | None = None) -> None:
         self.positions = positions if isinstance(positions, array) else array("q", positions)
@@ -91,7 +91,7 @@ class Shard:
                  store: Any, monitor: PropertyMonitor) -> None:
         self.model, self.index, self.count = model, index, count
         self.key_of = key_of
-        self.store = store  # explorer.engines.stores: the visited set with parent keys
+        self.store = store  # explorer.engines.storage.stores: the visited set with parent keys
         self.monitor = monitor
         self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
         self.packed = store.quick_contains is None  # fingerprints: keep levels pickled, compact
@@ -99,7 +99,7 @@ class Shard:
             memory.fix_mmap_threshold()
         self.level = Level([], [], objects=[])  # this shard's part of the current level
         self.written: LevelWriter | None = None  # packed: the level's new states, in order
-        self.pending: Any = Rows([])  # the states new in this level, by order (explorer.engines.stores)
+        self.pending: Any = Rows([])  # the states new in this level, by order (explorer.engines.storage.stores)
         self.should_stop: Callable[[], bool] = lambda: False
         self.current: Any = None  # the state being expanded, named when model code raises
         self.check_owners = False  # shards in separate interpreters (Ray) check that they hash alike
@@ -111,7 +111,7 @@ class Shard:
         """Generate the successors of this shard's states, sorted into one batch per owner. A
         batch keeps a key's first offer (the smallest order: the one a one-process search meets
         first) and, when this shard owns the key, only if it is not visited yet. With fingerprints
-        the batches are packed as they fill (explorer.engines.packed.Packer)."""
+        the batches are packed as they fill (explorer.engines.storage.packed.Packer)."""
         self._start_level(live)
         packer = Packer(self.count, self.index, self.store.table) if self.packed else None
         batches = packer.blocks if packer is not None else empty_batches(self.count)
@@ -281,7 +281,7 @@ class Shard:
         hash (Python before 3.12 hashes None by its address, which differs between processes),
         so exact storage resumes with any number of workers; fingerprints cannot be recomputed,
         so they need as many workers as before and this process must fingerprint alike."""
-        from explorer.engines.checkpoints import load
+        from agree.explorer.engines.storage.checkpoints import load
 
         exact = self.store.quick_contains is not None
         if not exact and shards != self.count:

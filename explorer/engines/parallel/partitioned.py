@@ -1,18 +1,18 @@
 """The coordinator of a partitioned breadth-first search (shared nothing).
 
-Each shard (explorer.engines.shard) owns the states whose key hashes to it: it keeps their
+Each shard (explorer.engines.parallel.shard) owns the states whose key hashes to it: it keeps their
 visited set, expands its part of each level and sends every successor to its owner, which
 deduplicates. The coordinator sees only counts, the orders of the new states (8 bytes each, to
 number the next level) and the shards' first findings, and it decides where a level ends.
 
-Results are exactly those of the one-process search (explorer.engines.bfs): a successor's order
+Results are exactly those of the one-process search (explorer.engines.strategies.bfs): a successor's order
 is the place where that search would have met it, so the coordinator replays the level's
 findings in order through the one PropertyMonitor and cuts the level where that search would
 have stopped (a violation, the state or depth bound). Shards then keep the new states before the
 cut and, when there is one, recount the transitions and actions met before it.
 
 How the shards run is a backend's business: in this process, in forked processes
-(explorer.engines.local_shards) or as Ray actors (explorer.engines.ray_shards).
+(explorer.engines.parallel.local_shards) or as Ray actors (explorer.engines.parallel.ray_shards).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from collections import Counter
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Protocol
 
-from explorer.engines.interrupts import held_interrupts
-from explorer.engines.run import Run
-from properties.errors import InputError
+from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.engines.run import Run
+from agree.properties.errors import InputError
 
 if TYPE_CHECKING:  # numpy loads when a partitioned search starts, not with the command line
     import numpy as np
@@ -78,7 +78,7 @@ def hash_seed_pinned() -> bool:
 def checkpoints_for(checkpoint: str | None, resume: str | None, every: float, identity: dict) -> Any:
     if checkpoint is None and resume is None:
         return None
-    from explorer.engines.checkpoints import Checkpoints
+    from agree.explorer.engines.storage.checkpoints import Checkpoints
 
     identity = dict(identity, hash_seed=os.environ.get("PYTHONHASHSEED"))
     return Checkpoints(resume or checkpoint, identity, every, resuming=resume is not None)
@@ -89,15 +89,15 @@ def search_partitioned(run: Run, workers: int, backend: str = "local", address: 
     """Search with `workers` shards, filling `run`: in this process for one, else forked
     processes, or Ray actors with `backend` "ray" (which build the model from `spec`: its name,
     parameters and variant)."""
-    from explorer.engines.stores import ExactStore, FingerprintStore
+    from agree.explorer.engines.storage.stores import ExactStore, FingerprintStore
 
     store = FingerprintStore if run.fingerprints else ExactStore
     if backend == "ray":
-        from explorer.engines.ray_shards import RayShards
+        from agree.explorer.engines.parallel.ray_shards import RayShards
 
         shards = RayShards(run, workers, store, address, spec)
     else:
-        from explorer.engines.local_shards import ForkedShards, InProcessShards, make_shards
+        from agree.explorer.engines.parallel.local_shards import ForkedShards, InProcessShards, make_shards
 
         made = make_shards(run, workers, store)
         shards = InProcessShards(run, made) if workers == 1 else ForkedShards(run, made)

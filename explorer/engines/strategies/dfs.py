@@ -7,8 +7,8 @@ state at the bound has a successor never seen. Counterexamples are the DFS path,
 
 from __future__ import annotations
 
-from explorer.engines.run import TICK, Run
-from models.contract import Step
+from agree.explorer.engines.run import TICK, Run
+from agree.models.contract import Step
 
 
 def dfs(run: Run) -> None:

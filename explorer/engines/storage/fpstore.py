@@ -6,7 +6,7 @@ under the 40-byte target, and it works on whole batches: the search hands it num
 thousands of keys and pays a few numpy calls per batch (and one or two per segment), never a
 Python call per key.
 
-Layout: up to SEGMENTS = 64 open-addressing tables (explorer.engines.fpsegment), each two int64
+Layout: up to SEGMENTS = 64 open-addressing tables (explorer.engines.storage.fpsegment), each two int64
 slot arrays side by side, `keys` and `parents` (16 bytes a slot). A segment holds the keys whose
 mixed hash starts with its prefix of `depth` bits (at most 6); the next 32 bits give a key's home
 slot there. A segment grows 1.5x when more than MAX_LOAD = 3/4 of its slots would be
@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from explorer.engines.fpsegment import EMPTY, GROWTH, MAX_DEPTH, MAX_LOAD, MIN_CAPACITY, WINDOW, Segment, home, mix, rebuild
+from agree.explorer.engines.storage.fpsegment import EMPTY, GROWTH, MAX_DEPTH, MAX_LOAD, MIN_CAPACITY, WINDOW, Segment, home, mix, rebuild
 
 SEGMENTS = 1 << MAX_DEPTH  # at most
 SPLIT_AT = 1 << 20  # a segment that would grow past this many slots splits in two instead, while it can

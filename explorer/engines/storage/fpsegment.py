@@ -1,4 +1,4 @@
-"""One segment of the fingerprint table (explorer.engines.fpstore): the int64 fingerprints whose mixed
+"""One segment of the fingerprint table (explorer.engines.storage.fpstore): the int64 fingerprints whose mixed
 hashes share a prefix of `depth` bits, each with an int64 parent, in two flat numpy slot arrays.
 
 Layout: open addressing with linear probing over `keys` and `parents` side by side (16 bytes a

@@ -20,12 +20,12 @@ from hypothesis import Phase, reporting, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import run_state_machine_as_test
 
-from explorer.engines.fuzz_limits import BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS, RUNS_PER_EXAMPLE
-from explorer.engines.hypothesis_bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
-from explorer.engines.monitor import ModelError, PropertyMonitor
-from explorer.engines.result import INCOMPLETE, NOT_CHECKED, REACHED, VIOLATED, Bounds, CheckResult, PropertyResult
-from models.contract import EVENTUALLY, REACHABLE, Model
-from properties.errors import InputError
+from agree.explorer.engines.fuzzing.limits import BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS, RUNS_PER_EXAMPLE
+from agree.explorer.engines.fuzzing.bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
+from agree.explorer.engines.monitor import ModelError, PropertyMonitor
+from agree.explorer.engines.result import INCOMPLETE, NOT_CHECKED, REACHED, VIOLATED, Bounds, CheckResult, PropertyResult
+from agree.models.contract import EVENTUALLY, REACHABLE, Model
+from agree.properties.errors import InputError
 
 
 @dataclass
@@ -45,7 +45,7 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
          segment: int = DEFAULT_SEGMENT) -> FuzzOutcome:
     """Run up to `examples` runs of at most `steps` steps each; stop at the first violation
     (shrunk by Hypothesis) or when `time_limit` seconds have passed. With `guide` (see
-    `explorer.engines.guide`), runs continue kept runs and add at most `segment` steps
+    `explorer.engines.fuzzing.guide`), runs continue kept runs and add at most `segment` steps
     each; without it every run starts from an initial state."""
     for flag, value in (("--examples", examples), ("--steps", steps), ("--segment", segment)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

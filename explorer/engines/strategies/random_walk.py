@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 
-from explorer.engines.run import TICK, Run
-from models.contract import Step
+from agree.explorer.engines.run import TICK, Run
+from agree.models.contract import Step
 
 DEFAULT_WALKS = 1000
 DEFAULT_LENGTH = 100

@@ -56,7 +56,7 @@ class Packer:
     A dict entry and its tuple cost some 250 bytes; a packed offer, some 70."""
 
     def __init__(self, count: int, mine: int, visited: Any) -> None:
-        from explorer.engines.fpstore import FingerprintTable
+        from agree.explorer.engines.storage.fpstore import FingerprintTable
 
         self.blocks: list[dict] = [{} for _ in range(count)]
         self.batches = [FingerprintBatch() for _ in range(count)]

@@ -1,7 +1,7 @@
 """A shard's visited set: every state it owns, by key, with the key of the state it came from.
 
 `ExactStore` is a dict (key -> parent key): exact, and the key may be the state itself.
-`FingerprintStore` keeps 64-bit fingerprints in flat numpy arrays (explorer.engines.fpstore), a
+`FingerprintStore` keeps 64-bit fingerprints in flat numpy arrays (explorer.engines.storage.fpstore), a
 few dozen bytes a state instead of a dict entry's hundred and more; it merges a level's
 candidates in whole arrays. Both hand back a level's new states sorted by order (shard.py): as
 rows of Python objects (`Rows`), or, for fingerprints, as columns of numpy arrays (`Columns`),
@@ -17,8 +17,8 @@ from collections import Counter
 from operator import itemgetter
 from typing import Any, Callable, Iterator
 
-from explorer.engines.packed import CHUNK, offered_states
-from properties.errors import InputError
+from agree.explorer.engines.storage.packed import CHUNK, offered_states
+from agree.properties.errors import InputError
 
 _ORDER = itemgetter(0)
 
@@ -133,7 +133,7 @@ class ExactStore:
 
     def load(self, path: str, model: Any, keep: Callable[[Any], bool]) -> None:
         """Add the stored keys that `keep` accepts (this shard's, by this process's hash)."""
-        from explorer.engines.checkpoints import load
+        from agree.explorer.engines.storage.checkpoints import load
 
         self.parents.update((key, parent) for key, parent in load(path + ".pickle", model).items() if keep(key))
 
@@ -144,7 +144,7 @@ class FingerprintStore:
     quick_contains = None  # one key at a time would cost more than the batch lookup in new_in
 
     def __init__(self) -> None:
-        from explorer.engines.fpstore import FingerprintTable
+        from agree.explorer.engines.storage.fpstore import FingerprintTable
 
         self.table = FingerprintTable()
 
@@ -152,7 +152,7 @@ class FingerprintStore:
         return len(self.table)
 
     def new_in(self, batches: list, mine: int) -> Columns:
-        """As ExactStore.new_in, for fingerprint keys, from FingerprintBatches (explorer.engines.packed)
+        """As ExactStore.new_in, for fingerprint keys, from FingerprintBatches (explorer.engines.storage.packed)
         in whole arrays. (A failed shard sends empty dicts instead: they are skipped.)"""
         import numpy as np
 
@@ -200,7 +200,7 @@ class FingerprintStore:
     def load(self, path: str, model: Any, keep: None = None) -> None:
         import numpy as np
 
-        from explorer.engines.fpstore import FingerprintTable
+        from agree.explorer.engines.storage.fpstore import FingerprintTable
 
         try:
             with np.load(path + ".npz", allow_pickle=False) as arrays:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.engines.graph import CHUNK, StateGraph
+from agree.explorer.engines.liveness.graph import CHUNK, StateGraph
 
 STEP = 1 << 13  # queued states the breadth-first search expands at once (bounds its temporaries)
 

@@ -15,11 +15,11 @@ import math
 import time
 from typing import Any
 
-from explorer.engines.encoding import canonical_text, encode
-from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.result import CheckResult, VIOLATED
-from explorer.engines.trace import Trace
-from models.contract import SAFETY_KINDS, Model, Step
+from agree.explorer.engines.encoding import canonical_text, encode
+from agree.explorer.engines.monitor import PropertyMonitor
+from agree.explorer.engines.result import CheckResult, VIOLATED
+from agree.explorer.engines.path import Trace
+from agree.models.contract import SAFETY_KINDS, Model, Step
 
 MAX_REPLAYS = 3000
 MAX_SECONDS = 30.0

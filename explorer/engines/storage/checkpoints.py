@@ -23,8 +23,8 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from explorer.engines.run import Run
-from properties.errors import InputError
+from agree.explorer.engines.run import Run
+from agree.properties.errors import InputError
 
 FORMAT = 1
 CURRENT = "CURRENT"

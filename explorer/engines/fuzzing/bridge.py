@@ -9,7 +9,7 @@ After every step the model's invariants and transition properties are judged by 
 across runs in `FuzzStats`.
 
 Guided runs (`guide=True`, what `agree fuzz` uses) may continue a run an earlier one kept
-(explorer.engines.guide): they go deep a few steps at a time.
+(explorer.engines.fuzzing.guide): they go deep a few steps at a time.
 
 A failure raises `PropertyViolation`, which carries the run as a `Trace` in the standard format.
 A user gets a test class in one line:
@@ -27,12 +27,12 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from explorer.engines.fuzz_limits import DEFAULT_SEGMENT, RUNS_PER_EXAMPLE
-from explorer.engines.guide import CALIBRATION_STEPS, Guide, path_of
-from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.trace import Trace
-from models.contract import Model, Step
-from properties.errors import InputError
+from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, RUNS_PER_EXAMPLE
+from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, Guide, path_of
+from agree.explorer.engines.monitor import PropertyMonitor
+from agree.explorer.engines.path import Trace
+from agree.models.contract import Model, Step
+from agree.properties.errors import InputError
 
 
 class PropertyViolation(AssertionError):
@@ -53,7 +53,7 @@ class TimeUp(KeyboardInterrupt):
 
 @dataclass
 class FuzzStats:
-    """What every run of one state machine class adds up to; read by `explorer.engines.fuzz`."""
+    """What every run of one state machine class adds up to; read by `explorer.engines.fuzzing.fuzz`."""
 
     runs: int = 0  # runs started, shrinking runs included
     steps: int = 0  # steps taken in all runs (a guided run's steps from where it resumed)
@@ -79,7 +79,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
 
     Plain (the default): each Hypothesis example is one run from an initial state; each rule call
     takes up to `batch` steps (Hypothesis's cost per rule call exceeds most models' cost per step),
-    at most `steps` in a run. Guided (`guide=True`, see explorer.engines.guide): each rule call is
+    at most `steps` in a run. Guided (`guide=True`, see explorer.engines.fuzzing.guide): each rule call is
     one run, either fresh (as a plain run) or continuing a kept run by at most `segment` new steps,
     at most `steps` in all, and an example is `runs_per_example` runs (Hypothesis's cost per
     example exceeds a short run's). The class carries settings (max_examples,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from explorer.engines.run import Run
-from properties.errors import InputError
+from agree.explorer.engines.run import Run
+from agree.properties.errors import InputError
 
 POLL = 0.25  # seconds between looks at the clock while the actors work
 
@@ -36,10 +36,10 @@ def _actor_class() -> Any:
     class ShardActor:
         def __init__(self, spec: tuple, index: int, count: int, fingerprints: bool, symmetry: bool,
                      properties: list[str], store: type) -> None:
-            from explorer.engines.monitor import PropertyMonitor
-            from explorer.engines.result import Bounds
-            from explorer.engines.shard import Shard
-            from models.registry import build_model
+            from agree.explorer.engines.monitor import PropertyMonitor
+            from agree.explorer.engines.result import Bounds
+            from agree.explorer.engines.parallel.shard import Shard
+            from agree.models.registry import build_model
 
             model = build_model(*spec)
             run = Run(model, Bounds(), PropertyMonitor(model, []), symmetry, fingerprints=fingerprints)
@@ -54,7 +54,7 @@ def _actor_class() -> Any:
             return _guard(self.shard, lambda: getattr(self.shard, method)(*args))
 
         def expand(self, live: list[str]) -> Any:
-            from explorer.engines.shard import empty_batches
+            from agree.explorer.engines.parallel.shard import empty_batches
 
             self.asked, self.failure = False, None
             batches = _guard(self.shard, lambda: self.shard.expand(live))
@@ -74,8 +74,8 @@ def _actor_class() -> Any:
 
 
 def _guard(shard: Any, work: Any) -> Any:
-    from explorer.engines.diagnose import ModelError, model_error
-    from explorer.engines.workers import picklable
+    from agree.explorer.engines.diagnose import ModelError, model_error
+    from agree.explorer.engines.parallel.workers import picklable
 
     try:
         return work()
@@ -105,7 +105,7 @@ class RayShards:
         names = [s.name for s in run.monitor.specs]
         self.actors = [actor.remote(spec, i, count, run.fingerprints, run.symmetry, names, store)
                        for i in range(count)]
-        from explorer.engines.shard import HASHED_APART, hash_probe
+        from agree.explorer.engines.parallel.shard import HASHED_APART, hash_probe
 
         here = hash_probe(run.model, run.key_function(), run.fingerprints)  # traces are rebuilt here
         if any(probe != here for probe in self._all("probe")):

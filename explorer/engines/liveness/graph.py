@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from models.contract import Fair, Model
-from properties.errors import InputError
+from agree.models.contract import Fair, Model
+from agree.properties.errors import InputError
 
 CHUNK = 1 << 16  # steps looked up at once when hashes become state numbers
 MAX_GROUPS = 63  # fairness groups are bits of one signed 64-bit mask per label and state

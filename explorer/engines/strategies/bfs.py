@@ -6,7 +6,7 @@ A key is the state itself, its canonical representative under symmetry, or with 
 a 64-bit hash of either (see `Run.key_function`).
 
 The search goes level by level in this process. With several workers, fingerprints or
-checkpoints the partitioned search runs instead (explorer.engines.partitioned), with the same
+checkpoints the partitioned search runs instead (explorer.engines.parallel.partitioned), with the same
 results; this one also records the state graph when liveness is judged.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from explorer.engines.run import TICK, Run
-from models.contract import Step
+from agree.explorer.engines.run import TICK, Run
+from agree.models.contract import Step
 
 
 class Level:

@@ -5,7 +5,7 @@ from a user's file) without sending it. Each keeps its visited set to itself. A 
 command to every shard; the shards then send each other their batches through one queue per
 shard (a queue's feeder thread writes while its owner reads, so no exchange can deadlock), merge
 what they received and reply with a LevelReport. Shards publish progress counters and read a
-stop flag in shared memory (explorer.engines.workers.Board); they ignore Ctrl-C, which the
+stop flag in shared memory (explorer.engines.parallel.workers.Board); they ignore Ctrl-C, which the
 coordinator turns into that flag.
 """
 
@@ -17,16 +17,16 @@ import signal
 from multiprocessing.connection import wait
 from typing import Any, Callable
 
-from explorer.engines.diagnose import ModelError, model_error
-from explorer.engines.run import Run
-from explorer.engines.shard import Shard, empty_batches
-from explorer.engines.workers import Board, picklable
+from agree.explorer.engines.diagnose import ModelError, model_error
+from agree.explorer.engines.run import Run
+from agree.explorer.engines.parallel.shard import Shard, empty_batches
+from agree.explorer.engines.parallel.workers import Board, picklable
 
 POLL = 0.25  # seconds between looks at the clock while the shards work
 
 
 def make_shards(run: Run, count: int, store_type: type) -> list[Shard]:
-    from explorer.engines.monitor import PropertyMonitor
+    from agree.explorer.engines.monitor import PropertyMonitor
 
     monitor = run.monitor
     return [Shard(run.model, i, count, run.key_function(), store_type(),

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from explorer.engines.bfs import bfs
-from explorer.engines.monitor import PropertyMonitor
-from explorer.engines.result import Bounds, HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
-from explorer.engines.run import Run
-from explorer.engines.trace import Trace, path_to
-from models.contract import EVENTUALLY, Fair, Model, PropertySpec, Step
+from agree.explorer.engines.strategies.bfs import bfs
+from agree.explorer.engines.monitor import PropertyMonitor
+from agree.explorer.engines.result import Bounds, HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
+from agree.explorer.engines.run import Run
+from agree.explorer.engines.path import Trace, path_to
+from agree.models.contract import EVENTUALLY, Fair, Model, PropertySpec, Step
 
 if TYPE_CHECKING:  # numpy and scipy load only when liveness is judged: a safety-only run (and
     # the command line's start) does without their quarter of a second and their memory
     import numpy as np
 
-    from explorer.engines.graph import StateGraph
-    from explorer.engines.liveness import Lasso
+    from agree.explorer.engines.liveness.graph import StateGraph
+    from agree.explorer.engines.liveness.cycles import Lasso
 
 
 def fairness_of(model: Model, spec: PropertySpec) -> tuple[Fair, ...]:
@@ -50,7 +50,7 @@ def why_not_judged(run: Run, strategy: str) -> tuple[str, str] | None:
 def keep_graph(model: Model, run: Run, specs: list[PropertySpec], strategy: str) -> None:
     """Before a one-process BFS that may judge liveness: record every step as it is generated."""
     if specs and strategy == "bfs" and not run.fingerprints and not run.symmetry:
-        from explorer.engines.graph import EdgeRecorder
+        from agree.explorer.engines.liveness.graph import EdgeRecorder
 
         recorder = EdgeRecorder(model, [f for spec in specs for f in fairness_of(model, spec)], run.within)
         run.on_edge = recorder.add
@@ -87,7 +87,7 @@ def goal_and_seeds(model: Model, graph: StateGraph, spec: PropertySpec) -> tuple
 
 
 def judge(model: Model, run: Run, graph: StateGraph, spec: PropertySpec, model_ref: str) -> PropertyResult:
-    from explorer.engines.liveness import find_lasso
+    from agree.explorer.engines.liveness.cycles import find_lasso
 
     goal, seeds = goal_and_seeds(model, graph, spec)
     weak, strong = graph.fairness.mask_of(fairness_of(model, spec))
@@ -126,7 +126,7 @@ def lasso_trace(model: Model, run: Run, graph: StateGraph, lasso: Lasso, spec: P
 def explored_graph(model: Model, max_states: int) -> StateGraph | None:
     """The whole state graph of a small configuration (for `agree graph`), or None when it has
     more than `max_states` states."""
-    from explorer.engines.graph import EdgeRecorder
+    from agree.explorer.engines.liveness.graph import EdgeRecorder
 
     run = Run(model, Bounds(max_states=max_states), PropertyMonitor(model, []), symmetry=False)
     recorder = EdgeRecorder(model, type(model).fairness, run.within)

@@ -1,4 +1,4 @@
-"""Traces: the one JSON format every engine writes, and the rebuilding of paths from a search.
+"""The trace file: one JSON format that every engine's traces are written in, and its schema.
 
 Format 1:
     {"format": 1, "model": "twophase", "params": {...}, "variant": null | "name",
@@ -8,82 +8,69 @@ Format 1:
      "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...],
      "loop": 3}                  (optional; only in a lasso)
 
+The kinds are the contract's property kinds (`agree.models.contract.PROPERTY_KINDS`) and
+"dead-end", so a property of any kind that agree can declare is a kind this schema reads.
 A liveness counterexample ("kind": "eventually" or "leads-to") is a lasso when it has "loop": k,
 the index of the state where its cycle starts (0 is the initial state, i the state after step i):
 the last step leads back to that state, and the steps after it repeat forever. Without "loop" it
-ends in a dead end, a state with no step that changes it. Traces written before loops existed still read.
+ends in a dead end, a state with no step that changes it.
 
-States are encoded by `explorer.engines.encoding`. Files are written whole (`properties.files`: a
-temporary file, then a rename over a regular file only) and loaded as strict JSON, validated field
-by field here, so a trace can be kept, diffed and shared safely: loading one never runs code.
-An optional "loop" (a step index) marks where a lasso's loop starts.
+States are encoded by `agree.explorer.engines.encoding`. Files are written whole
+(`agree.properties.files`: a temporary file, then a rename over a regular file only) and loaded as
+strict JSON, validated field by field here, so a trace can be kept, diffed and shared safely:
+loading one never runs code.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.engines.encoding import encode
-from models.contract import EVENTUALLY, INVARIANT, REACHABLE, TRANSITION, Model, Step
-from properties import files
-from properties.errors import InputError
+from agree.explorer.engines.encoding import encode
+from agree.explorer.engines.path import DEAD_END, Trace
+from agree.models.contract import PROPERTY_KINDS
+from agree.properties import files
+from agree.properties.errors import InputError
 
 FORMAT = 1
+KINDS = PROPERTY_KINDS + (DEAD_END,)
 
 
-@dataclass
-class Trace:
-    """A path through a model: the initial state and the steps taken, with what it shows."""
+def trace_to_json(trace: Trace) -> dict:
+    """The trace as format-1 data (states encoded, never pickled)."""
+    return {
+        "format": FORMAT,
+        "model": trace.model,
+        "params": trace.params,
+        "variant": trace.variant,
+        "property": trace.property,
+        "kind": trace.kind,
+        "engine": trace.engine,
+        "length": len(trace.steps),
+        "initial": encode(trace.initial),
+        "steps": [_encode_step(step) for step in trace.steps],
+        **trace.extra,
+        **({} if trace.loop is None else {"loop": trace.loop}),
+    }
 
-    model: str
-    params: dict
-    variant: str | None
-    property: str | None
-    kind: str | None
-    initial: Any  # a Python state when built by a search; encoded data when loaded from a file
-    steps: list  # Step objects when built by a search; dicts with action/args/state when loaded
-    engine: str = "bfs"
-    extra: dict = field(default_factory=dict)
-    loop: int | None = None  # a lasso: the index of the state where its cycle starts
-    source: str | None = field(default=None, compare=False)  # the file it was loaded from, if any
 
-    def __len__(self) -> int:
-        return len(self.steps)
+def write_trace(trace: Trace, path: str | os.PathLike) -> None:
+    """Write the trace whole, never over anything but a regular file (properties.files). A
+    model given as path/to/file.py:Class is recorded relative to the trace file's folder, so the
+    trace names the right file wherever it is read from (see `model_spec_here`)."""
+    data = trace_to_json(trace)
+    data["model"] = _relative_model(trace.model, os.path.dirname(os.path.abspath(path)))
+    files.write_json(path, data, "trace file")
 
-    def to_json(self) -> dict:
-        return {
-            "format": FORMAT,
-            "model": self.model,
-            "params": self.params,
-            "variant": self.variant,
-            "property": self.property,
-            "kind": self.kind,
-            "engine": self.engine,
-            "length": len(self.steps),
-            "initial": encode(self.initial),
-            "steps": [_encode_step(step) for step in self.steps],
-            **self.extra,
-            **({} if self.loop is None else {"loop": self.loop}),
-        }
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the trace whole, never over anything but a regular file (properties.files). A
-        model given as path/to/file.py:Class is recorded relative to the trace file's folder, so the
-        trace names the right file wherever it is read from (see `model_file_for`)."""
-        data = self.to_json()
-        data["model"] = _relative_model(self.model, os.path.dirname(os.path.abspath(path)))
-        files.write_json(path, data, "trace file")
-
-    def model_file_for(self) -> str:
-        """The model as a user in the current folder would name it: a file.py:Class spec recorded
-        relative to the trace file is given relative to here; anything else as recorded."""
-        if self.source is None or not _is_file_spec(self.model):
-            return self.model
-        where, _, cls = self.model.rpartition(":")
-        here = os.path.join(os.path.dirname(os.path.abspath(self.source)), where)
-        return f"{os.path.relpath(here)}:{cls}"
+def model_spec_here(trace: Trace) -> str:
+    """The trace's model as a user in the current folder would name it: a file.py:Class spec
+    recorded relative to the trace file is given relative to here; anything else as recorded."""
+    if trace.source is None or not _is_file_spec(trace.model):
+        return trace.model
+    where, _, cls = trace.model.rpartition(":")
+    here = os.path.join(os.path.dirname(os.path.abspath(trace.source)), where)
+    return f"{os.path.relpath(here)}:{cls}"
 
 
 def _is_file_spec(spec: str) -> bool:
@@ -115,7 +102,6 @@ def load_trace(path: str | os.PathLike) -> Trace:
     return trace
 
 
-_KINDS = (INVARIANT, TRANSITION, REACHABLE, EVENTUALLY)
 _FIELDS = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps",
            "loop", "shrunk_from"}
 
@@ -137,7 +123,7 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
              f'parameter "{key}" must be a string or a number, got {_json_type(value)}')
     for key in ("variant", "property", "engine"):
         need(data.get(key) is None or isinstance(data[key], str), f'"{key}" must be a string or null')
-    need(data.get("kind") is None or data["kind"] in _KINDS, f'"kind" must be one of {", ".join(_KINDS)} or null')
+    need(data.get("kind") is None or data["kind"] in KINDS, f'"kind" must be one of {", ".join(KINDS)} or null')
     need("initial" in data, 'the "initial" state is missing')
     steps = data.get("steps")
     need(isinstance(steps, list), '"steps" must be a list')
@@ -177,21 +163,3 @@ def _json_type(value: Any) -> str:
                                                                                             repr(value))
 
 
-# --------------------------------------------------------------------------- rebuilding paths
-
-
-def path_to(model: Model, parents: dict, key: Any, key_of) -> tuple[Any, list]:
-    """Rebuild (initial state, steps) reaching `key` by re-executing the model along parent links;
-    `key_of` maps a state to its key (None: the state is its own key)."""
-    chain = [key]
-    while parents[chain[-1]] is not None:
-        chain.append(parents[chain[-1]])
-    chain.reverse()
-    key_of = key_of or (lambda s: s)
-    initial = next(s for s in model.init() if key_of(s) == chain[0])
-    state, steps = initial, []
-    for wanted in chain[1:]:
-        step = Step(*next(st for st in model.next(state) if key_of(st[2]) == wanted))
-        steps.append(step)
-        state = step.state
-    return initial, steps
