@@ -35,7 +35,7 @@ __all__ = [
     "Fair", "Model", "Param", "PropertySpec", "RecordModel", "Step", "VariantInfo",
     "eventually", "extend", "invariant", "leads_to", "put", "reachable", "strong", "transition",
     "update", "update_at", "weak",
-    "Bounds", "CheckResult", "check", "assert_holds", "assert_violates",
+    "Bounds", "CheckResult", "Options", "Parallel", "Storage", "check", "assert_holds", "assert_violates",
 ]
 
 # name -> module that defines it, imported on first use (the engines, pytest)
@@ -43,6 +43,9 @@ _LAZY = {
     "check": "agree.explorer.engines.check",
     "Bounds": "agree.explorer.engines.result",
     "CheckResult": "agree.explorer.engines.result",
+    "Options": "agree.explorer.engines.options",
+    "Parallel": "agree.explorer.engines.options",
+    "Storage": "agree.explorer.engines.options",
     "assert_holds": "agree.explorer.pytest_plugin",
     "assert_violates": "agree.explorer.pytest_plugin",
 }

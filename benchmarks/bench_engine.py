@@ -27,11 +27,11 @@ ROOT = HERE.parent
 
 def measure_engine(rms: int, workers: int, properties: bool = True) -> dict:
     sys.path.insert(0, str(ROOT))
-    from agree.explorer.engines.check import check
+    from agree.explorer.engines.check import Parallel, check
     from agree.models.registry import build_model
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = check(build_model("twophase", {"rms": rms}), workers=workers, only=None if properties else [])
+    result = check(build_model("twophase", {"rms": rms}), parallel=Parallel(workers), only=None if properties else [])
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     engine = f"agree bfs, {workers} proc" + ("" if properties else ", no props")

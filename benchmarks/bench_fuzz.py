@@ -47,7 +47,7 @@ def measure(name: str, variant: str | None, params: dict, size: str, steps: int,
     model = build_model(name, params, variant)
     prop = type(model).variant_info().breaks if variant else None
     started = time.monotonic()
-    outcome = fuzz(model, examples=10_000_000, steps=steps, seed=seed, time_limit=time_limit,
+    outcome = fuzz(model, examples=10_000_000, steps=steps, seed=seed, time_limit=time_limit, shrink=False,
                    only=[prop] if prop else None, guide=guide)
     seconds = time.monotonic() - started
     violation = outcome.result.violation

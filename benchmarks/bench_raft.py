@@ -41,7 +41,7 @@ CONFIGS = {  # name: (parameters, symmetry, fingerprints)
 
 def measure(name: str, minutes: float, workers: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from agree.explorer.engines.check import check
+    from agree.explorer.engines.check import Parallel, Storage, check
     from agree.explorer.engines.progress import StderrProgress
     from agree.explorer.engines.result import Bounds
     from agree.explorer.engines.parallel.workers import usable_cores
@@ -53,8 +53,8 @@ def measure(name: str, minutes: float, workers: int) -> dict:
     params, symmetry, fingerprints = CONFIGS[name]
     model = Raft(**params)
     workers = workers or usable_cores()
-    result = check(model, symmetry=symmetry, bounds=Bounds(time_limit=minutes * 60), workers=workers,
-                   fingerprints=fingerprints, progress=StderrProgress())
+    result = check(model, symmetry=symmetry, bounds=Bounds(time_limit=minutes * 60), parallel=Parallel(workers),
+                   storage=Storage(fingerprints), progress=StderrProgress())
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     # holds/reached when exhausted; "incomplete" when the time limit came first (not a failure)
     failing = sorted(n for n, p in result.properties.items() if p.status not in ("holds", "reached", "incomplete"))

@@ -44,15 +44,12 @@ def assert_violates(model: Any, property: str, *, strategy: str = "bfs", length:
     `length` steps when given). Returns the counterexample Trace."""
     from agree.explorer.engines.check import check
     from agree.explorer.engines.result import VIOLATED, Bounds
-    from agree.explorer.engines.strategies.shrink import shrink_result
     from agree.explorer.traces.format import trace_to_json
     from agree.explorer.traces.render import render_text
     from agree.explorer.traces.report import render_result
 
     model = _model(model)
-    result = check(model, strategy=strategy, bounds=Bounds(**bounds), only=[property])
-    if strategy != "bfs":
-        shrink_result(result, model)
+    result = check(model, strategy=strategy, bounds=Bounds(**bounds), only=[property])  # shrunk, unless BFS
     verdict = result.properties[property]
     __tracebackhide__ = True
     if verdict.status != VIOLATED:

@@ -9,7 +9,7 @@ import sys
 
 import ray
 
-from agree.explorer.engines.check import check
+from agree.explorer.engines.check import Parallel, Storage, check
 from agree.explorer.engines.result import Bounds
 from agree.models.registry import build_model
 from agree.properties.errors import InputError
@@ -26,16 +26,23 @@ RUNS.update({
 })
 
 
+def _options(options: dict, backend: str) -> dict:
+    """check()'s options for one run: workers and fingerprints go into its Parallel and Storage values."""
+    rest = {k: v for k, v in options.items() if k not in ("workers", "fingerprints")}
+    return {**rest, "parallel": Parallel(options["workers"], backend),
+            "storage": Storage(options.get("fingerprints", False))}
+
+
 def main() -> None:
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
              runtime_env={"env_vars": {"PYTHONHASHSEED": "0"}})
     out = {}
     for name, (make, options) in RUNS.items():
         try:
-            on_ray = summary(check(make(), backend="ray", model_ref=_ref(name, make()), **options))
+            on_ray = summary(check(make(), **_options(options, "ray"), model_ref=_ref(name, make())))
         except InputError as err:  # states that hash apart between processes (None, before 3.12)
             on_ray = {"refused": str(err)}
-        out[name] = {"ray": on_ray, "local": summary(check(make(), model_ref=_ref(name, make()), **options))}
+        out[name] = {"ray": on_ray, "local": summary(check(make(), **_options(options, "local"), model_ref=_ref(name, make())))}
     json.dump(out, sys.stdout)
 
 

@@ -20,7 +20,7 @@ def _reachable(model, strategy, **kw):
 
     run = Run(model, Bounds(kw.pop("max_depth", None)), PropertyMonitor(model, only=[]), False)
     {"bfs": bfs, "dfs": dfs, "random": lambda r: random_walks(r, **kw)}[strategy](run)
-    return set(run.seen), run
+    return set(run.paths.seen), run
 
 
 @pytest.mark.parametrize("spec, params", [("tcommit", {"rms": 3}), ("twophase", {"rms": 2}),

@@ -202,11 +202,24 @@ def test_shrinking_a_padded_trace_gives_the_bfs_length():
     from agree.explorer.engines.check import check
 
     model = build_model("twophase", {"rms": 2}, "rm-aborts-after-prepare")
-    walked = check(model, strategy="random", seed=4, only=["consistent"]).violation.trace
+    walked = check(model, strategy="random", seed=4, only=["consistent"], shrink=False).violation.trace
     shrunk = shrink(walked, model)
     assert len(walked) == 12 and len(shrunk) == 7
     assert shrunk.extra["shrunk_from"] == len(walked)
     assert replay(trace_from_json(trace_to_json(shrunk))).reproduces
+
+
+def test_check_shrinks_where_the_search_lives():
+    """check() shrinks DFS and random-walk counterexamples itself (no caller has to), within the
+    time limit; the library's fuzz() does the same after Hypothesis's own shrinking."""
+    from agree.explorer.engines.check import check
+
+    model = build_model("twophase", {"rms": 2}, "rm-aborts-after-prepare")
+    shrunk = check(model, strategy="random", seed=4, only=["consistent"]).violation.trace
+    assert len(shrunk) == 7 and shrunk.extra["shrunk_from"] == 12
+    found = fuzz(model, examples=50, steps=20, seed=0, only=["consistent"]).result.violation.trace
+    unshrunk = fuzz(model, examples=50, steps=20, seed=0, only=["consistent"], shrink=False).result.violation.trace
+    assert len(found) <= len(unshrunk) and replay(trace_from_json(trace_to_json(found))).reproduces
 
 
 # --------------------------------------------------------------------------- the command line

@@ -75,7 +75,7 @@ def test_the_layout_has_the_explorer_floors_and_the_engine_rooms():
     loose = sorted(m for m in MODULES if m.startswith(ENGINES + ".") and m.count(".") == 3
                    and m.rsplit(".", 1)[1] not in ROOMS)
     # what every strategy shares, beside the rooms: the entry point, the run, results, the monitor
-    assert loose == [f"{ENGINES}.{m}" for m in ("check", "diagnose", "encoding", "interrupts", "monitor",
+    assert loose == [f"{ENGINES}.{m}" for m in ("check", "diagnose", "encoding", "interrupts", "monitor", "options",
                                                 "path", "progress", "result", "run")]
 
 

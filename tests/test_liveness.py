@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from agree.explorer.engines.check import check
+from agree.explorer.engines.check import Parallel, Storage, check
 from agree.explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, Bounds
 from agree.explorer.traces.replay import replay
 from agree.models.contract import Model, eventually, leads_to, reachable, strong, weak
@@ -182,7 +182,7 @@ def test_liveness_never_holds_without_an_exhausted_bfs():
     assert prop.status == INCOMPLETE and result.verdict == INCOMPLETE
     prop, result = judge(model, strategy="dfs")
     assert prop.status == NOT_CHECKED and result.verdict == INCOMPLETE
-    prop, result = judge(model, fingerprints=True)
+    prop, result = judge(model, storage=Storage(fingerprints=True))
     assert prop.status == NOT_CHECKED and result.verdict == INCOMPLETE
 
 
@@ -311,7 +311,7 @@ def test_workers_give_the_same_liveness_verdict():
 
     model = TwoPhaseBTM.with_variant("no-backup")(rms=5)
     one = check(model, only=["termination"]).properties["termination"]
-    two = check(model, only=["termination"], workers=2).properties["termination"]
+    two = check(model, only=["termination"], parallel=Parallel(2)).properties["termination"]
     assert one.status == two.status == VIOLATED
     assert [s.action for s in one.trace.steps] == [s.action for s in two.trace.steps]
 

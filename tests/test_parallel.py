@@ -14,7 +14,7 @@ import pytest
 import agree.explorer.engines.parallel.local_shards
 import agree.explorer.engines.storage.packed
 import agree.explorer.engines.parallel.shard
-from agree.explorer.engines.check import check
+from agree.explorer.engines.check import Parallel, Storage, check
 from agree.explorer.engines.monitor import ModelError
 from agree.explorer.engines.result import INCOMPLETE, Bounds
 from agree.models import Model, Step, invariant, reachable
@@ -63,7 +63,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_partitioned_search_matches_the_one_process_one(case, workers):
     model = CASES[case]()
-    assert summary(check(model, workers=workers)) == summary(check(model))
+    assert summary(check(model, parallel=Parallel(workers))) == summary(check(model))
 
 
 OPTIONS = [{"symmetry": True}, {"keep_going": True}, {"bounds": Bounds(max_states=500)},
@@ -73,7 +73,7 @@ OPTIONS = [{"symmetry": True}, {"keep_going": True}, {"bounds": Bounds(max_state
 @pytest.mark.parametrize("kwargs", OPTIONS)
 def test_options_and_bounds_give_the_same_answers_partitioned(kwargs):
     for model in (build_model("twophase", {"rms": 4}), mutex("NoLock", procs=3, max_turns=3)):
-        assert summary(check(model, workers=2, **kwargs)) == summary(check(model, **kwargs))
+        assert summary(check(model, parallel=Parallel(2), **kwargs)) == summary(check(model, **kwargs))
 
 
 MODELS = {"paxos": lambda: build_model("paxos"), "multipaxos": lambda: build_model("multipaxos"),
@@ -93,36 +93,36 @@ def test_every_cut_of_a_level_is_where_one_process_stops(shards_in_process, name
                   "keep_going": rng.random() < 0.5}
         one = summary(check(MODELS[name](), **kwargs))
         for workers in (2, 5):
-            assert summary(check(MODELS[name](), workers=workers, **kwargs)) == one, kwargs
+            assert summary(check(MODELS[name](), parallel=Parallel(workers), **kwargs)) == one, kwargs
 
 
 def test_the_state_bound_is_exact_partitioned():
-    result = check(build_model("twophase", {"rms": 5}), workers=2, bounds=Bounds(max_states=1234))
+    result = check(build_model("twophase", {"rms": 5}), parallel=Parallel(2), bounds=Bounds(max_states=1234))
     assert result.distinct_states == 1234 and result.stopped_by == "max-states" and result.verdict == INCOMPLETE
     assert result.generated == check(build_model("twophase", {"rms": 5}), bounds=Bounds(max_states=1234)).generated
 
 
 def test_paxos_with_symmetry_partitioned():
     model = build_model("paxos")
-    assert summary(check(model, symmetry=True, workers=2)) == summary(check(model, symmetry=True))
+    assert summary(check(model, symmetry=True, parallel=Parallel(2))) == summary(check(model, symmetry=True))
 
 
 def test_fingerprints_find_the_same_states_and_traces():
     for model in (build_model("twophase", {"rms": 5}), build_model("twophase", {"rms": 3}, "rm-aborts-after-prepare"),
                   mutex("NoLock", procs=3, max_turns=3)):
-        exact, hashed = check(model), check(model, fingerprints=True)
+        exact, hashed = check(model), check(model, storage=Storage(fingerprints=True))
         assert summary(hashed) == summary(exact)
         assert hashed.fingerprints and not exact.fingerprints
         assert exact.collision_probability == 0.0
         assert 0.0 < hashed.collision_probability < 1e-6
     model = mutex(procs=3, max_turns=2)
-    assert summary(check(model, symmetry=True, fingerprints=True)) == summary(check(model, symmetry=True))
+    assert summary(check(model, symmetry=True, storage=Storage(fingerprints=True))) == summary(check(model, symmetry=True))
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_fingerprints_partitioned(workers):
     model = build_model("twophase", {"rms": 3}, "tm-commits-early")
-    assert summary(check(model, fingerprints=True, workers=workers)) == summary(check(model))
+    assert summary(check(model, storage=Storage(True), parallel=Parallel(workers))) == summary(check(model))
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
@@ -134,11 +134,11 @@ def test_fingerprint_batches_packed_a_few_successors_at_a_time(monkeypatch, work
     monkeypatch.setattr(agree.explorer.engines.parallel.shard, "TICK", 3)
     for model in (build_model("twophase", {"rms": 4}), build_model("twophase", {"rms": 3}, "tm-commits-early"),
                   mutex(procs=3, max_turns=2), build_model("paxos", variant="minority-quorum")):
-        assert summary(check(model, fingerprints=True, workers=workers)) == summary(check(model))
+        assert summary(check(model, storage=Storage(True), parallel=Parallel(workers))) == summary(check(model))
 
 
 def test_liveness_is_judged_in_one_process_with_a_warning():
-    result = check(build_model("twophase-btm", {"rms": 2}), workers=2)
+    result = check(build_model("twophase-btm", {"rms": 2}), parallel=Parallel(2))
     assert result.properties["termination"].status == "holds"
     assert any("--workers 2 was ignored" in w for w in result.warnings)
 
@@ -169,11 +169,11 @@ class BreaksLate(Model):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_model_error_in_a_shard_names_the_state(workers, fingerprints):
     with pytest.raises(ModelError, match=r"ValueError: no rule for five .*on state \[5,\d\]"):
-        check(BreaksLate(), workers=workers, fingerprints=fingerprints)
+        check(BreaksLate(), parallel=Parallel(workers), storage=Storage(fingerprints))
 
 
 def test_the_time_limit_stops_every_shard():
-    result = check(build_model("twophase", {"rms": 8}), workers=2, bounds=Bounds(time_limit=1.5))
+    result = check(build_model("twophase", {"rms": 8}), parallel=Parallel(2), bounds=Bounds(time_limit=1.5))
     assert result.verdict == INCOMPLETE and result.stopped_by == "time-limit"
     assert 0 < result.distinct_states < 1745408  # rms=8 has 1,745,408 states (TLC): it stopped early
 
@@ -182,4 +182,4 @@ def test_workers_must_be_positive():
     from agree.properties.errors import InputError
 
     with pytest.raises(InputError, match="--workers"):
-        check(build_model("tcommit"), workers=0)
+        check(build_model("tcommit"), parallel=Parallel(0))

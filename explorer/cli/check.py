@@ -10,15 +10,13 @@ import time
 
 import click
 
-from agree.explorer.engines.check import STRATEGIES, check
+from agree.explorer.engines.check import check
 from agree.explorer.engines.interrupts import held_interrupts
-from agree.explorer.engines.parallel.partitioned import BACKENDS
+from agree.explorer.engines.options import BACKENDS, DEFAULT_WALKS, STRATEGIES, Options, Parallel, Storage
 from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
 from agree.explorer.engines.progress import StderrProgress
-from agree.explorer.engines.strategies.random_walk import DEFAULT_WALKS
 from agree.explorer.traces.render import render_text
 from agree.explorer.traces.report import render_result, result_to_json
-from agree.explorer.engines.strategies.shrink import shrink_result
 from agree.explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
 from agree.models.contract import LIVENESS_KINDS
 from agree.models.registry import build_model, builtin_models, load_model_class
@@ -144,6 +142,10 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     """
     started = time.monotonic()  # every bound counts from here, the model's own setup included
     bounds = Bounds(max_depth, max_states, time_limit)
+    options = Options(strategy=strategy, bounds=bounds, symmetry=symmetry, only=tuple(only) or None,
+                      keep_going=keep_going, walks=walks, seed=seed,
+                      parallel=Parallel(workers, backend, address),
+                      storage=Storage(fingerprints, checkpoint, resume, checkpoint_every))
     if save_trace is not None and os.path.isdir(save_trace):
         if not keep_going:
             raise InputError(f"--save-trace {save_trace} is a directory: with --keep-going it receives one file per "
@@ -152,12 +154,7 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
         files.check_writable(save_trace, "--save-trace file")  # refused before the search, not after
     instance = build_model(model, parse_params(params), variant)
     progress = None if quiet else StderrProgress()
-    result = check(instance, strategy=strategy, bounds=bounds, symmetry=symmetry, only=list(only) or None,
-                   keep_going=keep_going, walks=walks, seed=seed, model_ref=model, progress=progress,
-                   workers=workers, fingerprints=fingerprints, started=started, backend=backend,
-                   address=address, checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every)
-    if strategy != "bfs":  # BFS traces are shortest already; DFS and random ones are shrunk
-        shrink_result(result, instance)
+    result = check(instance, options, model_ref=model, progress=progress, started=started)
     with held_interrupts():  # a counterexample found is saved and shown, even on a second Ctrl-C
         report(result, instance, progress, save_trace, as_json, show_deadlock)
     if result.verdict == VIOLATED:

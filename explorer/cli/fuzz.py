@@ -10,7 +10,6 @@ from agree.explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, em
 from agree.explorer.engines.fuzzing.limits import DEFAULT_EXAMPLES, DEFAULT_STEPS
 from agree.explorer.engines.result import REACHED, VIOLATED
 from agree.explorer.traces.report import render_result, result_to_json
-from agree.explorer.engines.strategies.shrink import shrink_result
 from agree.models.registry import build_model
 from agree.explorer.traces.format import write_trace
 
@@ -54,7 +53,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
 
     outcome = fuzz(instance, examples=examples, steps=steps, seed=seed, time_limit=time_limit,
                    only=list(only) or None, model_ref=model, progress=None if quiet else _progress, guide=guide)
-    result = shrink_result(outcome.result, instance)
+    result = outcome.result
     violation = result.violation
     if save_trace:
         if violation is not None and violation.trace is not None:

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from agree.explorer.engines.check import STRATEGIES, check
+from agree.explorer.engines.check import check
+from agree.explorer.engines.options import STRATEGIES, Parallel
 from agree.explorer.traces.replay import model_for, replay
-from agree.explorer.engines.strategies.shrink import shrink_result
 from agree.explorer.engines.result import HOLDS, VIOLATED, Bounds
 
 from agree.models.registry import build_model, builtin_models
@@ -167,10 +167,8 @@ def run_expectation(e: Expectation, progress: Callable | None = None, workers: i
     model = build_model(e.model, e.params, e.variant)
     only = [e.prop] if e.prop and e.expect == VIOLATED else None
     bounds = Bounds(e.max_depth, e.max_states, e.time_limit)
-    result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, model_ref=e.model,
-                   bounds=bounds, progress=progress, workers=workers, started=started)
-    if e.strategy != "bfs":
-        shrink_result(result, model)
+    result = check(model, strategy=e.strategy, only=only, symmetry=e.symmetry, bounds=bounds,
+                   parallel=Parallel(workers), model_ref=e.model, progress=progress, started=started)
     problems = []
     if e.expect == HOLDS and result.verdict != HOLDS:
         problems.append(_why_not_holds(result))

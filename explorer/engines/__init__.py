@@ -7,7 +7,8 @@ Rooms:
 - `liveness`: the kept state graph, its fair cycles and dead ends, and the verdicts on it;
 - `fuzzing`: the Hypothesis bridge, its guide and its defaults.
 
-Shared, beside the rooms: `check` (the one entry point), `run` (counters, the clock, stop
+Shared, beside the rooms: `check` (the one entry point), `options` (what a search is asked to
+do, as values: Options with Bounds, Parallel and Storage), `run` (counters, the clock, stop
 reasons), `result` (bounds and verdicts), `monitor` (property checks as states are visited),
 `path` (the in-memory trace and its rebuilding), `diagnose` (errors in model code), `encoding`
 (states as JSON data), `interrupts` and `progress`.

@@ -1,81 +1,94 @@
-"""One entry point for every strategy: `check(model, ...)` runs a search and returns a CheckResult."""
+"""One entry point for every strategy: `check(model, options)` runs a search and returns a CheckResult.
+
+The options are values (`options.Options`, with `Bounds`, `Parallel` and `Storage` inside), built
+once and checked when made. The search is followed, where the options ask, by shrinking (DFS and
+random-walk counterexamples made shorter), so every caller gets the same finished result.
+"""
 
 from __future__ import annotations
 
 import gc
-from typing import Callable
+from typing import Any, Callable
 
-from agree.explorer.engines.strategies.bfs import bfs
-from agree.explorer.engines.liveness.judge import judge_liveness, keep_graph
-from agree.explorer.engines.strategies.dfs import dfs
 from agree.explorer.engines.diagnose import ModelError, check_init, guarded, model_error
 from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.engines.liveness.judge import judge_liveness, keep_graph
 from agree.explorer.engines.monitor import PropertyMonitor
+from agree.explorer.engines.options import STRATEGIES, Options, Parallel, Storage
 from agree.explorer.engines.parallel.partitioned import check_partitioning, checkpoints_for, search_partitioned
-from agree.explorer.engines.strategies.random_walk import DEFAULT_WALKS, random_walks
-from agree.explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED, Bounds,
-                             CheckResult, PropertyResult)
-from agree.explorer.engines.run import Run
-from agree.explorer.engines.path import DEAD_END, Trace, path_to
 from agree.explorer.engines.parallel.workers import can_fork
+from agree.explorer.engines.path import DEAD_END, KeptPaths, ParentLinks, Trace
+from agree.explorer.engines.result import (HOLDS, INCOMPLETE, NOT_CHECKED, REACHED, UNREACHED, VIOLATED,
+                                           CheckResult, PropertyResult)
+from agree.explorer.engines.run import Run
+from agree.explorer.engines.strategies.bfs import bfs
+from agree.explorer.engines.strategies.dfs import dfs
+from agree.explorer.engines.strategies.random_walk import random_walks
+from agree.explorer.engines.strategies.shrink import shrink_result
 from agree.models.contract import LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
 from agree.properties.errors import InputError
 
-STRATEGIES = ("bfs", "dfs", "random")
+__all__ = ["STRATEGIES", "Options", "Parallel", "Storage", "check"]
 
 
-def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, symmetry: bool = False,
-          only: list[str] | None = None, keep_going: bool = False, walks: int = DEFAULT_WALKS,
-          seed: int = 0, model_ref: str | None = None, progress: Callable[[Run], None] | None = None,
-          workers: int = 1, fingerprints: bool = False, started: float | None = None,
-          backend: str = "local", address: str | None = None, checkpoint: str | None = None,
-          resume: str | None = None, checkpoint_every: float = 60.0) -> CheckResult:
-    """Search `model` with one strategy and judge every property; see CheckResult for the verdict.
-
-    `workers` > 1 partitions the BFS among that many processes (the same results, sooner), on
-    this machine or, with `backend` "ray", as Ray actors (on the cluster at `address`);
-    `fingerprints` stores 64-bit hashes instead of states, in flat arrays, for state spaces too
-    big for memory; `checkpoint` names a folder where the BFS saves itself at level boundaries
-    (every `checkpoint_every` seconds at most) and `resume` one to continue from;
-    `started` (a time.monotonic() reading) is when the bounds began to count: the command's start."""
-    if strategy not in STRATEGIES:
-        raise InputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
-    if walks < 1:
-        raise InputError(f"--walks must be at least 1, got {walks}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"--workers must be a whole number of at least 1, got {workers}")
-    partitioned = workers > 1 or fingerprints or backend != "local" or checkpoint is not None or resume is not None
-    check_partitioning(strategy, backend, checkpoint, resume, checkpoint_every)
-    bounds = bounds or Bounds()
-    monitor = PropertyMonitor(model, only, keep_going)
-    run = Run(model, bounds, monitor, symmetry, progress, fingerprints=fingerprints, started=started)
+def check(model: Model, options: Options | None = None, *, model_ref: str | None = None,
+          progress: Callable[[Run], None] | None = None, started: float | None = None,
+          **fields: Any) -> CheckResult:
+    """Search `model` as `options` say (or an Options built from `fields`, e.g. `strategy="dfs"`,
+    `bounds=Bounds(max_depth=9)`, `parallel=Parallel(workers=2)`) and judge every property; see
+    CheckResult for the verdict. `model_ref` is how traces name the model (default: its label);
+    `progress` is called about every two seconds; `started` (a time.monotonic() reading) is when
+    the bounds began to count, the command's start."""
+    options = (options or Options()).with_fields(**fields)
+    strategy, parallel, storage = options.strategy, options.parallel, options.storage
+    check_partitioning(strategy, parallel.backend, storage.checkpoint, storage.resume, storage.checkpoint_every)
+    monitor = PropertyMonitor(model, None if options.only is None else list(options.only), options.keep_going)
+    run = Run(model, options.bounds, monitor, options.symmetry, progress, fingerprints=storage.fingerprints,
+              started=started)
     check_init(model)
+    workers, partitioned = parallel.workers, options.partitioned
     if workers > 1 and strategy == "bfs" and not can_fork():
         run.warnings.append("this platform cannot fork: --workers was ignored, the search ran in one process")
         workers = 1
     liveness = [s for s in monitor.specs if s.kind in LIVENESS_KINDS]
-    if liveness and workers > 1 and backend == "local" and not (fingerprints or symmetry or checkpoint or resume):
+    if liveness and workers > 1 and parallel.backend == "local" and not (
+            storage.fingerprints or options.symmetry or storage.checkpoint or storage.resume):
         run.warnings.append(f"--workers {workers} was ignored: liveness keeps the state graph, in one process")
         workers, partitioned = 1, False
     if not partitioned:
         keep_graph(model, run, liveness, strategy)
+    ref = model_ref or model.label()
+    if run.paths is None:
+        run.paths = ParentLinks() if strategy == "bfs" else KeptPaths()
+    _search(model, run, options, ref, workers, partitioned)
+    with held_interrupts(deliver=False):  # the search is over: what it found is handed back whole
+        result = guarded(model, "building the trace",
+                         lambda: _result(model, run, strategy, ref, workers if strategy == "bfs" else 1))
+    if options.shrink and strategy != "bfs" and run.stopped_by != "interrupted":  # BFS ones are shortest
+        guarded(model, "shrinking the counterexample", lambda: shrink_result(result, model, run.deadline))
+    return result
+
+
+def _search(model: Model, run: Run, options: Options, model_ref: str, workers: int, partitioned: bool) -> None:
+    """Run the strategy; model code's errors become ModelErrors, Ctrl-C an interrupted run."""
+    strategy, storage = options.strategy, options.storage
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
     # collector walking millions of live states would cost more than the search itself
     try:
         if strategy == "bfs" and partitioned:
-            identity = {"model": model_ref or model.label(), "params": dict(model.parameters),
-                        "variant": model.variant_name, "symmetry": run.symmetry, "fingerprints": fingerprints,
-                        "properties": [s.name for s in monitor.specs], "keep_going": keep_going}
-            search_partitioned(run, workers, backend, address,
-                               checkpoints_for(checkpoint, resume, checkpoint_every, identity),
+            identity = {"model": model_ref, "params": dict(model.parameters),
+                        "variant": model.variant_name, "symmetry": run.symmetry, "fingerprints": storage.fingerprints,
+                        "properties": [s.name for s in run.monitor.specs], "keep_going": options.keep_going}
+            search_partitioned(run, workers, options.parallel.backend, options.parallel.address,
+                               checkpoints_for(storage.checkpoint, storage.resume, storage.checkpoint_every, identity),
                                (identity["model"], identity["params"], identity["variant"]))
         elif strategy == "bfs":
             bfs(run)
         elif strategy == "dfs":
             dfs(run)
         else:
-            random_walks(run, walks=walks, seed=seed)
+            random_walks(run, walks=options.walks, seed=options.seed)
     except KeyboardInterrupt:
         run.stopped_by, run.exhausted = "interrupted", False
     except (InputError, ModelError):
@@ -87,10 +100,8 @@ def check(model: Model, *, strategy: str = "bfs", bounds: Bounds | None = None, 
     finally:
         if collecting:
             gc.enable()
-    with held_interrupts(deliver=False):  # the search is over: what it found is handed back whole
-        return guarded(model, "building the trace",
-                       lambda: _result(model, run, strategy, model_ref or model.label(),
-                                       workers if strategy == "bfs" else 1))
+
+
 
 
 def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int) -> CheckResult:
@@ -143,15 +154,16 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
         exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
         generated=run.generated, depth=run.depth, seconds=run.elapsed, symmetry=run.symmetry,
         properties=results, coverage=coverage, warnings=warnings, workers=workers,
-        fingerprints=run.fingerprints, about=model.about(), dead_ends=run.dead_ends if strategy == "bfs" else None,
+        fingerprints=run.fingerprints, about=model.about(), dead_ends=run.paths.dead_ends if strategy == "bfs" else None,
         dead_end=_dead_end_trace(model, run, model_ref) if strategy == "bfs" else None)
 
 
 def _dead_end_trace(model: Model, run: Run, model_ref: str) -> Trace | None:
     """The shortest path to the first state found with no step at all, or None."""
-    if run.first_dead_end is None:
+    links = run.paths
+    if not isinstance(links, ParentLinks) or links.first_dead_end is None:
         return None
-    initial, steps = path_to(model, run.parents, run.first_dead_end, run.key_function())
+    initial, steps = links.path_to(model, links.first_dead_end, run.key_function())
     view = model.view
     return Trace(model=model_ref, params=dict(model.parameters), variant=model.variant_name, property=None,
                  kind=DEAD_END, initial=view(initial), steps=[Step(a, args, view(st)) for a, args, st in steps])
@@ -168,11 +180,11 @@ def _trace(model: Model, run: Run, model_ref: str, name: str, kind: str, strateg
     monitor = run.monitor
     if strategy == "bfs":
         key = monitor.reached[name] if kind == REACHABLE else monitor.failed[name]
-        initial, steps = path_to(model, run.parents, key, run.key_function())
+        initial, steps = run.paths.path_to(model, key, run.key_function())
         if kind == TRANSITION:
             steps.append(monitor.failed_step[name])
     else:
-        path = run.paths.get(name)
+        path = run.paths.by_property.get(name)
         if path is None:
             return None
         initial, steps = path[0], list(path[1:])

@@ -52,3 +52,46 @@ def path_to(model: Model, parents: dict, key: Any, key_of) -> tuple[Any, list]:
         steps.append(step)
         state = step.state
     return initial, steps
+
+
+# --------------------------------------------------------------------------- what strategies keep
+
+
+class ParentLinks:
+    """How a breadth-first search found each state: key -> parent key (None for an initial state),
+    from which a path is rebuilt by re-executing the model, as TLC does; the states with no step
+    at all (TLC's deadlocks); and, when liveness keeps the state graph, the recorder that every
+    step is reported to."""
+
+    def __init__(self, graph: Any = None) -> None:
+        self.parents: dict[Any, Any] = {}
+        self.dead_ends = 0
+        self.first_dead_end: Any = None  # the key of the first dead end found
+        self.graph = graph  # a liveness.graph.EdgeRecorder, or None
+
+    @property
+    def seen(self) -> dict:
+        return self.parents
+
+    def count_dead_ends(self, first: list, count: int) -> None:
+        """Add `count` dead ends; `first` holds the key of the first of them (when count > 0)."""
+        if count and self.first_dead_end is None:
+            self.first_dead_end = first[0]
+        self.dead_ends += count
+
+    def path_to(self, model: Model, key: Any, key_of: Any) -> tuple[Any, list]:
+        return path_to(model, self.parents, key, key_of)
+
+
+class KeptPaths:
+    """What a depth-first search or random walks keep: the keys of the states seen, and for each
+    property that failed, the path that failed it ([initial state, step, ...])."""
+
+    def __init__(self, seen: Any = None) -> None:
+        self.seen: Any = set() if seen is None else seen
+        self.by_property: dict[str, list] = {}
+
+    def record(self, failed: Any, path: list) -> None:
+        """Keep `path` as the trace of every failed property not yet traced."""
+        for name in failed:
+            self.by_property.setdefault(name, path)

@@ -17,7 +17,7 @@ class Run:
 
     def __init__(self, model: Model, bounds: Bounds, monitor: PropertyMonitor, symmetry: bool,
                  progress: Callable[[Run], None] | None = None, progress_every: float = 2.0,
-                 fingerprints: bool = False, started: float | None = None) -> None:
+                 fingerprints: bool = False, started: float | None = None, paths: Any = None) -> None:
         self.model = model
         self.bounds = bounds
         self.monitor = monitor
@@ -45,13 +45,7 @@ class Run:
         self.next_report = self.started + max(1.0, progress_every)
         self.deadline = self.started + bounds.time_limit if bounds.time_limit else None
         self.current: Any = None  # the state being expanded, named when model code raises
-        self.parents: dict[Any, Any] = {}  # BFS: key -> parent key (None for initial states)
-        self.paths: dict[str, list] = {}  # DFS and random walks: property -> [initial, step, ...]
-        self.seen: Any = self.parents  # the keys of every state found, whatever the strategy
-        self.on_edge: Callable | None = None  # BFS calls it with every step, to keep the state graph
-        self.recorder: Any = None  # what on_edge belongs to (a graph.EdgeRecorder)
-        self.dead_ends = 0  # expanded states with no step at all (BFS only; TLC calls them deadlocks)
-        self.first_dead_end: Any = None  # the key of the first one found
+        self.paths: Any = paths  # what the strategy keeps to rebuild traces: a path.ParentLinks or path.KeptPaths
 
     def key_function(self) -> Callable[[Any], Any] | None:
         """What the visited set stores for a state: the state itself (None is returned), its
@@ -80,14 +74,3 @@ class Run:
             self.stopped_by = "time-limit"
             return True
         return False
-
-    def count_dead_ends(self, first: list, count: int) -> None:
-        """Add `count` dead ends; `first` holds the key of the first of them (when count > 0)."""
-        if count and self.first_dead_end is None:
-            self.first_dead_end = first[0]
-        self.dead_ends += count
-
-    def record_path(self, path: list) -> None:
-        """Keep `path` ([initial state, step, ...]) as the trace of every failure not yet traced."""
-        for name in self.monitor.failed:
-            self.paths.setdefault(name, path)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from agree.explorer.engines.encoding import canonical_text, encode
 from agree.explorer.traces.render import diff
-from agree.explorer.engines.path import Trace
+from agree.explorer.engines.path import DEAD_END, Trace
 from agree.models.contract import EVENTUALLY, INVARIANT, LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
 from agree.models.registry import build_model, builtin_models
 from agree.properties.errors import InputError
@@ -79,6 +79,10 @@ def _match(model: Model, state, recorded: dict):
 
 def _judge(model: Model, trace: Trace, state, before, step) -> ReplayOutcome:
     n = len(trace.steps)
+    if trace.kind == DEAD_END:
+        if next(iter(model.next(state)), None) is not None:
+            return ReplayOutcome(False, f"all {n} steps replay but the last state has a step: not a dead end", n)
+        return ReplayOutcome(True, f"reproduces: all {n} steps replay and end in a state with no step", n)
     if trace.property is None:
         return ReplayOutcome(True, f"all {n} steps replay", n)
     props = {p.name: p for p in type(model).properties()}

@@ -23,6 +23,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from agree.explorer.engines.fuzzing.limits import BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS, RUNS_PER_EXAMPLE
 from agree.explorer.engines.fuzzing.bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
 from agree.explorer.engines.monitor import ModelError, PropertyMonitor
+from agree.explorer.engines.strategies.shrink import shrink_result
 from agree.explorer.engines.result import INCOMPLETE, NOT_CHECKED, REACHED, VIOLATED, Bounds, CheckResult, PropertyResult
 from agree.models.contract import EVENTUALLY, REACHABLE, Model
 from agree.properties.errors import InputError
@@ -42,11 +43,12 @@ class FuzzOutcome:
 def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS, seed: int = 0,
          time_limit: float | None = None, only: list[str] | None = None, model_ref: str | None = None,
          progress: Callable[[FuzzStats], None] | None = None, batch: int = BATCH, guide: bool = True,
-         segment: int = DEFAULT_SEGMENT) -> FuzzOutcome:
+         segment: int = DEFAULT_SEGMENT, shrink: bool = True) -> FuzzOutcome:
     """Run up to `examples` runs of at most `steps` steps each; stop at the first violation
     (shrunk by Hypothesis) or when `time_limit` seconds have passed. With `guide` (see
     `explorer.engines.fuzzing.guide`), runs continue kept runs and add at most `segment` steps
-    each; without it every run starts from an initial state."""
+    each; without it every run starts from an initial state. With `shrink`, Hypothesis's shrunk
+    counterexample is shortened further by delta debugging (strategies.shrink), within the time limit."""
     for flag, value in (("--examples", examples), ("--steps", steps), ("--segment", segment)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{flag} must be a whole number of at least 1, got {value}")
@@ -83,6 +85,8 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
     if stopped_by != "violation" and trace is not None:
         stopped_by = "violation"  # a violation was found; time ran out while shrinking it
     result = _result(model, stats, trace, stopped_by, model_ref or model.label(), only, time.monotonic() - started)
+    if shrink and stopped_by != "interrupted":
+        shrink_result(result, model, stats.deadline)
     return FuzzOutcome(result, stats.runs, stats.steps, seed, len(stats.guide.entries) if stats.guide else None)
 
 

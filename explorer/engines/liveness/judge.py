@@ -14,7 +14,7 @@ from agree.explorer.engines.strategies.bfs import bfs
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.result import Bounds, HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
 from agree.explorer.engines.run import Run
-from agree.explorer.engines.path import Trace, path_to
+from agree.explorer.engines.path import ParentLinks, Trace
 from agree.models.contract import EVENTUALLY, Fair, Model, PropertySpec, Step
 
 if TYPE_CHECKING:  # numpy and scipy load only when liveness is judged: a safety-only run (and
@@ -41,7 +41,7 @@ def why_not_judged(run: Run, strategy: str) -> tuple[str, str] | None:
                              "need not close in the real one): drop --symmetry")
     if not run.exhausted:
         return INCOMPLETE, "not judged: liveness needs an exhausted search"
-    if run.recorder is None:
+    if getattr(run.paths, "graph", None) is None:
         return NOT_CHECKED, ("liveness is judged by the one-process search, which keeps the state graph: "
                              "drop --checkpoint, --resume and --backend ray")
     return None
@@ -53,8 +53,7 @@ def keep_graph(model: Model, run: Run, specs: list[PropertySpec], strategy: str)
         from agree.explorer.engines.liveness.graph import EdgeRecorder
 
         recorder = EdgeRecorder(model, [f for spec in specs for f in fairness_of(model, spec)], run.within)
-        run.on_edge = recorder.add
-        run.recorder = recorder
+        run.paths = ParentLinks(graph=recorder)
 
 
 def judge_liveness(model: Model, run: Run, specs: list[PropertySpec], strategy: str,
@@ -63,11 +62,10 @@ def judge_liveness(model: Model, run: Run, specs: list[PropertySpec], strategy: 
     if not specs:
         return {}
     blocked = why_not_judged(run, strategy)
-    recorder = run.recorder
-    run.on_edge = run.recorder = None
     if blocked is not None:
         return {s.name: PropertyResult(s.name, s.kind, *blocked) for s in specs}
-    graph = recorder.finish(run.parents)
+    recorder, run.paths.graph = run.paths.graph, None
+    graph = recorder.finish(run.paths.parents)
     return {spec.name: judge(model, run, graph, spec, model_ref) for spec in specs}
 
 
@@ -113,7 +111,7 @@ def lasso_trace(model: Model, run: Run, graph: StateGraph, lasso: Lasso, spec: P
                 model_ref: str) -> Trace:
     """Rebuild the lasso's steps by re-executing the model: to its seed along the BFS parents,
     then along the lasso (taking each step in the fairness group it was chosen for)."""
-    initial, steps = path_to(model, run.parents, graph.states[lasso.path[0]], None)
+    initial, steps = run.paths.path_to(model, graph.states[lasso.path[0]], None)
     prefix = len(steps)
     for k, (u, v) in enumerate(zip(lasso.path, lasso.path[1:])):
         steps.append(Step(*graph.step_between(model, u, v, lasso.groups[k])))
@@ -130,6 +128,6 @@ def explored_graph(model: Model, max_states: int) -> StateGraph | None:
 
     run = Run(model, Bounds(max_states=max_states), PropertyMonitor(model, []), symmetry=False)
     recorder = EdgeRecorder(model, type(model).fairness, run.within)
-    run.on_edge, run.recorder = recorder.add, recorder
+    run.paths = links = ParentLinks(graph=recorder)
     bfs(run)
-    return recorder.finish(run.parents) if run.exhausted else None
+    return recorder.finish(links.parents) if run.exhausted else None

@@ -24,6 +24,8 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.engines.options import BACKENDS
+from agree.explorer.engines.path import ParentLinks
 from agree.explorer.engines.run import Run
 from agree.properties.errors import InputError
 
@@ -46,9 +48,6 @@ class Backend(Protocol):
     def load(self, folder: str, shards: int) -> None: ...
     def stop(self) -> None: ...  # ask the shards to end the level early
     def close(self) -> None: ...
-
-
-BACKENDS = ("local", "ray")
 
 
 def check_partitioning(strategy: str, backend: str, checkpoint: str | None, resume: str | None,
@@ -91,6 +90,8 @@ def search_partitioned(run: Run, workers: int, backend: str = "local", address: 
     parameters and variant)."""
     from agree.explorer.engines.storage.stores import ExactStore, FingerprintStore
 
+    if run.paths is None:
+        run.paths = ParentLinks()
     store = FingerprintStore if run.fingerprints else ExactStore
     if backend == "ray":
         from agree.explorer.engines.parallel.ray_shards import RayShards
@@ -147,15 +148,15 @@ class Coordinator:
                 return
 
     def fetch_parents(self) -> None:
-        """Copy into `run.parents` the parent chains of the states traces start from (failures,
+        """Copy into `run.paths` the parent chains of the states traces start from (failures,
         guards reached, the first dead end): the shards and their visited sets are going away."""
-        run, monitor = self.run, self.run.monitor
+        links, monitor = self.run.paths, self.run.monitor
         wanted = list(monitor.failed.values()) + list(monitor.reached.values())
-        if run.first_dead_end is not None:
-            wanted.append(run.first_dead_end)
+        if links.first_dead_end is not None:
+            wanted.append(links.first_dead_end)
         for key in wanted:
-            while key is not None and key not in run.parents:
-                run.parents[key] = parent = self.backend.parent_of(key)
+            while key is not None and key not in links.parents:
+                links.parents[key] = parent = self.backend.parent_of(key)
                 key = parent
 
     def live(self) -> list[str]:
@@ -197,7 +198,7 @@ class Coordinator:
         _add(run.fired, sum((c["fired"] for c in counts), Counter()))
         _add(run.found, sum((reply["found"] for reply in replies), Counter()))
         firsts = sorted((c["first_dead"] for c in counts if c["first_dead"] is not None), key=lambda d: d[0])
-        run.count_dead_ends([d[1] for d in firsts[:1]], sum(c["dead"] for c in counts))
+        run.paths.count_dead_ends([d[1] for d in firsts[:1]], sum(c["dead"] for c in counts))
         run.distinct += keep
         run.queued = keep  # the next level, which the shards expand now (progress lines)
         if keep:

@@ -111,7 +111,7 @@ class Checkpoints:
 def _counters(run: Run) -> dict:
     monitor = run.monitor
     return {"distinct": run.distinct, "generated": run.generated, "depth": run.depth, "fired": run.fired,
-            "found": run.found, "dead_ends": run.dead_ends, "first_dead_end": run.first_dead_end,
+            "found": run.found, "dead_ends": run.paths.dead_ends, "first_dead_end": run.paths.first_dead_end,
             "failed": monitor.failed, "reached": monitor.reached, "failed_step": monitor.failed_step}
 
 
@@ -119,7 +119,7 @@ def _restore_counters(run: Run, saved: dict) -> None:
     monitor = run.monitor
     run.distinct, run.generated, run.depth = saved["distinct"], saved["generated"], saved["depth"]
     run.fired, run.found = dict(saved["fired"]), dict(saved["found"])
-    run.dead_ends, run.first_dead_end = saved["dead_ends"], saved["first_dead_end"]
+    run.paths.dead_ends, run.paths.first_dead_end = saved["dead_ends"], saved["first_dead_end"]
     monitor.failed.update(saved["failed"])
     monitor.reached.update(saved["reached"])
     monitor.failed_step.update(saved["failed_step"])

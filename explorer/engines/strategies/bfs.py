@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+from agree.explorer.engines.path import ParentLinks
 from agree.explorer.engines.run import TICK, Run
 from agree.models.contract import Step
 
@@ -34,14 +35,18 @@ class Level:
 
 
 def bfs(run: Run) -> None:
-    """Explore level by level, filling `run.parents` (key -> parent key, None for initial states)."""
+    """Explore level by level, filling `run.paths` (a ParentLinks: key -> parent key, None for
+    initial states)."""
     Search(run).go()
 
 
 class Search:
     def __init__(self, run: Run) -> None:
         self.run = run
-        self.model, self.monitor, self.parents = run.model, run.monitor, run.parents
+        if run.paths is None:
+            run.paths = ParentLinks()
+        self.links = run.paths
+        self.model, self.monitor, self.parents = run.model, run.monitor, self.links.parents
         self.key_of = run.key_function()  # None: a state is its own key
         self.state_limit = run.bounds.max_states or sys.maxsize
         self.frontier: list = []
@@ -50,7 +55,6 @@ class Search:
 
     def go(self) -> None:
         run = self.run
-        run.seen = self.parents
         if not self.start():
             return
         max_depth = run.bounds.max_depth
@@ -59,7 +63,7 @@ class Search:
             level, stop = self.expand_here(last_level)
             self.distinct += len(level.states)
             run.distinct, run.queued = self.distinct, 0
-            run.count_dead_ends([self.keys[i] for i in level.dead[:1]], len(level.dead))
+            self.links.count_dead_ends([self.keys[i] for i in level.dead[:1]], len(level.dead))
             _count(level.actions, run.found)
             if level.states:
                 run.depth += 1
@@ -104,7 +108,7 @@ class Search:
         to `level`. Returns why it stopped early, or None."""
         model, monitor, parents = self.model, self.monitor, self.parents
         frontier, keys, key_of, within = self.frontier, self.keys, self.key_of, self.run.within
-        on_state, check_transitions, on_edge = monitor.on_state, monitor.has_transitions, self.run.on_edge
+        on_state, check_transitions, on_edge = monitor.on_state, monitor.has_transitions, self.links.graph and self.links.graph.add
         plain = not check_transitions and within is None and key_of is None and on_edge is None
         keep_state, keep_action, record = level.states.append, level.actions.append, level.fired.append
         keep_key = level.keys.append if key_of is not None else None

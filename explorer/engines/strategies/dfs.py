@@ -7,18 +7,19 @@ state at the bound has a successor never seen. Counterexamples are the DFS path,
 
 from __future__ import annotations
 
+from agree.explorer.engines.path import KeptPaths
 from agree.explorer.engines.run import TICK, Run
 from agree.models.contract import Step
 
 
 def dfs(run: Run) -> None:
-    """Explore depth first, filling `run.path` with (initial state, steps) when a property fails."""
+    """Explore depth first, keeping in `run.paths` (a KeptPaths) the path that failed each property."""
     model, monitor = run.model, run.monitor
     within, key_of = run.within, run.key_function()
     max_depth = run.bounds.max_depth
     state_limit = run.bounds.max_states or float("inf")
     best: dict = {}  # key -> the smallest depth (in states) at which it was reached
-    run.seen = best
+    kept = run.paths = KeptPaths(best)
     cut_off = False
     expanded = 0
     for init in model.init():
@@ -35,7 +36,7 @@ def dfs(run: Run) -> None:
         run.distinct += 1
         run.depth = max(run.depth, 1)
         if monitor.on_state(init, init_key):
-            run.record_path([init])
+            kept.record(monitor.failed, [init])
             if monitor.done:
                 run.stopped_by = "violation"
                 return
@@ -57,7 +58,7 @@ def dfs(run: Run) -> None:
             run.generated += 1
             run.fired[step.action] = run.fired.get(step.action, 0) + 1
             if monitor.has_transitions and monitor.on_transition(state, step, state_key):
-                run.record_path([init, *steps, step])
+                kept.record(monitor.failed, [init, *steps, step])
                 if monitor.done:
                     run.stopped_by = "violation"
                     return
@@ -79,7 +80,7 @@ def dfs(run: Run) -> None:
                 run.distinct += 1
                 run.found[step.action] = run.found.get(step.action, 0) + 1
                 if monitor.on_state(succ, k):
-                    run.record_path([init, *steps, step])
+                    kept.record(monitor.failed, [init, *steps, step])
                     run.depth = max(run.depth, depth)
                     if monitor.done:
                         run.stopped_by = "violation"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import random
 
+from agree.explorer.engines.options import DEFAULT_WALKS
+from agree.explorer.engines.path import KeptPaths
 from agree.explorer.engines.run import TICK, Run
 from agree.models.contract import Step
 
-DEFAULT_WALKS = 1000
 DEFAULT_LENGTH = 100
 
 
@@ -23,7 +24,7 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
     state_limit = run.bounds.max_states or float("inf")
     rng = random.Random(seed)
     seen: set = set()
-    run.seen = seen
+    kept = run.paths = KeptPaths(seen)
     initial = []
     for state in model.init():
         run.generated += 1
@@ -40,7 +41,7 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
             seen.add(key)
             run.distinct += 1
             if monitor.on_state(state, key):
-                run.record_path(list(path))
+                kept.record(monitor.failed, list(path))
                 run.depth = max(run.depth, 1)
                 if monitor.done:
                     run.stopped_by = "violation"
@@ -57,7 +58,7 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
             run.fired[step.action] = run.fired.get(step.action, 0) + 1
             path.append(step)
             if monitor.has_transitions and monitor.on_transition(state, step, key):
-                run.record_path(list(path))
+                kept.record(monitor.failed, list(path))
                 run.depth = max(run.depth, len(path))
                 if monitor.done:
                     run.stopped_by = "violation"
@@ -71,7 +72,7 @@ def random_walks(run: Run, walks: int = DEFAULT_WALKS, seed: int = 0) -> None:
                 run.distinct += 1
                 run.found[step.action] = run.found.get(step.action, 0) + 1
                 if monitor.on_state(state, key):
-                    run.record_path(list(path))
+                    kept.record(monitor.failed, list(path))
                     run.depth = max(run.depth, len(path))
                     if monitor.done:
                         run.stopped_by = "violation"

@@ -66,11 +66,24 @@ def shrink(trace: Trace, model: Model, *, max_replays: int = MAX_REPLAYS, max_se
                  engine=trace.engine, extra=extra)
 
 
-def shrink_result(result: CheckResult, model: Model, **budget: Any) -> CheckResult:
-    """Replace each violation's trace in `result` by its shrunk form (in place; returned too)."""
+def shrink_result(result: CheckResult, model: Model, deadline: float | None = None,
+                  max_replays: int = MAX_REPLAYS) -> CheckResult:
+    """Replace each violation's trace in `result` by its shrunk form (in place; returned too),
+    within MAX_SECONDS and before `deadline` (a time.monotonic() reading: the search's time limit).
+    A trace that cannot be shrunk in time, or whose shrinking Ctrl-C stops, stays as it was: a
+    violation found is never lost to shrinking."""
     for prop in result.properties.values():
-        if prop.status == VIOLATED and prop.trace is not None:
-            prop.trace = shrink(prop.trace, model, **budget)
+        if prop.status != VIOLATED or prop.trace is None:
+            continue
+        seconds = MAX_SECONDS if deadline is None else min(MAX_SECONDS, deadline - time.monotonic())
+        if seconds <= 0:
+            result.warnings.append(f"the counterexample of {prop.name} was not shrunk: the time limit was spent")
+            continue
+        try:
+            prop.trace = shrink(prop.trace, model, max_replays=max_replays, max_seconds=seconds)
+        except KeyboardInterrupt:
+            result.warnings.append(f"shrinking the counterexample of {prop.name} was interrupted: it is shown as found")
+            break
     return result
 
 
