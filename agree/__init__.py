@@ -6,8 +6,8 @@ This module is the public face. Write a model and check it with what it exports:
 
 Built-in models live under `agree.models` (`from agree.models.raft import Raft`), the engines under
 `agree.explorer` and the protocol-independent properties and quorum systems under
-`agree.properties`. `check`, `assert_holds` and `assert_violates` load the engines (and pytest)
-on first use, so `import agree` stays light.
+`agree.properties`. `check`, `assert_holds`, `assert_violates` and `state_machine` load the
+engines (and pytest or Hypothesis) on first use, so `import agree` stays light.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ __all__ = [
     "eventually", "extend", "invariant", "leads_to", "put", "reachable", "strong", "transition",
     "update", "update_at", "weak",
     "Bounds", "CheckResult", "Options", "Parallel", "Storage", "check", "assert_holds", "assert_violates",
+    "state_machine",
 ]
 
 # name -> module that defines it, imported on first use (the engines, pytest)
@@ -48,6 +49,7 @@ _LAZY = {
     "Storage": "agree.explorer.engines.options",
     "assert_holds": "agree.explorer.pytest_plugin",
     "assert_violates": "agree.explorer.pytest_plugin",
+    "state_machine": "agree.explorer.engines.fuzzing.bridge",  # a model as a Hypothesis state machine
 }
 
 

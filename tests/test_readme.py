@@ -1,5 +1,6 @@
 """The README's quick commands do what it says: the "Using it" block runs, and the numbers in the
-Paxos variant table are what `agree check` finds."""
+Paxos variant table are what `agree check` finds; the files it names exist, and its Layout table
+names every room of the engines."""
 
 from __future__ import annotations
 
@@ -69,3 +70,21 @@ def test_the_raft_proof_command_carries_the_time_it_needs():
     minutes = re.search(r"bench_raft\.py --workers 1 --minutes (\d+) proof", README)
     took = re.search(r"depth 68,\s+in (\d+) minutes", README)
     assert minutes and took and int(minutes.group(1)) > max(int(took.group(1)), 20)
+
+
+def test_every_file_path_the_readme_names_exists():
+    """Paths in backticks (`explorer/traces/format.py`) follow the code when it moves between rooms."""
+    paths = set(re.findall(r"`((?:[\w.-]+/)+[\w.-]+\.(?:py|json|toml|yml))`", README))
+    assert "explorer/traces/format.py" in paths
+    assert [p for p in sorted(paths) if not (ROOT / p).exists()] == []
+
+
+def test_the_layout_table_names_every_engine_room_and_shared_module():
+    engines = ROOT / "explorer" / "engines"
+    row = next(line for line in README.splitlines() if line.startswith("| `explorer/engines/`"))
+    rooms = [p.parent.name for p in engines.glob("*/__init__.py")]
+    shared = [p.name for p in engines.glob("*.py") if p.name != "__init__.py"]
+    assert len(rooms) >= 5 and [n for n in rooms if f"`{n}/`" not in row] == []
+    assert [n for n in shared if f"`{n}`" not in row] == []
+    traces = next(line for line in README.splitlines() if line.startswith("| `explorer/traces/`"))
+    assert "`format.py`" in traces
