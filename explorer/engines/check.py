@@ -25,6 +25,7 @@ from agree.explorer.engines.strategies.bfs import bfs
 from agree.explorer.engines.strategies.dfs import dfs
 from agree.explorer.engines.strategies.random_walk import random_walks
 from agree.explorer.engines.strategies.shrink import shrink_result
+from agree.explorer.engines.watchdog import OutOfTime, watchdog
 from agree.models.contract import LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
 from agree.properties.errors import InputError
 
@@ -70,25 +71,16 @@ def check(model: Model, options: Options | None = None, *, model_ref: str | None
 
 
 def _search(model: Model, run: Run, options: Options, model_ref: str, workers: int, partitioned: bool) -> None:
-    """Run the strategy; model code's errors become ModelErrors, Ctrl-C an interrupted run."""
-    strategy, storage = options.strategy, options.storage
+    """Run the strategy under the watchdog; model code's errors become ModelErrors, Ctrl-C an
+    interrupted run, model code stuck past the time limit a run stopped by it."""
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic values: reference counting frees them, and a cyclic
     # collector walking millions of live states would cost more than the search itself
     try:
-        if strategy == "bfs" and partitioned:
-            identity = {"model": model_ref, "params": dict(model.parameters),
-                        "variant": model.variant_name, "symmetry": run.symmetry, "fingerprints": storage.fingerprints,
-                        "properties": [s.name for s in run.monitor.specs], "keep_going": options.keep_going}
-            search_partitioned(run, workers, options.parallel.backend, options.parallel.address,
-                               checkpoints_for(storage.checkpoint, storage.resume, storage.checkpoint_every, identity),
-                               (identity["model"], identity["params"], identity["variant"]))
-        elif strategy == "bfs":
-            bfs(run)
-        elif strategy == "dfs":
-            dfs(run)
-        else:
-            random_walks(run, walks=options.walks, seed=options.seed)
+        with watchdog(run.deadline):
+            _run_strategy(model, run, options, model_ref, workers, partitioned)
+    except OutOfTime:  # model code ran past the time limit without returning
+        run.stopped_by, run.exhausted = "time-limit", False
     except KeyboardInterrupt:
         run.stopped_by, run.exhausted = "interrupted", False
     except (InputError, ModelError):
@@ -102,6 +94,21 @@ def _search(model: Model, run: Run, options: Options, model_ref: str, workers: i
             gc.enable()
 
 
+def _run_strategy(model: Model, run: Run, options: Options, model_ref: str, workers: int, partitioned: bool) -> None:
+    strategy, storage = options.strategy, options.storage
+    if strategy == "bfs" and partitioned:
+        identity = {"model": model_ref, "params": dict(model.parameters),
+                    "variant": model.variant_name, "symmetry": run.symmetry, "fingerprints": storage.fingerprints,
+                    "properties": [s.name for s in run.monitor.specs], "keep_going": options.keep_going}
+        search_partitioned(run, workers, options.parallel.backend, options.parallel.address,
+                           checkpoints_for(storage.checkpoint, storage.resume, storage.checkpoint_every, identity),
+                           (identity["model"], identity["params"], identity["variant"]))
+    elif strategy == "bfs":
+        bfs(run)
+    elif strategy == "dfs":
+        dfs(run)
+    else:
+        random_walks(run, walks=options.walks, seed=options.seed)
 
 
 def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int) -> CheckResult:
@@ -180,6 +187,9 @@ def _trace(model: Model, run: Run, model_ref: str, name: str, kind: str, strateg
     monitor = run.monitor
     if strategy == "bfs":
         key = monitor.reached[name] if kind == REACHABLE else monitor.failed[name]
+        if not run.paths.knows(key):  # a partitioned search cut off by the watchdog
+            run.warnings.append(f"the trace of {name} was lost: the time limit stopped shards stuck in model code")
+            return None
         initial, steps = run.paths.path_to(model, key, run.key_function())
         if kind == TRANSITION:
             steps.append(monitor.failed_step[name])

@@ -79,6 +79,14 @@ class ParentLinks:
             self.first_dead_end = first[0]
         self.dead_ends += count
 
+    def knows(self, key: Any) -> bool:
+        """Whether the whole parent chain of `key` is here (a partitioned search fetches it at its end)."""
+        while key in self.parents:
+            key = self.parents[key]
+            if key is None:
+                return True
+        return False
+
     def path_to(self, model: Model, key: Any, key_of: Any) -> tuple[Any, list]:
         return path_to(model, self.parents, key, key_of)
 

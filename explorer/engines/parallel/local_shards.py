@@ -151,13 +151,14 @@ class ForkedShards:
         self.board.stop_all()
 
     def close(self) -> None:
+        stuck = self.run.stopped_by == "time-limit" and not self.run.exhausted  # maybe in model code
         for pipe in self.pipes:
             try:
                 pipe.send(("exit", None))
             except OSError:
                 pass
         for process in self.processes:
-            process.join(timeout=1)
+            process.join(timeout=0.1 if stuck else 1)
             if process.is_alive():
                 process.kill()
                 process.join()

@@ -27,6 +27,7 @@ from agree.explorer.engines.interrupts import held_interrupts
 from agree.explorer.engines.options import BACKENDS
 from agree.explorer.engines.path import ParentLinks
 from agree.explorer.engines.run import Run
+from agree.explorer.engines.watchdog import OutOfTime
 from agree.properties.errors import InputError
 
 if TYPE_CHECKING:  # numpy loads when a partitioned search starts, not with the command line
@@ -108,6 +109,9 @@ def search_partitioned(run: Run, workers: int, backend: str = "local", address: 
             coordinator.go()
         except KeyboardInterrupt:  # between levels, or while this process's shards merged
             run.stopped_by, run.exhausted = "interrupted", False
+        except OutOfTime:  # model code in a shard ran past the time limit: the shards may not
+            run.stopped_by, run.exhausted = "time-limit", False  # answer, so nothing more is asked
+            return
         coordinator.fetch_parents()
     finally:
         shards.close()

@@ -1,0 +1,69 @@
+"""A time limit holds whatever the model's code does: the watchdog interrupts model code that runs
+past it, and the search reports what it found as `incomplete` (exit 0), never hangs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agree.explorer.engines.check import check
+from agree.explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
+from agree.explorer.engines.watchdog import OutOfTime, watchdog
+from agree.models.registry import load_model_class
+from tests.conftest import FIXTURES, ROOT
+
+STUCK = FIXTURES / "stuck_models.py"
+LIMIT = 2.0
+SLACK = 2.5  # start-up, the watchdog's grace, shutting worker processes down; generous for a busy CI
+
+
+def agree(*args: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    ran = subprocess.run([sys.executable, "-c", "from agree.explorer.cli import main; main()", *args],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         env={**os.environ, "PYTHONHASHSEED": "0"})
+    return ran, time.monotonic() - started
+
+
+@pytest.mark.parametrize("model", ["Loops", "Slow", "Wide"])
+@pytest.mark.parametrize("how", [[], ["--strategy", "dfs"], ["--strategy", "random"], ["--workers", "2"]],
+                         ids=["bfs", "dfs", "random", "workers2"])
+def test_check_ends_at_its_time_limit_whatever_the_model_does(model, how):
+    ran, seconds = agree("check", f"{STUCK}:{model}", "--time-limit", str(LIMIT), "--quiet", *how)
+    assert ran.returncode == 0, ran.stderr
+    assert "incomplete" in ran.stdout and "time limit" in ran.stdout and "Traceback" not in ran.stderr
+    assert seconds < LIMIT + SLACK, f"took {seconds:.1f} s"
+
+
+def test_a_violation_found_before_the_model_got_stuck_is_kept():
+    model = load_model_class(f"{STUCK}:StuckAfterBreaking")()
+    result = check(model, bounds=Bounds(time_limit=1.0), keep_going=True)
+    assert result.verdict == VIOLATED and result.stopped_by == "time-limit"
+    assert result.properties["below_two"].trace is not None and len(result.properties["below_two"].trace) == 2
+
+
+def test_without_a_time_limit_nothing_is_armed():
+    with watchdog(None):
+        time.sleep(0.01)
+
+
+def test_the_watchdog_interrupts_a_loop_and_is_disarmed_after():
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        with watchdog(time.monotonic() + 0.1, grace=0):
+            while True:
+                pass
+    assert time.monotonic() - started < 1.0
+    with watchdog(time.monotonic() + 0.05, grace=0):
+        pass
+    time.sleep(0.1)  # the timer was disarmed when the block ended: nothing fires now
+
+
+def test_a_search_that_stops_by_itself_reports_incomplete_not_an_error():
+    model = load_model_class(f"{STUCK}:Loops")()
+    result = check(model, bounds=Bounds(time_limit=0.5))
+    assert result.verdict == INCOMPLETE and result.stopped_by == "time-limit"
