@@ -76,7 +76,7 @@ def test_the_layout_has_the_explorer_floors_and_the_engine_rooms():
                    and m.rsplit(".", 1)[1] not in ROOMS)
     # what every strategy shares, beside the rooms: the entry point, the run, results, the monitor
     assert loose == [f"{ENGINES}.{m}" for m in ("check", "diagnose", "encoding", "interrupts", "monitor", "options",
-                                                "path", "progress", "result", "run")]
+                                                "path", "progress", "result", "run", "watchdog")]
 
 
 def test_every_package_folder_is_in_the_wheel():

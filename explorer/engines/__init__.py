@@ -11,5 +11,6 @@ Shared, beside the rooms: `check` (the one entry point), `options` (what a searc
 do, as values: Options with Bounds, Parallel and Storage), `run` (counters, the clock, stop
 reasons), `result` (bounds and verdicts), `monitor` (property checks as states are visited),
 `path` (the in-memory trace and its rebuilding), `diagnose` (errors in model code), `encoding`
-(states as JSON data), `interrupts` and `progress`.
+(states as JSON data), `interrupts`, `watchdog` (a time limit that holds against model code that
+does not return) and `progress`.
 """
