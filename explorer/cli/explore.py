@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from agree.explorer.cli.common import Terminated, parse_params
-
+from agree.explorer.engines.diagnose import check_init, guarded
 from agree.explorer.web.server import LOOPBACK, ExplorerServer
 from agree.explorer.web.session import Session
 from agree.models.registry import build_model
@@ -30,7 +30,8 @@ def explore_command(model: str, params: tuple[str, ...], variant: str | None, tr
     forward and back, jump, load a trace, ask the checker for a counterexample, save the path as
     a trace for `agree replay`. Ctrl-C stops the server."""
     instance = build_model(model, parse_params(params), variant)
-    session = Session(instance, model)
+    check_init(instance)
+    session = guarded(instance, "starting the explorer on its initial states", lambda: Session(instance, model))
     if trace_file:
         trace = load_trace(trace_file)
         session.check_same_model(trace, trace_file)

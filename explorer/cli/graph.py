@@ -11,6 +11,7 @@ agree does not depend on).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -18,8 +19,11 @@ from typing import TYPE_CHECKING
 import click
 
 from agree.explorer.cli.common import parse_params
+from agree.explorer.engines.diagnose import check_init, guarded
 from agree.explorer.engines.encoding import encode
 from agree.explorer.engines.liveness.judge import explored_graph
+from agree.explorer.engines.result import Bounds
+from agree.explorer.engines.watchdog import OutOfTime, watchdog
 from agree.models.contract import LEADS_TO
 from agree.models.registry import build_model
 from agree.properties.errors import InputError
@@ -97,20 +101,30 @@ def render(g: nx.MultiDiGraph, fmt: str) -> str:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of to stdout.")
 @click.option("--max-states", type=int, default=DEFAULT_LIMIT, show_default=True,
               help="Refuse graphs with more states than this (raise it to export a larger one).")
-def graph_command(model, params, variant, fmt, output, max_states) -> None:
+@click.option("--time-limit", type=float, metavar="SECONDS",
+              help="Give up (exit 2) if the graph is not built within this many seconds.")
+def graph_command(model, params, variant, fmt, output, max_states, time_limit) -> None:
     """Write the whole explored state graph of MODEL (a small configuration) as DOT, GraphML or JSON.
 
     Nodes carry each property's value and the initial/dead-end marks; edges carry the action, its
     arguments and its fairness groups. Exit 2 when the graph has more than --max-states states.
     """
+    started = time.monotonic()
     if max_states < 1:
         raise InputError(f"--max-states must be at least 1, got {max_states}")
+    deadline = None if time_limit is None else started + Bounds(time_limit=time_limit).time_limit
     instance = build_model(model, parse_params(params), variant)
-    graph = explored_graph(instance, max_states)
-    if graph is None:
-        raise InputError(f"{instance.label()} has more than {max_states:,} reachable states: choose smaller "
-                         f"parameters, or raise --max-states to export it anyway")
-    text = render(to_networkx(instance, graph), fmt)
+    try:
+        with watchdog(deadline, grace=0):  # the model's code runs all through: one guard around it all
+            check_init(instance)
+            graph = guarded(instance, "exploring the state graph", lambda: explored_graph(instance, max_states))
+            if graph is None:
+                raise InputError(f"{instance.label()} has more than {max_states:,} reachable states: choose "
+                                 "smaller parameters, or raise --max-states to export it anyway")
+            text = guarded(instance, "annotating the state graph", lambda: render(to_networkx(instance, graph), fmt))
+    except OutOfTime:
+        raise InputError(f"the graph of {instance.label()} was not built within --time-limit {time_limit:g} s: "
+                         "choose smaller parameters or give it more time") from None
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"agree: {graph.size:,} states and {graph.edges:,} steps written to {output}", err=True)

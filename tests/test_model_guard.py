@@ -1,0 +1,46 @@
+"""One guard around model code in every command: an error in the user's model is the user's, said
+in one line naming the method (exit 2), never agree's own "internal error" (exit 3); `agree graph`
+and `agree explore` included, and `agree graph --time-limit` holds against a model that loops."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+BAD = FIXTURES / "misbehaving_models.py"
+
+CASES = {  # class -> what the one line names
+    "PropRaises": "in invariant fine",
+    "ViewRaises": "in view",
+    "EvRaises": "in eventually done",
+    "Unhashable": "unhashable",
+    "InitRaises": "in init",
+    "InitNone": "init() returned None",
+    "Exits": "sys.exit",
+    "Recurses": "RecursionError",
+}
+
+
+@pytest.mark.parametrize("cls, named", sorted(CASES.items()))
+def test_graph_blames_the_model_in_one_line(agree, cls, named):
+    ran = agree("graph", f"{BAD}:{cls}")
+    assert ran.code == 2, (ran.code, ran.err)
+    assert named in ran.err and "internal error" not in ran.err and "Traceback" not in ran.err
+    assert len(ran.err.strip().splitlines()) == 1
+
+
+def test_graph_names_a_step_that_breaks_the_contract(agree):
+    ran = agree("graph", f"{BAD}:BadStep")
+    assert ran.code in (0, 2) and "Traceback" not in ran.err and "internal error" not in ran.err
+
+
+@pytest.mark.parametrize("cls, named", [("InitRaises", "in init"), ("InitNone", "init() returned None")])
+def test_explore_blames_the_model_before_serving(agree, cls, named):
+    ran = agree("explore", f"{BAD}:{cls}", "--port", "0")
+    assert ran.code == 2 and named in ran.err and "Traceback" not in ran.err
+
+
+def test_graph_time_limit_holds_against_a_loop(agree):
+    ran = agree("graph", f"{BAD}:Loops", "--time-limit", "0.5")
+    assert ran.code == 2 and "--time-limit" in ran.err and "Traceback" not in ran.err
