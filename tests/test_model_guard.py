@@ -4,6 +4,8 @@ and `agree explore` included, and `agree graph --time-limit` holds against a mod
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import FIXTURES
@@ -44,3 +46,23 @@ def test_explore_blames_the_model_before_serving(agree, cls, named):
 def test_graph_time_limit_holds_against_a_loop(agree):
     ran = agree("graph", f"{BAD}:Loops", "--time-limit", "0.5")
     assert ran.code == 2 and "--time-limit" in ran.err and "Traceback" not in ran.err
+
+
+PRINTER = FIXTURES / "printing_model.py"
+
+
+@pytest.mark.parametrize("args", [("check", f"{PRINTER}:Printer", "--json"),
+                                  ("graph", f"{PRINTER}:Printer", "--format", "json")],
+                         ids=["check", "graph"])
+def test_what_a_model_prints_never_breaks_a_json_report(agree, args):
+    ran = agree(*args)
+    assert ran.code in (0, 1), ran.err
+    json.loads(ran.out)  # stdout is the JSON document alone
+    assert "hello from" in ran.err  # the model's output is not lost: it went to stderr
+
+
+def test_what_a_model_prints_never_breaks_verify_json(agree, tmp_path):
+    suite = tmp_path / "s.toml"
+    suite.write_text(f'[[check]]\nmodel = "{PRINTER}:Printer"\nexpect = "violated"\nproperty = "fine"\n')
+    ran = agree("verify", "--config", suite, "--json")
+    assert ran.code == 0 and json.loads(ran.out)[0]["met"] and "hello from" in ran.err

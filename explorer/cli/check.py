@@ -13,7 +13,8 @@ import click
 from agree.explorer.engines.check import check
 from agree.explorer.engines.interrupts import held_interrupts
 from agree.explorer.engines.options import BACKENDS, DEFAULT_WALKS, STRATEGIES, Options, Parallel, Storage
-from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
+from agree.explorer.cli.common import (EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, model_prints_to_stderr,
+                                      parse_params, parse_workers)
 from agree.explorer.engines.progress import StderrProgress
 from agree.explorer.traces.render import render_text
 from agree.explorer.traces.report import render_result, result_to_json
@@ -152,9 +153,10 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
                              "violated property; otherwise give the path of a file")
     elif save_trace is not None:
         files.check_writable(save_trace, "--save-trace file")  # refused before the search, not after
-    instance = build_model(model, parse_params(params), variant)
     progress = None if quiet else StderrProgress()
-    result = check(instance, options, model_ref=model, progress=progress, started=started)
+    with model_prints_to_stderr(as_json):
+        instance = build_model(model, parse_params(params), variant)
+        result = check(instance, options, model_ref=model, progress=progress, started=started)
     with held_interrupts():  # a counterexample found is saved and shown, even on a second Ctrl-C
         report(result, instance, progress, save_trace, as_json, show_deadlock)
     if result.verdict == VIOLATED:

@@ -6,6 +6,7 @@ imports a command, so the package has no import circle.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import tempfile
 import threading
 import time
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -157,6 +158,17 @@ def run_beside(work: Callable[[], Any], deadline: float | None, interrupt: Calla
 
 def emit_json(data) -> None:
     click.echo(json.dumps(data, indent=2))
+
+
+@contextlib.contextmanager
+def model_prints_to_stderr(active: bool) -> Iterator[None]:
+    """While a JSON report is pending (`active`), what model code prints goes to stderr, so stdout
+    holds the one JSON document a script reads."""
+    if not active:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:

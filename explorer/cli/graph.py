@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agree.explorer.cli.common import parse_params
+from agree.explorer.cli.common import model_prints_to_stderr, parse_params
 from agree.explorer.engines.diagnose import check_init, guarded
 from agree.explorer.engines.encoding import encode
 from agree.explorer.engines.liveness.judge import explored_graph
@@ -113,9 +113,9 @@ def graph_command(model, params, variant, fmt, output, max_states, time_limit) -
     if max_states < 1:
         raise InputError(f"--max-states must be at least 1, got {max_states}")
     deadline = None if time_limit is None else started + Bounds(time_limit=time_limit).time_limit
-    instance = build_model(model, parse_params(params), variant)
     try:
-        with watchdog(deadline, grace=0):  # the model's code runs all through: one guard around it all
+        with watchdog(deadline, grace=0), model_prints_to_stderr(fmt == "json" and not output):
+            instance = build_model(model, parse_params(params), variant)  # the model's code runs all through: one guard around it all
             check_init(instance)
             graph = guarded(instance, "exploring the state graph", lambda: explored_graph(instance, max_states))
             if graph is None:
@@ -123,7 +123,7 @@ def graph_command(model, params, variant, fmt, output, max_states, time_limit) -
                                  "smaller parameters, or raise --max-states to export it anyway")
             text = guarded(instance, "annotating the state graph", lambda: render(to_networkx(instance, graph), fmt))
     except OutOfTime:
-        raise InputError(f"the graph of {instance.label()} was not built within --time-limit {time_limit:g} s: "
+        raise InputError(f"the graph of {model} was not built within --time-limit {time_limit:g} s: "
                          "choose smaller parameters or give it more time") from None
     if output:
         Path(output).write_text(text, encoding="utf-8")

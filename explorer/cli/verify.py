@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_workers, write_output
+from agree.explorer.cli.common import (EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, model_prints_to_stderr,
+                                      parse_workers, write_output)
 from agree.explorer.cli.junit import counterexample_files, json_report, junit_xml, outcome_to_json
 from agree.explorer.engines.interrupts import held_interrupts
 from agree.explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
@@ -53,8 +54,9 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
                    workers: int, quiet: bool, html_file: str | None) -> None:
     """Run a suite: the project's own by default (every model holds, every variant is caught,
     every stored counterexample replays). Exit 0 when every expectation is met, 1 otherwise."""
-    suite = load_suite(config) if config is not None else default_suite()
     as_json = json_to == "-"
+    with model_prints_to_stderr(as_json):  # loading a suite builds its models
+        suite = load_suite(config) if config is not None else default_suite()
     for report in (json_to, junit_to, html_file):
         if report not in (None, "-"):
             files.check_writable(report, "report file")  # refused before the suite runs, not after
@@ -65,7 +67,8 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
     for expectation in suite:
         progress = None if quiet else StderrProgress()
         try:
-            outcome = run_expectation(expectation, progress, workers)
+            with model_prints_to_stderr(as_json):
+                outcome = run_expectation(expectation, progress, workers)
         except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) stops the whole suite, not one check
             interrupted = True
         finally:
