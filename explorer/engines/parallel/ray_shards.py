@@ -29,6 +29,24 @@ class _Failure:
         self.error = error
 
 
+def _answers(address: str, seconds: float = 3.0) -> None:
+    """Refuse at once an --address where nothing listens (Ray itself retries for half a minute and
+    ignores Ctrl-C meanwhile): one TCP connection to host:port, or an InputError saying so."""
+    import socket
+
+    where = address.split("://", 1)[-1]
+    host, sep, port = where.rpartition(":")
+    if where == "auto":
+        return  # Ray finds the cluster this machine's `ray start` left, or says it has none
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--address {address!r} is not HOST:PORT (e.g. 127.0.0.1:6379, what `ray start --head` prints)")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as err:
+        raise InputError(f"no Ray cluster answers at {address} ({err.strerror or err}): start one there with "
+                         "`ray start --head`, or leave out --address to start Ray on this machine") from None
+
+
 def _actor_class() -> Any:
     import ray
 
@@ -87,6 +105,8 @@ def _guard(shard: Any, work: Any) -> Any:
 
 class RayShards:
     def __init__(self, run: Run, count: int, store: type, address: str | None, spec: tuple) -> None:
+        if address:
+            _answers(address)  # before importing Ray, which takes seconds
         try:
             import ray
         except ImportError:
@@ -98,9 +118,9 @@ class RayShards:
             try:
                 ray.init(address=address, num_cpus=None if address else count, runtime_env=env,
                          include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-            except (ConnectionError, ValueError, RuntimeError) as err:
+            except Exception as err:  # Ray's own failure to start or join, never the model's
                 raise InputError(f"--backend ray could not start or join Ray at {address or 'this machine'}: "
-                                 f"{err}") from None
+                                 f"{type(err).__name__}: {err}") from None
         actor = _actor_class()
         names = [s.name for s in run.monitor.specs]
         self.actors = [actor.remote(spec, i, count, run.fingerprints, run.symmetry, names, store)
