@@ -17,7 +17,7 @@ if sys.version_info < (3, 11):  # checked before the imports that need 3.11 (tom
 import click  # noqa: E402
 
 from agree.explorer.cli.check import check_command, list_command  # noqa: E402
-from agree.explorer.cli.common import AgreeGroup, install_signal_handlers, pin_hash_seed
+from agree.explorer.cli.common import AgreeGroup, install_signal_handlers, pin_hash_seed, settle_signals
 from agree.explorer.cli.explore import explore_command
 from agree.explorer.cli.graph import graph_command
 from agree.explorer.cli.fuzz import fuzz_command
@@ -60,4 +60,7 @@ for _command in (list_command, check_command, fuzz_command, replay_command, show
 def main() -> None:
     pin_hash_seed()
     install_signal_handlers()
-    cli.main()
+    try:
+        cli.main()
+    finally:
+        settle_signals()  # the outcome is decided: a late Ctrl-C must not turn it into a kill

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
+from agree.explorer.engines.interrupts import Interrupted
 from agree.explorer.engines.monitor import ModelError
 from agree.explorer.engines.parallel.partitioned import hash_seed_pinned
 from agree.explorer.engines.parallel.workers import usable_cores
@@ -30,17 +31,27 @@ EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as 
 MAX_WORKERS = 256
 
 
-class Terminated(KeyboardInterrupt):
+class Terminated(Interrupted):
     """Raised by the SIGTERM handler, so a terminated run stops, reports and cleans up exactly as
     an interrupted one does (every engine already handles KeyboardInterrupt)."""
 
 
-_signals = {"received": None}
+SECOND_SIGNAL_GRACE = 2.0  # seconds after a first signal in which another is taken as the same request
+_signals: dict[str, Any] = {"received": None, "at": None}
 
 
-def _on_sigterm(signum, frame) -> None:
-    _signals["received"] = signal.SIGTERM
-    raise Terminated()
+def _on_signal(signum, frame) -> None:
+    """The first Ctrl-C or SIGTERM stops the run, which then reports what it found; a second one
+    right after (a double press) must not cut that report short, so it is dropped. Later ones
+    stop whatever runs then, as the first did."""
+    now = time.monotonic()
+    if _signals["at"] is not None and now - _signals["at"] < SECOND_SIGNAL_GRACE:
+        return
+    _signals["received"], _signals["at"] = signum, now
+    raise Terminated() if signum == signal.SIGTERM else Interrupted()
+
+
+_on_signal.raises_interrupted = True  # see interrupts.raised_by_model_code
 
 
 def install_signal_handlers() -> None:
@@ -48,8 +59,18 @@ def install_signal_handlers() -> None:
     the background by a non-interactive shell inherits it ignored, and `kill -INT` would do nothing."""
     if threading.current_thread() is not threading.main_thread():
         return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    _signals["received"] = _signals["at"] = None
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+
+def settle_signals() -> None:
+    """Once the command has its exit code, ignore Ctrl-C and SIGTERM: the interpreter restores the
+    default handlers while it shuts down, and a signal landing then would kill the process, so a
+    run that reported a violation (exit 1) would look killed (-2) to CI."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def interrupted_exit_code() -> int:

@@ -11,7 +11,7 @@ import gc
 from typing import Any, Callable
 
 from agree.explorer.engines.diagnose import ModelError, check_init, guarded, model_error
-from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.engines.interrupts import held_interrupts, raised_by_model_code
 from agree.explorer.engines.liveness.judge import judge_liveness, keep_graph
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.options import STRATEGIES, Options, Parallel, Storage
@@ -81,7 +81,9 @@ def _search(model: Model, run: Run, options: Options, model_ref: str, workers: i
             _run_strategy(model, run, options, model_ref, workers, partitioned)
     except OutOfTime:  # model code ran past the time limit without returning
         run.stopped_by, run.exhausted = "time-limit", False
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
+        if raised_by_model_code(err):
+            raise model_error(model, err, run.current) from err
         run.stopped_by, run.exhausted = "interrupted", False
     except (InputError, ModelError):
         raise

@@ -17,6 +17,19 @@ from typing import Iterator
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class Interrupted(KeyboardInterrupt):
+    """A KeyboardInterrupt raised by the command line's signal handlers: the user's Ctrl-C (or a
+    SIGTERM), as opposed to one that model code raised itself, which is the model's error."""
+
+
+def raised_by_model_code(err: KeyboardInterrupt) -> bool:
+    """Whether `err` came from code rather than a signal: only knowable while the command line's
+    handlers are installed (they raise Interrupted); a library caller's Ctrl-C stays an interrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return getattr(signal.getsignal(signal.SIGINT), "raises_interrupted", False) and not isinstance(err, Interrupted)
+
+
 @contextmanager
 def held_interrupts(deliver: bool = True) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from agree.explorer.engines.interrupts import raised_by_model_code
 from agree.explorer.engines.storage import memory
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.storage.packed import CHUNK, LevelWriter, Packer, dumps, unpacked
@@ -177,7 +178,10 @@ class Shard:
                         self.stopped = "asked"
                         return
             self.expanded = len(self.level)
-        except KeyboardInterrupt:  # one process: stop here, keep what was found
+        except KeyboardInterrupt as err:  # one process: stop here, keep what was found
+            if raised_by_model_code(err):
+                self.current = state
+                raise
             self.stopped = "interrupted"
         except Exception:
             self.current = state

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+from agree.explorer.engines.interrupts import raised_by_model_code
 from agree.explorer.engines.path import ParentLinks
 from agree.explorer.engines.run import TICK, Run
 from agree.models.contract import Step
@@ -167,7 +168,9 @@ class Search:
         level = Level(self.key_of is not None)
         try:
             stop = self.expand(last_level, level, self.state_limit - self.distinct)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
+            if raised_by_model_code(err):
+                raise  # the model's error, said by check()
             stop = "interrupted"
         finally:
             self.drain(level)
