@@ -15,6 +15,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple
 
+from agree.models.params import Param
 from agree.properties.errors import InputError, did_you_mean
 
 
@@ -120,59 +121,6 @@ def strong(*actions: str, per: str | None = None) -> Fair:
     return Fair(tuple(actions), True, per)
 
 
-# --------------------------------------------------------------------------- parameters
-
-
-@dataclass(frozen=True)
-class Param:
-    """A model parameter: its type (int, bool or str), default, help text and allowed range."""
-
-    type: type
-    default: Any
-    help: str = ""
-    min: int | None = None
-    max: int | None = None
-    choices: tuple | None = None
-
-    def parse(self, name: str, raw: Any) -> Any:
-        """Turn a value (a Python value, or a string from the command line) into a checked one."""
-        value = raw
-        if isinstance(raw, str) and self.type is not str:
-            value = _parse_text(name, raw, self.type)
-        elif self.type is int and (isinstance(raw, bool) or not isinstance(raw, int)):
-            raise InputError(f"parameter {name} must be an integer, got {raw!r}: use e.g. -p {name}={self.default}")
-        elif self.type is bool and not isinstance(raw, bool):
-            raise InputError(f"parameter {name} must be true or false, got {raw!r}")
-        elif self.type is str and not isinstance(raw, str):
-            raise InputError(f"parameter {name} must be a string, got {raw!r}")
-        if self.min is not None and value < self.min:
-            raise InputError(f"parameter {name}={value} is below its minimum {self.min}: use {name}>={self.min}")
-        if self.max is not None and value > self.max:
-            raise InputError(f"parameter {name}={value} is above its maximum {self.max}: use {name}<={self.max}")
-        if self.choices is not None and value not in self.choices:
-            allowed = ", ".join(map(str, self.choices))
-            raise InputError(f"parameter {name}={value!r} is not one of: {allowed}")
-        return value
-
-
-def _parse_text(name: str, text: str, kind: type) -> Any:
-    if kind is int:
-        try:
-            if not text.strip().lstrip("+-").isascii():
-                raise ValueError(text)  # int() would take other scripts' digits
-            return int(text)
-        except ValueError:
-            raise InputError(f"parameter {name} must be an integer, got {text!r}: use e.g. -p {name}=3") from None
-    if kind is bool:
-        lowered = text.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise InputError(f"parameter {name} must be true or false, got {text!r}")
-    return kind(text)
-
-
 # --------------------------------------------------------------------------- variants
 
 
@@ -201,6 +149,10 @@ class Model:
     name: ClassVar[str] = ""
     params: ClassVar[dict[str, Param]] = {}
     variant_name: ClassVar[str | None] = None
+    # The names of the model's actions, as its steps spell them: coverage reports each one that
+    # never fired (empty: only the actions that fired are listed). A configuration that switches
+    # some off may set a narrower tuple on the instance in `setup`.
+    actions: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -303,17 +255,14 @@ class Model:
 
     @classmethod
     def properties(cls) -> list[PropertySpec]:
-        """Every property declared on the class or its bases, in definition order."""
-        found: dict[str, PropertySpec] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, fn in vars(klass).items():
-                mark = getattr(fn, "__agree_property__", None)
-                if mark is None:
-                    continue
-                kind, name, fairness = mark
-                doc = inspect.getdoc(fn) or ""
-                found[name] = PropertySpec(name, kind, attr, " ".join(doc.split("\n\n")[0].split()), fairness)
-        return list(found.values())
+        """Every property declared on the class or its bases, in definition order. Engines ask
+        for them often, so they are found once per class and kept in that class's own `__dict__`
+        (a subclass, which may add or override properties, finds its own); each call gets a new list."""
+        cached = cls.__dict__.get("_agree_properties")
+        if cached is None:
+            cached = _declared_properties(cls)
+            setattr(cls, "_agree_properties", cached)  # type.__setattr__: stored on cls itself
+        return list(cached)
 
     @classmethod
     def variant_info(cls) -> VariantInfo | None:
@@ -378,3 +327,17 @@ def _short(value: Any) -> str:
         return "(" + ", ".join(map(_short, value)) + ")"
     return str(value)
 
+
+def _declared_properties(cls: type) -> tuple[PropertySpec, ...]:
+    """The properties marked by the decorators on `cls` and its bases; a later definition of a
+    name (a subclass's override) replaces an earlier one in place."""
+    found: dict[str, PropertySpec] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, fn in vars(klass).items():
+            mark = getattr(fn, "__agree_property__", None)
+            if mark is None:
+                continue
+            kind, name, fairness = mark
+            doc = inspect.getdoc(fn) or ""
+            found[name] = PropertySpec(name, kind, attr, " ".join(doc.split("\n\n")[0].split()), fairness)
+    return tuple(found.values())

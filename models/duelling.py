@@ -24,6 +24,7 @@ from itertools import chain
 from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, eventually, invariant, reachable, weak
+from agree.models.records import put, update
 from agree.properties.consensus import agreement
 
 IDLE, PHASE1, PHASE2, DONE = "idle", "phase1", "phase2", "done"
@@ -102,7 +103,7 @@ class DuellingProposers(Model):
             me = Proposer(ballot, PHASE1, frozenset(), None, False)
             requests = put(s.requests, p, (("1a", ballot),) * self.acceptors)
             steps.append(("Prepare", {"proposer": name, "ballot": ballot},
-                          renumber(s._replace(proposers=put(s.proposers, p, me), requests=requests))))
+                          renumber(update(s, proposers=put(s.proposers, p, me), requests=requests))))
         return steps
 
     def receive(self, s: DuelState, p: int, a: int, message: tuple) -> DuelState:
@@ -111,22 +112,22 @@ class DuellingProposers(Model):
         kind, ballot = message[0], message[1]
         if kind == "nack":
             if ballot > me.ballot and me.phase in (PHASE1, PHASE2):
-                s = s._replace(proposers=put(s.proposers, p, me._replace(preempted=True)))
+                s = update(s, proposers=put(s.proposers, p, update(me, preempted=True)))
             return s
         if ballot != me.ballot:
             return s
         if kind == "1b" and me.phase == PHASE1:
             got = me.got | {(a, message[2], message[3])}
             if len({g[0] for g in got}) < self.majority:
-                return s._replace(proposers=put(s.proposers, p, me._replace(got=got)))
+                return update(s, proposers=put(s.proposers, p, update(me, got=got)))
             value = self.value_to_propose(got, p)  # phase 2a: the value of the highest accepted ballot
-            me = me._replace(phase=PHASE2, got=frozenset(), value=value)
+            me = update(me, phase=PHASE2, got=frozenset(), value=value)
             requests = put(s.requests, p, (("2a", ballot, value),) * self.acceptors)
-            return s._replace(proposers=put(s.proposers, p, me), requests=requests)
+            return update(s, proposers=put(s.proposers, p, me), requests=requests)
         if kind == "2b" and me.phase == PHASE2:
             got = me.got | {a}
             phase = DONE if len(got) >= self.majority else PHASE2
-            return s._replace(proposers=put(s.proposers, p, me._replace(got=got, phase=phase)))
+            return update(s, proposers=put(s.proposers, p, update(me, got=got, phase=phase)))
         return s
 
     def value_to_propose(self, promises: frozenset, p: int) -> str:
@@ -136,7 +137,7 @@ class DuellingProposers(Model):
 
     def stabilize(self, s: DuelState) -> list[Step]:
         """Stabilize: from now on only p1 proposes (a leader election that eventually settles)."""
-        return [] if s.stable else [("Stabilize", {}, s._replace(stable=True))]
+        return [] if s.stable else [("Stabilize", {}, update(s, stable=True))]
 
     # ----- acceptors
 
@@ -150,7 +151,7 @@ class DuellingProposers(Model):
                 if message is None:
                     continue
                 requests = put(s.requests, p, put(s.requests[p], a, None))
-                after = self.answer(s._replace(requests=requests), p, a, message)
+                after = self.answer(update(s, requests=requests), p, a, message)
                 steps.append(("Deliver", {"channel": f"{proposer}->{acceptor}", "message": message[0]},
                               renumber(after)))
         return steps
@@ -161,18 +162,18 @@ class DuellingProposers(Model):
         me = s.acceptors[a]
         kind, ballot = message[0], message[1]
         if kind == "1a" and ballot > me.promised:
-            me = me._replace(promised=ballot)
+            me = update(me, promised=ballot)
             out = ("1b", ballot, me.accepted, me.value)
         elif kind == "2a" and ballot >= me.promised:
             me = Acceptor(ballot, ballot, message[2])
             out = ("2b", ballot)
             votes = s.votes | {(a, ballot)}
-            s = s._replace(votes=votes)
+            s = update(s, votes=votes)
             if sum(1 for _, b in votes if b == ballot) >= self.majority:  # a majority voted: chosen
-                s = s._replace(chosen=s.chosen | {message[2]})
+                s = update(s, chosen=s.chosen | {message[2]})
         else:
             out = ("nack", me.promised)
-        return self.receive(s._replace(acceptors=put(s.acceptors, a, me)), p, a, out)
+        return self.receive(update(s, acceptors=put(s.acceptors, a, me)), p, a, out)
 
     # ----- properties
 
@@ -212,10 +213,6 @@ class DuellingProposers(Model):
         return super().chart(step)
 
 
-def put(row: tuple, i: int, value) -> tuple:
-    return row[:i] + (value,) + row[i + 1:]
-
-
 def _ballots(s: DuelState) -> Iterator[int]:
     for x in s.acceptors:
         yield x.promised
@@ -243,7 +240,7 @@ def renumber(s: DuelState) -> DuelState:
     rank = {b: i for i, b in enumerate(sorted(set(_ballots(s)) | {0}))}
     votes = frozenset((a, rank[b]) for a, b in s.votes if b in rank)
     if all(rank[b] == b for b in rank):
-        return s if votes == s.votes else s._replace(votes=votes)
+        return s if votes == s.votes else update(s, votes=votes)
 
     def msg(m):
         if m is None:
@@ -252,9 +249,10 @@ def renumber(s: DuelState) -> DuelState:
             return (m[0], rank[m[1]], rank[m[2]], m[3])
         return (m[0], rank[m[1]], *m[2:])
 
-    return s._replace(
-        votes=votes, acceptors=tuple(Acceptor(rank[x.promised], rank[x.accepted], x.value) for x in s.acceptors),
-        proposers=tuple(me._replace(ballot=rank[me.ballot],
-                                    got=frozenset((g[0], rank[g[1]], g[2]) if isinstance(g, tuple) else g
-                                                  for g in me.got)) for me in s.proposers),
+    return update(
+        s, votes=votes,
+        acceptors=tuple(update(x, promised=rank[x.promised], accepted=rank[x.accepted]) for x in s.acceptors),
+        proposers=tuple(update(me, ballot=rank[me.ballot],
+                               got=frozenset((g[0], rank[g[1]], g[2]) if isinstance(g, tuple) else g
+                                             for g in me.got)) for me in s.proposers),
         requests=tuple(tuple(map(msg, row)) for row in s.requests))

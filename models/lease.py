@@ -39,7 +39,7 @@ from itertools import chain
 from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, invariant, reachable
-from agree.models.records import RecordModel, put
+from agree.models.records import RecordModel, put, update, update_at
 from agree.properties import consensus
 from agree.properties.errors import InputError
 
@@ -120,11 +120,11 @@ class Lease(RecordModel, Model):
         """Time passes: the global tick advances, and every clock with it."""
         if s.now >= self.max_time:
             return []
-        return [("Tick", {"now": s.now + 1}, self.update(s, now=s.now + 1))]
+        return [("Tick", {"now": s.now + 1}, update(s, now=s.now + 1))]
 
     def drift_clock(self, s: LeaseState) -> list[Step]:
         """A client's clock gains or loses a tick, staying within `drift` of true time."""
-        return [("Drift", {"client": c, "offset": o}, self.update(s, offset=put(s.offset, i, o)))
+        return [("Drift", {"client": c, "offset": o}, update_at(s, "offset", i, o))
                 for i, c in self.indexed for o in (s.offset[i] - 1, s.offset[i] + 1) if abs(o) <= self.drift]
 
     # ----- the store (etcd: a lease with a TTL, a compare-and-set bound to it, keep-alives)
@@ -136,7 +136,7 @@ class Lease(RecordModel, Model):
             return []
         epoch = s.epoch + 1
         return [("Acquire", {"client": c, "token": epoch},
-                 self.update(s, holder=c, epoch=epoch, expiry=s.now + self.ttl, **self.believe(s, i, epoch)))
+                 update(s, holder=c, epoch=epoch, expiry=s.now + self.ttl, **self.believe(s, i, epoch)))
                 for i, c in self.indexed]
 
     def renew(self, s: LeaseState) -> list[Step]:
@@ -150,7 +150,7 @@ class Lease(RecordModel, Model):
             if (s.holder == c and s.token[i] == s.epoch and self.believes(s, i) and self.lease_live(s)
                     and s.now + self.ttl > s.expiry):
                 steps.append(("Renew", {"client": c, "token": s.epoch},
-                              self.update(s, expiry=s.now + self.ttl, **self.believe(s, i, s.epoch))))
+                              update(s, expiry=s.now + self.ttl, **self.believe(s, i, s.epoch))))
         return steps
 
     # ----- the clients and the resource (Kleppmann 2016: check the lease, pause, write)
@@ -158,7 +158,7 @@ class Lease(RecordModel, Model):
     def issue_write(self, s: LeaseState) -> list[Step]:
         """IssueWrite(c): a client that believes it leads sends a write carrying its token."""
         return [("IssueWrite", {"client": c, "token": s.token[i]},
-                 self.update(s, in_flight=s.in_flight | {(c, s.token[i])}))
+                 update(s, in_flight=s.in_flight | {(c, s.token[i])}))
                 for i, c in self.indexed if self.believes(s, i) and (c, s.token[i]) not in s.in_flight]
 
     def deliver_write(self, s: LeaseState) -> list[Step]:
@@ -168,9 +168,9 @@ class Lease(RecordModel, Model):
             rest = s.in_flight - {(c, token)}
             if self.resource_accepts(s.fence, token):
                 fence = max(s.fence, token)
-                after = self.update(s, in_flight=rest, fence=fence, accepted=s.accepted | {(fence, c)})
+                after = update(s, in_flight=rest, fence=fence, accepted=s.accepted | {(fence, c)})
             else:
-                after = self.update(s, in_flight=rest, rejected=s.rejected | {(c, token)})
+                after = update(s, in_flight=rest, rejected=s.rejected | {(c, token)})
             steps.append(("DeliverWrite", {"client": c, "token": token, "accepted": after.rejected == s.rejected},
                           after))
         return steps
@@ -251,5 +251,5 @@ class NoFencing(Lease):
 class ClockJump(Lease):
     def drift_clock(self, s: LeaseState) -> list[Step]:
         low = -(self.drift + self.ttl)  # a jump back by up to a whole lease
-        return [("Drift", {"client": c, "offset": o}, self.update(s, offset=put(s.offset, i, o)))
+        return [("Drift", {"client": c, "offset": o}, update_at(s, "offset", i, o))
                 for i, c in self.indexed for o in range(low, self.drift + 1) if o != s.offset[i]]

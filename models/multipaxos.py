@@ -26,7 +26,7 @@ from itertools import combinations
 from typing import Any, Iterable, NamedTuple
 
 from agree.models.contract import Model, Param, Step, invariant, reachable, transition
-from agree.models.records import put
+from agree.models.records import put, update, update_at
 from agree.properties import consensus
 
 NO_VOTE = (-1, None)
@@ -39,9 +39,6 @@ class MultiPaxosState(NamedTuple):
     leaders: tuple  # leaders[b]: None before ballot b's phase 1 ends, then per slot the value it must propose (None: free)
     msgs: frozenset  # every message sent so far
     logs: tuple  # logs[r]: the commands replica r has applied, in slot order
-
-
-_new = tuple.__new__
 
 
 class MultiPaxos(Model):
@@ -89,14 +86,12 @@ class MultiPaxos(Model):
     def phase1a(self, s: MultiPaxosState) -> list[Step]:
         """Phase1a(b): a would-be leader starts ballot b, higher than any it has seen, to take over
         (Paxos Made Simple, section 3: one phase 1 for all instances at once)."""
-        max_bal, votes, leaders, msgs, logs = s
-        return [("Phase1a", {"bal": b}, _new(MultiPaxosState, (max_bal, votes, leaders, msgs | {("1a", b)}, logs)))
-                for b in self.ballots]
+        return [("Phase1a", {"bal": b}, update(s, msgs=s.msgs | {("1a", b)})) for b in self.ballots]
 
     def become_leader(self, s: MultiPaxosState) -> list[Step]:
         """End of phase 1 for ballot b: with 1b answers from a quorum, the leader fixes for each
         slot the value of the highest-ballot vote reported there, or leaves it free."""
-        max_bal, votes, leaders, msgs, logs = s
+        leaders, msgs = s.leaders, s.msgs
         answers: dict[int, dict[str, list]] = {}
         for m in msgs:
             if m[0] == "1b" and leaders[m[2]] is None:
@@ -109,8 +104,7 @@ class MultiPaxos(Model):
                     reported = [r for a in q for r in answers[b][a]]
                     outcomes.add(tuple(self.value_to_keep([r[k] for r in reported]) for k in self.slot_ids))
             for plan in sorted(outcomes, key=repr):
-                steps.append(("BecomeLeader", {"bal": b, "keeps": _plan_text(plan)}, _new(MultiPaxosState, (
-                    max_bal, votes, put(leaders, b, plan), msgs, logs))))
+                steps.append(("BecomeLeader", {"bal": b, "keeps": _plan_text(plan)}, update_at(s, "leaders", b, plan)))
         return steps
 
     def value_to_keep(self, slot_votes: list[tuple]) -> Any:
@@ -122,7 +116,7 @@ class MultiPaxos(Model):
     def phase2a(self, s: MultiPaxosState) -> list[Step]:
         """Phase2a(b, k, v): ballot b's leader, past phase 1, proposes v in slot k (the value it
         must keep there, or any command in a free slot); at most one 2a per ballot and slot."""
-        max_bal, votes, leaders, msgs, logs = s
+        leaders, msgs = s.leaders, s.msgs
         taken = {(m[1], m[2]) for m in msgs if m[0] == "2a"}
         steps = []
         for b in self.ballots:
@@ -133,8 +127,7 @@ class MultiPaxos(Model):
                 if (b, k) in taken:
                     continue
                 for v in (self.vals if plan[k] is None else (plan[k],)):
-                    steps.append(("Phase2a", {"bal": b, "slot": k, "val": v}, _new(MultiPaxosState, (
-                        max_bal, votes, leaders, msgs | {("2a", b, k, v)}, logs))))
+                    steps.append(("Phase2a", {"bal": b, "slot": k, "val": v}, update(s, msgs=msgs | {("2a", b, k, v)})))
         return steps
 
     # ----- acceptors
@@ -142,20 +135,20 @@ class MultiPaxos(Model):
     def phase1b(self, s: MultiPaxosState) -> list[Step]:
         """Phase1b(a): on a 1a above maxBal[a], acceptor a joins the ballot and reports its latest
         vote in every slot."""
-        max_bal, votes, leaders, msgs, logs = s
+        max_bal, votes, msgs = s.max_bal, s.votes, s.msgs
         asked = sorted(m[1] for m in msgs if m[0] == "1a")
-        return [("Phase1b", {"acc": a, "bal": b}, _new(MultiPaxosState, (
-                    put(max_bal, i, b), votes, leaders, msgs | {("1b", a, b, votes[i])}, logs)))
+        return [("Phase1b", {"acc": a, "bal": b},
+                 update(s, max_bal=put(max_bal, i, b), msgs=msgs | {("1b", a, b, votes[i])}))
                 for i, a in self.indexed for b in asked if b > max_bal[i]]
 
     def phase2b(self, s: MultiPaxosState) -> list[Step]:
         """Phase2b(a): on a 2a for a ballot at least maxBal[a], acceptor a votes for its value in
         its slot."""
-        max_bal, votes, leaders, msgs, logs = s
+        max_bal, votes, msgs = s.max_bal, s.votes, s.msgs
         requests = sorted(m[1:] for m in msgs if m[0] == "2a")
-        return [("Phase2b", {"acc": a, "bal": b, "slot": k, "val": v}, _new(MultiPaxosState, (
-                    put(max_bal, i, b), put(votes, i, put(votes[i], k, (b, v))), leaders,
-                    msgs | {("2b", a, b, k, v)}, logs)))
+        return [("Phase2b", {"acc": a, "bal": b, "slot": k, "val": v},
+                 update(s, max_bal=put(max_bal, i, b), votes=put(votes, i, put(votes[i], k, (b, v))),
+                        msgs=msgs | {("2b", a, b, k, v)}))
                 for i, a in self.indexed for b, k, v in requests if b >= max_bal[i]]
 
     # ----- replicas
@@ -163,14 +156,13 @@ class MultiPaxos(Model):
     def apply(self, s: MultiPaxosState) -> list[Step]:
         """Apply(r): replica r executes the command chosen in its next slot (a quorum sent 2b for
         it in one ballot), so every replica runs the chosen commands in log order."""
-        max_bal, votes, leaders, msgs, logs = s
+        logs = s.logs
         chosen = self.chosen_pairs(s)
         steps = []
         for j, r in enumerate(self.replica_names):
             k = len(logs[j])
             for v in sorted(v for slot, v in chosen if slot == k):
-                steps.append(("Apply", {"replica": r, "slot": k, "val": v}, _new(MultiPaxosState, (
-                    max_bal, votes, leaders, msgs, put(logs, j, logs[j] + (v,))))))
+                steps.append(("Apply", {"replica": r, "slot": k, "val": v}, update_at(s, "logs", j, logs[j] + (v,))))
         return steps
 
     # ----- views
@@ -296,11 +288,10 @@ class NewLeaderIgnoresVotes(MultiPaxos):
                     says="a replica applies a command as soon as one acceptor voted for it, before a quorum has")
 class ApplyUnchosen(MultiPaxos):
     def apply(self, s: MultiPaxosState) -> list[Step]:
-        max_bal, votes, leaders, msgs, logs = s
+        logs, msgs = s.logs, s.msgs
         steps = []
         for j, r in enumerate(self.replica_names):
             k = len(logs[j])
             for v in sorted({m[4] for m in msgs if m[0] == "2b" and m[3] == k}):
-                steps.append(("Apply", {"replica": r, "slot": k, "val": v}, _new(MultiPaxosState, (
-                    max_bal, votes, leaders, msgs, put(logs, j, logs[j] + (v,))))))
+                steps.append(("Apply", {"replica": r, "slot": k, "val": v}, update_at(s, "logs", j, logs[j] + (v,))))
         return steps

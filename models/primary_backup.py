@@ -40,7 +40,7 @@ from itertools import chain
 from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, invariant, reachable
-from agree.models.records import RecordModel, put
+from agree.models.records import RecordModel, put, update
 from agree.properties import consensus, logs
 
 SERVERS = ("s1", "s2")
@@ -124,7 +124,7 @@ class PrimaryBackup(RecordModel, Model):
                 changes["acked"] = self.ack(s, w, view.epoch, x)
             else:
                 changes["msgs"] = s.msgs | {("Replicate", view.epoch, x, view.backup, w)}
-            steps.append(("ClientWrite", {"server": x, "write": w}, self.update(s, issued=s.issued + 1, **changes)))
+            steps.append(("ClientWrite", {"server": x, "write": w}, update(s, issued=s.issued + 1, **changes)))
         return steps
 
     def backup_store(self, s: PrimaryBackupState) -> list[Step]:
@@ -137,7 +137,7 @@ class PrimaryBackup(RecordModel, Model):
                     and w not in s.log[i]:
                 changes = self.at_server(s, i, log=s.log[i] + (w,))
                 steps.append(("BackupStore", {"server": dst, "write": w, "epoch": epoch},
-                              self.update(s, msgs=s.msgs | {("Ack", epoch, dst, src, w)}, **changes)))
+                              update(s, msgs=s.msgs | {("Ack", epoch, dst, src, w)}, **changes)))
         return steps
 
     def primary_ack(self, s: PrimaryBackupState) -> list[Step]:
@@ -148,7 +148,7 @@ class PrimaryBackup(RecordModel, Model):
             if kind == "Ack" and dst not in s.crashed and view.epoch == epoch and view.primary == dst \
                     and (w, epoch, dst) not in s.acked:
                 steps.append(("PrimaryAck", {"server": dst, "write": w, "epoch": epoch},
-                              self.update(s, acked=self.ack(s, w, epoch, dst))))
+                              update(s, acked=self.ack(s, w, epoch, dst))))
         return steps
 
     # ----- reconfiguration (Vertical Paxos: the configuration is decided by consensus)
@@ -162,13 +162,13 @@ class PrimaryBackup(RecordModel, Model):
             if view.backup is not None and view == s.config and view.epoch < self.max_epoch:
                 new = Config(view.epoch + 1, x, None)
                 steps.append(("FailOver", {"server": x, "epoch": new.epoch},
-                              self.update(s, config=new, **self.at_server(s, i, view=new))))
+                              update(s, config=new, **self.at_server(s, i, view=new))))
         return steps
 
     def learn_config(self, s: PrimaryBackupState) -> list[Step]:
         """LearnConfig(x): the service tells x of a configuration newer than its own."""
         return [("LearnConfig", {"server": x, "epoch": s.config.epoch},
-                 self.update(s, **self.at_server(s, i, view=s.config)))
+                 update(s, **self.at_server(s, i, view=s.config)))
                 for i, x in self.live(s) if s.view[i].epoch < s.config.epoch]
 
     def add_backup(self, s: PrimaryBackupState) -> list[Step]:
@@ -183,14 +183,14 @@ class PrimaryBackup(RecordModel, Model):
                 j = SERVERS.index(other)
                 changes = {"view": put(put(s.view, i, new), j, new), "log": put(s.log, j, s.log[i])}
                 steps.append(("AddBackup", {"server": x, "backup": other, "epoch": new.epoch},
-                              self.update(s, config=new, **changes)))
+                              update(s, config=new, **changes)))
         return steps
 
     def crash(self, s: PrimaryBackupState) -> list[Step]:
         """Crash(x): a server stops for good."""
         if len(s.crashed) >= self.max_crashes:
             return []
-        return [("Crash", {"server": x}, self.update(s, crashed=s.crashed | {x})) for _, x in self.live(s)]
+        return [("Crash", {"server": x}, update(s, crashed=s.crashed | {x})) for _, x in self.live(s)]
 
     # ----- views and properties
 
@@ -276,5 +276,5 @@ class ScriptFailover(PrimaryBackup):
             if view.backup is not None and view.epoch < self.max_epoch:
                 new = Config(view.epoch + 1, x, None)
                 steps.append(("FailOver", {"server": x, "epoch": new.epoch},
-                              self.update(s, **self.at_server(s, i, view=new))))
+                              update(s, **self.at_server(s, i, view=new))))
         return steps

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, invariant, reachable
+from agree.models.records import update_at
 from agree.properties.commit import all_in, consistent_outcome
 
 RM_STATES = ("working", "prepared", "committed", "aborted")
@@ -26,11 +27,6 @@ def rm_names(count: int) -> tuple[str, ...]:
 def tc_consistent(rm_state: tuple) -> bool:
     """TCConsistent over a tuple of RM states."""
     return consistent_outcome(rm_state, COMMITTED, ABORTED)
-
-
-def replace_at(values: tuple, i: int, value: str) -> tuple:
-    """`values` with position i set to `value` (a function EXCEPT in TLA+)."""
-    return values[:i] + (value,) + values[i + 1:]
 
 
 class TCommitState(NamedTuple):
@@ -59,15 +55,15 @@ class TCommit(Model):
     def prepare(self, s: TCommitState, i: int, rm: str) -> Iterator[Step]:
         """Prepare(r): a working RM becomes prepared."""
         if s.rm_state[i] == WORKING:
-            yield Step("Prepare", {"rm": rm}, TCommitState(replace_at(s.rm_state, i, PREPARED)))
+            yield Step("Prepare", {"rm": rm}, update_at(s, "rm_state", i, PREPARED))
 
     def decide(self, s: TCommitState, i: int, rm: str) -> Iterator[Step]:
         """Decide(r): commit once every RM can commit; abort while nobody has committed."""
         states = s.rm_state
         if states[i] == PREPARED and all_in(states, CAN_COMMIT):  # canCommit
-            yield Step("Decide", {"rm": rm, "to": COMMITTED}, TCommitState(replace_at(states, i, COMMITTED)))
+            yield Step("Decide", {"rm": rm, "to": COMMITTED}, update_at(s, "rm_state", i, COMMITTED))
         if states[i] in (WORKING, PREPARED) and COMMITTED not in states:  # notCommitted
-            yield Step("Decide", {"rm": rm, "to": ABORTED}, TCommitState(replace_at(states, i, ABORTED)))
+            yield Step("Decide", {"rm": rm, "to": ABORTED}, update_at(s, "rm_state", i, ABORTED))
 
     @invariant
     def type_ok(self, s: TCommitState) -> bool:

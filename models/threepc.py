@@ -38,7 +38,7 @@ from itertools import chain, combinations
 from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, invariant, reachable
-from agree.models.records import RecordModel, put
+from agree.models.records import RecordModel, put, update
 from agree.properties import consensus
 
 INIT, WAIT, PREPARED, COMMITTED, ABORTED = "init", "wait", "prepared", "committed", "aborted"
@@ -112,10 +112,10 @@ class ThreePC(RecordModel, Model):
     def set_part(self, s: ThreePCState, i: int, value: str, send: tuple | None = None) -> ThreePCState:
         """`s` with participant i in state `value`, and `send` added to the messages if given."""
         parts = put(s.parts, i, value)
-        return self.update(s, parts=parts, msgs=s.msgs | {send}) if send else self.update(s, parts=parts)
+        return update(s, parts=parts, msgs=s.msgs | {send}) if send else update(s, parts=parts)
 
     def set_coord(self, s: ThreePCState, value: str, send: tuple) -> ThreePCState:
-        return self.update(s, coord=value, msgs=s.msgs | {send})
+        return update(s, coord=value, msgs=s.msgs | {send})
 
     # ----- the coordinator (Skeen 1981: the central site's automaton)
 
@@ -224,7 +224,7 @@ class ThreePC(RecordModel, Model):
         """A site (coordinator or participant) crashes and stays down."""
         if len(s.crashed) >= self.max_crashes:
             return []
-        return [("Crash", {"site": site}, self.update(s, crashed=s.crashed | {site}))
+        return [("Crash", {"site": site}, update(s, crashed=s.crashed | {site}))
                 for site in (COORDINATOR, *self.names) if site not in s.crashed]
 
     def partition(self, s: ThreePCState) -> list[Step]:
@@ -313,5 +313,5 @@ class Partitioned(ThreePC):
     def partition(self, s: ThreePCState) -> list[Step]:
         if s.cut:
             return []
-        return [("Partition", {"cut": cut}, self.update(s, cut=frozenset(cut)))
+        return [("Partition", {"cut": cut}, update(s, cut=frozenset(cut)))
                 for k in range(1, self.cohorts + 1) for cut in combinations(self.names, k)]

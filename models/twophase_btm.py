@@ -23,7 +23,8 @@ from itertools import chain
 from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, eventually, invariant, reachable, weak
-from agree.models.tcommit import replace_at, rm_names, tc_consistent
+from agree.models.records import update, update_at
+from agree.models.tcommit import rm_names, tc_consistent
 
 WORKING, PREPARED, COMMITTED, ABORTED, FAILED = "working", "prepared", "committed", "aborted", "failed"
 RM_STATES = frozenset({WORKING, PREPARED, COMMITTED, ABORTED, FAILED})
@@ -86,7 +87,7 @@ class TwoPhaseBTM(Model):
                 continue
             mine = s.rm_state[i]
             if mine not in (WORKING, PREPARED):
-                steps.append(("RS", {"rm": rm, "does": "finish"}, s._replace(rm_pc=replace_at(s.rm_pc, i, DONE))))
+                steps.append(("RS", {"rm": rm, "does": "finish"}, update_at(s, "rm_pc", i, DONE)))
                 continue
             if mine == WORKING:  # macro Prepare(p)
                 steps.append(self._rm_becomes(s, i, rm, PREPARED, "prepare"))
@@ -104,35 +105,35 @@ class TwoPhaseBTM(Model):
         return ("RS", {"rm": rm, "does": "nothing"}, s)
 
     def _rm_becomes(self, s: BTMState, i: int, rm: str, value: str, does: str) -> Step:
-        return ("RS", {"rm": rm, "does": does}, s._replace(rm_state=replace_at(s.rm_state, i, value)))
+        return ("RS", {"rm": rm, "does": does}, update_at(s, "rm_state", i, value))
 
     # ----- TManager == TS \/ TC \/ F1 \/ TA \/ F2
 
     def tmanager(self, s: BTMState) -> list[Step]:
         pc = s.tm_pc
         if pc == "TS":  # either await canCommit, or await canAbort
-            return ([("TS", {"to": "TC"}, s._replace(tm_pc="TC"))] if self.can_commit(s) else []) + \
-                   ([("TS", {"to": "TA"}, s._replace(tm_pc="TA"))] if self.can_abort(s) else [])
+            return ([("TS", {"to": "TC"}, update(s, tm_pc="TC"))] if self.can_commit(s) else []) + \
+                   ([("TS", {"to": "TA"}, update(s, tm_pc="TA"))] if self.can_abort(s) else [])
         if pc in ("TC", "TA"):  # the TM decides
             decision = "commit" if pc == "TC" else "abort"
-            return [(pc, {}, s._replace(tm_state=decision, tm_pc="F1" if pc == "TC" else "F2"))]
+            return [(pc, {}, update(s, tm_state=decision, tm_pc="F1" if pc == "TC" else "F2"))]
         if pc in ("F1", "F2"):
             return [self.tm_fail(s)]
         return []
 
     def tm_fail(self, s: BTMState) -> Step:
         """F1/F2: if the TM may fail it does so now, right after deciding (tmState := "hidden")."""
-        return (s.tm_pc, {}, s._replace(tm_state="hidden" if self.tm_may_fail else s.tm_state, tm_pc=DONE))
+        return (s.tm_pc, {}, update(s, tm_state="hidden" if self.tm_may_fail else s.tm_state, tm_pc=DONE))
 
     # ----- BTManager == BTS \/ BTC \/ BTA
 
     def btmanager(self, s: BTMState) -> list[Step]:
         pc = s.btm_pc
         if pc == "BTS":
-            return [("BTS", {"to": to}, s._replace(btm_pc=to)) for to in ("BTC", "BTA")
+            return [("BTS", {"to": to}, update(s, btm_pc=to)) for to in ("BTC", "BTA")
                     if self.backup_may_take_over(s, commit=to == "BTC")]
         if pc in ("BTC", "BTA"):
-            return [(pc, {}, s._replace(tm_state="commit" if pc == "BTC" else "abort", btm_pc=DONE))]
+            return [(pc, {}, update(s, tm_state="commit" if pc == "BTC" else "abort", btm_pc=DONE))]
         return []
 
     def backup_may_take_over(self, s: BTMState, commit: bool) -> bool:

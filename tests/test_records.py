@@ -9,7 +9,7 @@ from agree.explorer.engines.check import check
 from agree.explorer.engines.result import HOLDS
 from agree.models.lease import Lease, LeaseState
 from agree.models.primary_backup import PrimaryBackup, PrimaryBackupState
-from agree.models.records import extend
+from agree.models.records import extend, update
 from agree.models.threepc import ThreePC, ThreePCState
 from tests.conftest import reachable_states
 
@@ -20,7 +20,7 @@ class CountedTimeouts(ThreePC):
     State = extend(ThreePCState, "CountedState", timeouts=0)
 
     def terminate(self, s):
-        return [(a, args, self.update(t, timeouts=s.timeouts + 1)) for a, args, t in super().terminate(s)]
+        return [(a, args, update(t, timeouts=s.timeouts + 1)) for a, args, t in super().terminate(s)]
 
 
 class WritersSeen(Lease):
@@ -29,7 +29,7 @@ class WritersSeen(Lease):
     State = extend(LeaseState, "WritersState", writers=frozenset())
 
     def issue_write(self, s):
-        return [(a, args, self.update(t, writers=s.writers | {args["client"]}))
+        return [(a, args, update(t, writers=s.writers | {args["client"]}))
                 for a, args, t in super().issue_write(s)]
 
 
@@ -39,7 +39,7 @@ class CountedFailovers(PrimaryBackup):
     State = extend(PrimaryBackupState, "FailoverState", failovers=0)
 
     def fail_over(self, s):
-        return [(a, args, self.update(t, failovers=s.failovers + 1)) for a, args, t in super().fail_over(s)]
+        return [(a, args, update(t, failovers=s.failovers + 1)) for a, args, t in super().fail_over(s)]
 
 
 

@@ -3,21 +3,18 @@ only, one short override each, and each broken one is caught."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import pytest
 
+from agree import extend, invariant, put, update, update_at
 from agree.explorer.engines.check import check
 from agree.explorer.engines.result import HOLDS, VIOLATED
-from agree.models import invariant
 from agree.models.duelling import DuellingProposers
 from agree.models.lease import Lease
 from agree.models.multipaxos import MultiPaxos
-from agree.models.paxos import NO_BALLOT, NONE, Paxos
+from agree.models.paxos import NO_BALLOT, NONE, Paxos, PaxosState
 from agree.models.pbft import Pbft
 from agree.models.raft import Raft
-from agree.models.records import put
-from agree.models.tcommit import TCommit, TCommitState
+from agree.models.tcommit import TCommit
 from agree.models.threepc import COMMITTED, WAIT, ThreePC
 from agree.models.twophase import ABORT_MSG, ABORTED, TwoPhase
 from agree.models.twophase_btm import PREPARED, TwoPhaseBTM
@@ -29,8 +26,8 @@ class VotesLostOnRestart(Paxos):
     from it and may propose another value."""
 
     def restarted(self, s, i):
-        return self.rebuild(s, max_vbal=put(s.max_vbal, i, NO_BALLOT), max_val=put(s.max_val, i, NONE),
-                            restarts=s.restarts + 1)
+        return update(s, max_vbal=put(s.max_vbal, i, NO_BALLOT), max_val=put(s.max_val, i, NONE),
+                      restarts=s.restarts + 1)
 
 
 def test_a_paxos_acceptor_rule_is_one_override():
@@ -39,24 +36,17 @@ def test_a_paxos_acceptor_rule_is_one_override():
     assert "Restart" in [step.action for step in result.violation.trace.steps]
 
 
-class VotersState(NamedTuple):
-    """Paxos's five fields first, then the user's own: who has ever voted."""
-    max_bal: tuple
-    max_vbal: tuple
-    max_val: tuple
-    msgs: frozenset
-    restarts: int
-    voters: frozenset
+# Paxos's five fields, then the user's own: who has ever voted
+VotersState = extend(PaxosState, "VotersState", voters=frozenset())
 
 
 class RememberVoters(Paxos):
     def init(self):
         for s in super().init():
-            yield VotersState(*s, frozenset())
+            yield VotersState(*s)
 
     def vote(self, s, i, b, v):
-        after = super().vote(s, i, b, v)
-        return after._replace(voters=s.voters | {self.names[i]})
+        return update(super().vote(s, i, b, v), voters=s.voters | {self.names[i]})
 
     @invariant
     def voters_are_those_with_a_vote(self, s):
@@ -105,7 +95,7 @@ class CommitWhenPrepared(TCommit):
     def decide(self, s, i, rm):
         yield from super().decide(s, i, rm)
         if s.rm_state[i] == "prepared":
-            yield ("Decide", {"rm": rm, "to": "committed"}, TCommitState(put(s.rm_state, i, "committed")))
+            yield ("Decide", {"rm": rm, "to": "committed"}, update_at(s, "rm_state", i, "committed"))
 
 
 class MinorityMultiPaxos(MultiPaxos):

@@ -51,7 +51,7 @@ def describe_class(cls) -> dict:
         "properties": [{"name": p.name, "kind": p.kind, "doc": p.doc, **_fairness_of(cls, p)}
                        for p in cls.properties()],
         "fairness": [f.describe() for f in cls.fairness],
-        "actions": list(getattr(cls, "actions", ())),
+        "actions": list(cls.actions),
         "variants": {name: {"changes": list(v.rules), "breaks": v.breaks, "says": v.says,
                             "defaults": v.defaults}
                      for name, v in cls.variants().items()},

@@ -150,7 +150,7 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
     elif not any(s.kind == REACHABLE for s in type(model).properties()):
         warnings.append(f"model {model.label()} declares no @reachable guard: success may be vacuous")
     coverage = {action: {"fired": run.fired.get(action, 0), "new": run.found.get(action, 0)}
-                for action in sorted(set(run.fired) | set(getattr(model, "actions", ())))}
+                for action in sorted(set(run.fired) | set(model.actions))}
     off = model.actions_off()
     for action, why in off.items():
         if action in coverage and coverage[action]["fired"] == 0:

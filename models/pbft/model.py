@@ -34,6 +34,7 @@ from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, invariant, reachable, transition
 from agree.models.pbft.bound import bound_warnings
+from agree.models.records import put, update_at
 from agree.properties import consensus, quorums
 from agree.properties.errors import InputError
 
@@ -49,9 +50,6 @@ class PbftState(NamedTuple):
     state the protocol can rely on."""
 
     log: tuple
-
-
-_new = tuple.__new__
 
 
 class Pbft(Model):
@@ -161,10 +159,9 @@ class Pbft(Model):
         return frozenset(found)
 
     def with_entry(self, s: PbftState, i: int, seq: int, entry: tuple) -> PbftState:
-        """s with honest replica i's entry for seq replaced."""
-        row = s.log[i]
-        row = row[:seq - 1] + (entry,) + row[seq:]
-        return _new(PbftState, (s.log[:i] + (row,) + s.log[i + 1:],))
+        """s with honest replica i's entry for seq replaced (through `update_at`, so a subclass's
+        added fields and state type are kept)."""
+        return update_at(s, "log", i, put(s.log[i], seq - 1, entry))
 
     def pre_prepares_for(self, s: PbftState, seq: int) -> list[str]:
         """The requests of the PRE-PREPAREs for seq that the primary has sent."""

@@ -35,9 +35,10 @@ from typing import Iterator
 from agree.models import network
 from agree.models.contract import Model, Param, Step, invariant, reachable, transition
 from agree.models.raft.receive import RaftReceive
-from agree.models.raft.state import (_FIELD, _SHARED, AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ,
-                               RV_RESP, AppendEntriesRequest, RaftState, RequestVoteRequest, _memo, _new, last_log_term)
+from agree.models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
+                                     AppendEntriesRequest, RaftState, RequestVoteRequest, _memo, _new, last_log_term)
 from agree.models.raft.symmetry import RaftSymmetry, _Renaming
+from agree.models.records import put, update, update_at
 from agree.properties import logs as props
 from agree.properties.errors import InputError
 
@@ -73,7 +74,6 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         self.handlers = {RV_REQ: self.handle_request_vote_request, RV_RESP: self.handle_request_vote_response,
                          AE_REQ: self.handle_append_entries_request,
                          AE_RESP: self.handle_append_entries_response}
-        self._replaced = {}  # (per-server tuple, i, value) -> that tuple with position i replaced
         self._memo_es, self._memo_lm, self._memo_lc, self._memo_sms, self._memo_cp = {}, {}, {}, {}, {}
         self.own_vote = tuple(frozenset((name,)) for name in self.names)
         self.server_args = tuple({"server": name} for name in self.names)  # shared, never changed
@@ -91,40 +91,6 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         n = self.nodes
         yield RaftState((0,) * n, (FOLLOWER,) * n, (None,) * n, ((),) * n, (0,) * n, (NO_VOTES,) * n,
                         ((),) * n, ((),) * n, network.EMPTY, frozenset(), 0, 0)
-
-    def update(self, s: RaftState, i: int, **changes) -> RaftState:
-        """s with the given fields changed: per-server fields (term, role, ...) at server i only,
-        shared fields (msgs, elected, restarts, duplicates) as given. A per-server field whose
-        value does not change keeps its tuple; one that does is looked up in `_replaced`, so that
-        equal per-server tuples are one object, shared by every state that has it.
-
-        It keeps the type of s, so a subclass whose state adds fields after Raft's twelve (see
-        the README, "Extending a built-in model") can change them here too; added fields are
-        shared, not per server."""
-        fields = list(s)
-        replaced = self._replaced
-        for name, value in changes.items():
-            at = _FIELD.get(name)
-            if at is None:
-                at = type(s)._fields.index(name)
-            if at < _SHARED:
-                values = fields[at]
-                if values[i] == value:
-                    continue
-                key = (values, i, value)
-                try:
-                    value = replaced[key]
-                except KeyError:
-                    value = replaced[key] = values[:i] + (value,) + values[i + 1:]
-            fields[at] = value
-        return _new(type(s), fields)
-
-    @staticmethod
-    def with_msgs(s: RaftState, msgs: tuple) -> RaftState:
-        """s with only the network changed (the commonest step: `update` made cheap)."""
-        fields = [*s]
-        fields[_SHARED] = msgs
-        return _new(type(s), fields)
 
     def next(self, s: RaftState) -> Iterator[Step]:
         # raft.tla Next: the server rules, then message receipt, then the network's faults
@@ -147,9 +113,10 @@ class Raft(RaftReceive, RaftSymmetry, Model):
             term, log = s.term[i] + 1, s.log[i]
             asks = [_new(RequestVoteRequest, (RV_REQ, term, name, peer, last_log_term(log), len(log)))
                     for peer in self.names if peer != name]
-            steps.append(("Timeout", {"server": name, "term": term}, self.update(
-                s, i, term=term, role=CANDIDATE, voted_for=name, votes=self.own_vote[i],
-                next_index=(), match_index=(), msgs=network.send_all(s.msgs, asks))))
+            steps.append(("Timeout", {"server": name, "term": term}, update(
+                s, term=put(s.term, i, term), role=put(s.role, i, CANDIDATE), voted_for=put(s.voted_for, i, name),
+                votes=put(s.votes, i, self.own_vote[i]), next_index=put(s.next_index, i, ()),
+                match_index=put(s.match_index, i, ()), msgs=network.send_all(s.msgs, asks))))
         return steps
 
     def restart(self, s: RaftState) -> list:
@@ -157,8 +124,9 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         (Figure 2, "Persistent state"), everything else is lost."""
         if s.restarts >= self.max_restarts:
             return []
-        return [("Restart", self.server_args[i], self.update(
-                    s, i, role=FOLLOWER, commit=0, votes=NO_VOTES, next_index=(), match_index=(),
+        return [("Restart", self.server_args[i], update(
+                    s, role=put(s.role, i, FOLLOWER), commit=put(s.commit, i, 0), votes=put(s.votes, i, NO_VOTES),
+                    next_index=put(s.next_index, i, ()), match_index=put(s.match_index, i, ()),
                     restarts=s.restarts + 1))
                 for i in range(self.nodes)]
 
@@ -171,9 +139,10 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         for i, name in enumerate(self.names):
             if s.role[i] == CANDIDATE and len(s.votes[i]) >= self.quorum:
                 n, term = self.nodes, s.term[i]
-                steps.append(("BecomeLeader", {"server": name, "term": term}, self.update(
-                    s, i, role=LEADER, votes=NO_VOTES, next_index=(len(s.log[i]) + 1,) * n,
-                    match_index=(0,) * n, elected=s.elected | {(term, name)})))
+                steps.append(("BecomeLeader", {"server": name, "term": term}, update(
+                    s, role=put(s.role, i, LEADER), votes=put(s.votes, i, NO_VOTES),
+                    next_index=put(s.next_index, i, (len(s.log[i]) + 1,) * n),
+                    match_index=put(s.match_index, i, (0,) * n), elected=s.elected | {(term, name)})))
         return steps
 
     def client_request(self, s: RaftState) -> list:
@@ -186,7 +155,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
             if s.role[i] == LEADER and len(log) < self.max_log:
                 for v in self.value_names:
                     steps.append(("ClientRequest", {"server": name, "value": v},
-                                  self.update(s, i, log=log + ((s.term[i], v),))))
+                                  update_at(s, "log", i, log + ((s.term[i], v),))))
         return steps
 
     def advance_commit_index(self, s: RaftState) -> list:
@@ -204,7 +173,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
                     break  # earlier entries are from earlier terms too: never counted (Figure 8)
                 if 1 + sum(1 for k, m in enumerate(match) if k != i and m >= index) >= self.quorum:
                     steps.append(("AdvanceCommitIndex", {"server": name, "commit": index},
-                                  self.update(s, i, commit=index)))
+                                  update_at(s, "commit", i, index)))
                     break
         return steps
 
@@ -233,7 +202,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
                     continue  # already in flight: a second copy is the network's Duplicate
                 steps.append(("AppendEntries", {"src": name, "dst": peer, "term": term, "prev_index": prev,
                                                 "entries": entries, "commit": m.commit},
-                              self.with_msgs(s, network.send(s.msgs, m))))
+                              update(s, msgs=network.send(s.msgs, m))))
         return steps
 
     # ----- views for the properties

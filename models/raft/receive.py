@@ -9,12 +9,12 @@ from agree.models.contract import Step
 from agree.models.raft.state import (AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_RESP, AppendEntriesRequest,
                                AppendEntriesResponse, RaftState, RequestVoteRequest, RequestVoteResponse,
                                _new, last_log_term)
-from agree.models.records import put
+from agree.models.records import put, update
 
 
 class RaftReceive:
-    """The message-handling rules of Raft (mixed into the Raft model, which supplies `update`,
-    `with_msgs`, `names`, `position` and the bounds). Each handler is a rule a variant may
+    """The message-handling rules of Raft (mixed into the Raft model, which supplies `names`,
+    `position`, `handlers` and the bounds); states change through `update` and `put`. Each handler is a rule a variant may
     override; `update_term`, `up_to_date`, `log_matches` and `merged_log` are the smaller
     pieces of Figure 2 they are built from, each overridable on its own."""
 
@@ -33,8 +33,9 @@ class RaftReceive:
     def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
         """UpdateTerm(i) (Figure 2, Rules for All Servers): a server that sees a higher term
         adopts it, forgets its vote and becomes a follower."""
-        return self.update(s, i, term=term, role=FOLLOWER, voted_for=None, votes=NO_VOTES,
-                            next_index=(), match_index=())
+        return update(s, term=put(s.term, i, term), role=put(s.role, i, FOLLOWER), voted_for=put(s.voted_for, i, None),
+                      votes=put(s.votes, i, NO_VOTES), next_index=put(s.next_index, i, ()),
+                      match_index=put(s.match_index, i, ()))
 
     def up_to_date(self, last_term: int, last_index: int, log: tuple) -> bool:
         """The election restriction (§5.4.1): the candidate's log is at least as up-to-date as
@@ -54,7 +55,7 @@ class RaftReceive:
                  and self.up_to_date(m.last_log_term, m.last_log_index, s.log[i]))
         answer = _new(RequestVoteResponse, (RV_RESP, s.term[i], m.dst, m.src, grant))
         return ("HandleRequestVoteRequest", {"src": m.src, "dst": m.dst, "term": m.term, "granted": grant},
-                self.update(s, i, voted_for=m.src if grant else voted, msgs=network.send(rest, answer)))
+                update(s, voted_for=put(s.voted_for, i, m.src if grant else voted), msgs=network.send(rest, answer)))
 
     def handle_request_vote_response(self, s: RaftState, m: RequestVoteResponse, i: int, rest: tuple):
         """HandleRequestVoteResponse: a candidate counts a granted vote of its current term;
@@ -64,8 +65,9 @@ class RaftReceive:
             return self._drop_stale(s, m, rest)
         args = {"src": m.src, "dst": m.dst, "term": m.term, "granted": m.granted}
         if m.granted and s.role[i] == CANDIDATE:
-            return ("HandleRequestVoteResponse", args, self.update(s, i, votes=s.votes[i] | {m.src}, msgs=rest))
-        return ("HandleRequestVoteResponse", args, self.with_msgs(s, rest))
+            votes = put(s.votes, i, s.votes[i] | {m.src})
+            return ("HandleRequestVoteResponse", args, update(s, votes=votes, msgs=rest))
+        return ("HandleRequestVoteResponse", args, update(s, msgs=rest))
 
     def handle_append_entries_request(self, s: RaftState, m: AppendEntriesRequest, i: int, rest: tuple):
         """HandleAppendEntriesRequest (Figure 2, AppendEntries RPC receiver): reject an older
@@ -77,8 +79,8 @@ class RaftReceive:
         if m.term < term or not self.log_matches(log, prev, m.prev_term):
             answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, False, 0))
             return ("HandleAppendEntriesRequest", self._append_args(m, False),
-                    self.update(s, i, role=FOLLOWER if role == CANDIDATE and m.term == term else role,
-                                 msgs=network.send(rest, answer)))
+                    update(s, role=put(s.role, i, FOLLOWER if role == CANDIDATE and m.term == term else role),
+                           msgs=network.send(rest, answer)))
         if role == LEADER:
             return None  # two leaders in one term: impossible in Raft, left in flight for the variants
         log = self.merged_log(log, prev, m.entries)
@@ -86,7 +88,8 @@ class RaftReceive:
         commit = max(s.commit[i], min(m.commit, match))
         answer = _new(AppendEntriesResponse, (AE_RESP, term, m.dst, m.src, True, match))
         return ("HandleAppendEntriesRequest", self._append_args(m, True),
-                self.update(s, i, role=FOLLOWER, log=log, commit=commit, msgs=network.send(rest, answer)))
+                update(s, role=put(s.role, i, FOLLOWER), log=put(s.log, i, log), commit=put(s.commit, i, commit),
+                       msgs=network.send(rest, answer)))
 
     def log_matches(self, log: tuple, prev_index: int, prev_term: int) -> bool:
         """AppendEntries receiver step 2 (Figure 2): the log has an entry at prev_index whose term
@@ -116,19 +119,20 @@ class RaftReceive:
             return self._drop_stale(s, m, rest)
         args = {"src": m.src, "dst": m.dst, "term": m.term, "success": m.success}
         if s.role[i] != LEADER:
-            return ("HandleAppendEntriesResponse", args, self.with_msgs(s, rest))
+            return ("HandleAppendEntriesResponse", args, update(s, msgs=rest))
         j = self.position[m.src]
         nxt, match = s.next_index[i], s.match_index[i]
         if m.success:
             nxt, match = put(nxt, j, m.match_index + 1), put(match, j, m.match_index)
         else:
             nxt = put(nxt, j, max(nxt[j] - 1, 1))
-        return ("HandleAppendEntriesResponse", args, self.update(s, i, next_index=nxt, match_index=match, msgs=rest))
+        return ("HandleAppendEntriesResponse", args, update(s, next_index=put(s.next_index, i, nxt),
+                                                            match_index=put(s.match_index, i, match), msgs=rest))
 
     def _drop_stale(self, s: RaftState, m, rest: tuple) -> Step:
         """DropStaleResponse: a response from an older term is ignored."""
         return ("DropStaleResponse", {"src": m.src, "dst": m.dst, "term": m.term, "message": m.kind},
-                self.with_msgs(s, rest))
+                update(s, msgs=rest))
 
     # ----- the network's faults
 
@@ -138,14 +142,14 @@ class RaftReceive:
         if s.duplicates >= self.max_duplicates or network.size(s.msgs) >= self.max_messages:
             return []
         return [("Duplicate", self._net_args(m),
-                 self.update(s, 0, msgs=network.duplicate(s.msgs, m), duplicates=s.duplicates + 1))
+                 update(s, msgs=network.duplicate(s.msgs, m), duplicates=s.duplicates + 1))
                 for m, _ in s.msgs]
 
     def drop_message(self, s: RaftState) -> list:
         """DropMessage(m): the network loses a message."""
         if not self.loss:
             return []
-        return [("Drop", self._net_args(m), self.with_msgs(s, rest)) for m, rest in network.removals(s.msgs)]
+        return [("Drop", self._net_args(m), update(s, msgs=rest)) for m, rest in network.removals(s.msgs)]
 
     @staticmethod
     def _net_args(m) -> dict:

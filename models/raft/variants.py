@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agree.models.raft.model import Raft
 from agree.models.raft.state import FOLLOWER, LEADER, RaftState
+from agree.models.records import put, update
 
 
 @Raft.variant("figure8-commit", breaks="leader_completeness",
@@ -45,7 +46,7 @@ class LeaderIgnoresHigherTerm(Raft):
 
     def update_term(self, s: RaftState, i: int, term: int) -> RaftState:
         if s.role[i] == LEADER:
-            return self.update(s, i, term=term, voted_for=None)
+            return update(s, term=put(s.term, i, term), voted_for=put(s.voted_for, i, None))
         return super().update_term(s, i, term)
 
 
@@ -60,7 +61,8 @@ class VolatileVotedFor(Raft):
     def restart(self, s: RaftState) -> list:
         if s.restarts >= self.max_restarts:
             return []
-        return [("Restart", {"server": name}, self.update(
-                    s, i, role=FOLLOWER, voted_for=None, commit=0, votes=frozenset(), next_index=(), match_index=(),
-                    restarts=s.restarts + 1))
+        return [("Restart", {"server": name}, update(
+                    s, role=put(s.role, i, FOLLOWER), voted_for=put(s.voted_for, i, None), commit=put(s.commit, i, 0),
+                    votes=put(s.votes, i, frozenset()), next_index=put(s.next_index, i, ()),
+                    match_index=put(s.match_index, i, ()), restarts=s.restarts + 1))
                 for i, name in enumerate(self.names)]

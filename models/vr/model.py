@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 from agree.models.contract import Model, Param, Step, invariant, reachable, transition
+from agree.models.records import put, update
 from agree.models.vr.recovery import RECOVERING, VRRecovery
 from agree.properties import consensus, logs, quorums
 
@@ -42,15 +43,6 @@ class VRState(NamedTuple):
     commit: tuple  # commit-number per replica
     last_normal: tuple  # per replica, the latest view in which its status was normal
     msgs: frozenset  # every message sent
-
-
-_new = tuple.__new__
-_FIELD = {name: k for k, name in enumerate(VRState._fields)}
-_MSGS = _FIELD["msgs"]
-
-
-def _put(row: tuple, i: int, value) -> tuple:
-    return row[:i] + (value,) + row[i + 1:]
 
 
 class ViewstampedReplication(VRRecovery, Model):
@@ -87,15 +79,13 @@ class ViewstampedReplication(VRRecovery, Model):
         """Whether these replicas include a majority (f + 1 of 2f + 1)."""
         return any(q <= who for q in self.minimal_quorums)
 
-    def update(self, s: VRState, i: int, sent=(), **fields) -> VRState:
-        """s with replica i's fields changed as given and the messages `sent` added."""
-        values = list(s)
-        for name, value in fields.items():
-            at = _FIELD[name]
-            values[at] = _put(values[at], i, value)
+    def update_replica(self, s: VRState, i: int, sent=(), **fields) -> VRState:
+        """s with replica i's entry of each named field set and the messages `sent` added: a thin
+        wrapper over `update` and `put`, so it keeps the type of s and a subclass's added fields."""
+        changes = {name: put(getattr(s, name), i, value) for name, value in fields.items()}
         if sent:
-            values[_MSGS] = s.msgs.union(sent)
-        return _new(VRState, values)
+            changes["msgs"] = s.msgs.union(sent)
+        return update(s, **changes)
 
     # ----- states
 
@@ -122,7 +112,7 @@ class ViewstampedReplication(VRRecovery, Model):
                 entry = (v, value)
                 n = len(s.log[i]) + 1
                 steps.append(("ClientRequest", {"primary": r, "view": v, "op": n, "value": value},
-                              self.update(s, i, [("Prepare", v, n, entry)], log=s.log[i] + (entry,))))
+                              self.update_replica(s, i, [("Prepare", v, n, entry)], log=s.log[i] + (entry,))))
         return steps
 
     def prepare(self, s: VRState) -> list:
@@ -135,7 +125,7 @@ class ViewstampedReplication(VRRecovery, Model):
                 if s.view[i] == v and s.status[i] == NORMAL and self.primary(v) != i and len(s.log[i]) == n - 1:
                     steps.append(("Prepare", {"src": self.names[self.primary(v)], "dst": r, "view": v, "op": n,
                                               "entry": entry},
-                                  self.update(s, i, [("PrepareOK", v, n, r)], log=s.log[i] + (entry,))))
+                                  self.update_replica(s, i, [("PrepareOK", v, n, r)], log=s.log[i] + (entry,))))
         return steps
 
     def commit_op(self, s: VRState) -> list:
@@ -150,7 +140,7 @@ class ViewstampedReplication(VRRecovery, Model):
             for n in range(len(s.log[i]), s.commit[i], -1):
                 if self.is_quorum({r} | {who for op, who in acks if op >= n}):
                     steps.append(("CommitOp", {"primary": r, "view": v, "commit": n},
-                                  self.update(s, i, [("Commit", v, n)], commit=n)))
+                                  self.update_replica(s, i, [("Commit", v, n)], commit=n)))
                     break
         return steps
 
@@ -162,7 +152,7 @@ class ViewstampedReplication(VRRecovery, Model):
             for i, r in self.indexed:
                 if s.view[i] == v and s.status[i] == NORMAL and s.commit[i] < k <= len(s.log[i]):
                     steps.append(("Commit", {"src": self.names[self.primary(v)], "dst": r, "view": v, "commit": k},
-                                  self.update(s, i, commit=k)))
+                                  self.update_replica(s, i, commit=k)))
         return steps
 
     # ----- view change (section 4.2)
@@ -192,7 +182,7 @@ class ViewstampedReplication(VRRecovery, Model):
     def start_view_change(self, s: VRState, i: int, v: int) -> VRState:
         """Replica i enters view v's view change: it keeps its log and last normal view until the
         new primary's STARTVIEW gives it the view's state."""
-        return self.update(s, i, [("StartViewChange", v, self.names[i])], view=v, status=VIEW_CHANGE)
+        return self.update_replica(s, i, [("StartViewChange", v, self.names[i])], view=v, status=VIEW_CHANGE)
 
     def adopt_view(self, s: VRState, i: int, v: int) -> VRState:
         """What a replica does on hearing of a later view v: it joins v's view change."""
@@ -214,7 +204,7 @@ class ViewstampedReplication(VRRecovery, Model):
                 steps.append(("DoViewChange", {"src": r, "dst": self.names[self.primary(v)], "view": v,
                                                "ops": len(s.log[i]), "last_normal": s.last_normal[i],
                                                "commit": s.commit[i]},
-                              self.update(s, i, [m])))
+                              self.update_replica(s, i, [m])))
         return steps
 
     def start_view(self, s: VRState) -> list:
@@ -234,8 +224,8 @@ class ViewstampedReplication(VRRecovery, Model):
                     outcomes.add((self.log_to_take(chosen), max(m[4] for m in chosen)))
             for log, k in sorted(outcomes):
                 steps.append(("StartView", {"primary": r, "view": v, "ops": len(log), "commit": k},
-                              self.update(s, i, [("StartView", v, log, k)], status=NORMAL, log=log,
-                                          commit=max(k, s.commit[i]), last_normal=v)))
+                              self.update_replica(s, i, [("StartView", v, log, k)], status=NORMAL, log=log,
+                                                  commit=max(k, s.commit[i]), last_normal=v)))
         return steps
 
     @staticmethod
@@ -258,8 +248,8 @@ class ViewstampedReplication(VRRecovery, Model):
                 sent = [("PrepareOK", v, len(log), r)] if len(log) > k else []
                 steps.append(("ReceiveStartView", {"src": self.names[self.primary(v)], "dst": r, "view": v,
                                                    "ops": len(log), "commit": k},
-                              self.update(s, i, sent, view=v, status=NORMAL, log=log,
-                                          commit=max(k, s.commit[i]), last_normal=v)))
+                              self.update_replica(s, i, sent, view=v, status=NORMAL, log=log,
+                                                  commit=max(k, s.commit[i]), last_normal=v)))
         return steps
 
     # ----- properties (the shared predicates of properties/)

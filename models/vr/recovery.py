@@ -16,7 +16,7 @@ RECOVERING = "recovering"
 
 
 class VRRecovery:
-    """The recovery rules of ViewstampedReplication, apart from its other rules. Needs `update`,
+    """The recovery rules of ViewstampedReplication, apart from its other rules. Needs `update_replica`,
     `primary`, `indexed`, `system` and `max_recoveries`."""
 
     def crash(self, s) -> list:
@@ -28,8 +28,8 @@ class VRRecovery:
         for i, r in self.indexed:
             nonce = 1 + sum(1 for m in s.msgs if m[0] == "Recovery" and m[1] == r)
             steps.append(("Crash", {"replica": r, "nonce": nonce},
-                          self.update(s, i, [("Recovery", r, nonce)], view=0, status=RECOVERING, log=(),
-                                      commit=0, last_normal=0)))
+                          self.update_replica(s, i, [("Recovery", r, nonce)], view=0, status=RECOVERING, log=(),
+                                              commit=0, last_normal=0)))
         return steps
 
     def recovery_response(self, s) -> list:
@@ -47,7 +47,7 @@ class VRRecovery:
                 if answer not in s.msgs:
                     steps.append(("RecoveryResponse", {"src": r, "dst": asker, "view": v, "nonce": nonce,
                                                        "ops": len(s.log[j]) if primary else None},
-                                  self.update(s, j, [answer])))
+                                  self.update_replica(s, j, [answer])))
         return steps
 
     def finish_recovery(self, s) -> list:
@@ -71,7 +71,7 @@ class VRRecovery:
                         outcomes.add((latest, from_primary[0][4], from_primary[0][5]))
             for v, log, k in sorted(outcomes):
                 steps.append(("FinishRecovery", {"replica": r, "view": v, "ops": len(log), "commit": k},
-                              self.update(s, i, view=v, status="normal", log=log, commit=k, last_normal=v)))
+                              self.update_replica(s, i, view=v, status="normal", log=log, commit=k, last_normal=v)))
         return steps
 
     def recovering(self, s) -> tuple:

@@ -14,8 +14,8 @@ class EagerViewUpdate(ViewstampedReplication):
     normal one, as section 5.2's state transfer does, but without waiting for the new state."""
 
     def adopt_view(self, s: VRState, i: int, v: int) -> VRState:
-        return self.update(s, i, [("StartViewChange", v, self.names[i])], view=v, status=VIEW_CHANGE,
-                           log=s.log[i][:s.commit[i]], last_normal=v)
+        return self.update_replica(s, i, [("StartViewChange", v, self.names[i])], view=v, status=VIEW_CHANGE,
+                                   log=s.log[i][:s.commit[i]], last_normal=v)
 
 
 @ViewstampedReplication.variant(
@@ -42,5 +42,6 @@ class AmnesiaRejoin(ViewstampedReplication):
         if sum(1 for m in s.msgs if m[0] == "Recovery") >= self.max_recoveries:
             return []
         return [("Crash", {"replica": r, "nonce": 1},
-                 self.update(s, i, [("Recovery", r, 1)], view=0, status="normal", log=(), commit=0, last_normal=0))
+                 self.update_replica(s, i, [("Recovery", r, 1)], view=0, status="normal", log=(), commit=0,
+                                     last_normal=0))
                 for i, r in self.indexed]

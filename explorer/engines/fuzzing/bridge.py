@@ -92,7 +92,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
     initial = [s for s in model.init() if within is None or within(s)]
     if not initial:
         raise InputError(f"model {model.label()} has no initial state within its bounds: nothing to run")
-    declared = tuple(getattr(model, "actions", ()) or ())
+    declared = tuple(model.actions)
     count_states = stats.count_states
     guided = stats.guide = Guide() if guide else None
 

@@ -131,7 +131,7 @@ def _result(model: Model, stats: FuzzStats, trace, stopped_by: str, model_ref: s
             status, detail = INCOMPLETE, f"no violation found in {tried}"
         results[spec.name] = PropertyResult(spec.name, spec.kind, status, detail, found)
     coverage = {a: {"fired": stats.fired.get(a, 0), "new": stats.found.get(a, 0)}
-                for a in sorted(set(stats.fired) | set(getattr(model, "actions", ())))}
+                for a in sorted(set(stats.fired) | set(model.actions))}
     return CheckResult(model=model_ref, params=dict(model.parameters), variant=model.variant_name,
                        strategy="hypothesis", exhausted=False, stopped_by=stopped_by,
                        distinct_states=len(stats.seen), generated=stats.steps, depth=stats.longest + 1,

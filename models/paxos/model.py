@@ -22,33 +22,20 @@ Messages are plain tuples (b: ballot, a: acceptor, v: value, None: no value, -1:
 
 from __future__ import annotations
 
-import math
-from itertools import permutations
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable
 
 from agree.models.contract import Model, Param, Step, invariant, reachable
-from agree.models.records import put
+from agree.models.paxos.drawing import PaxosDrawing
+from agree.models.paxos.state import NO_BALLOT, NONE, PaxosState
+from agree.models.paxos.symmetry import PaxosSymmetry
+from agree.models.records import put, update
 from agree.properties import consensus, quorums
 from agree.properties.errors import InputError
 
-NO_BALLOT = -1
-NONE = None  # the spec's None: "no value"
 CACHE_SIZE = 200_000  # sets of messages whose chosen values are remembered
-MAX_SYMMETRY_ENTRIES = 2_000_000  # renamed-message entries in the symmetry tables (about 200 MB)
 
 
-class PaxosState(NamedTuple):
-    max_bal: tuple  # max_bal[i]: the highest ballot acceptor i has joined (-1: none)
-    max_vbal: tuple  # max_vbal[i]: the ballot of acceptor i's latest vote (-1: none)
-    max_val: tuple  # max_val[i]: the value of that vote (None: none)
-    msgs: frozenset  # every message sent so far
-    restarts: int  # crash-restarts so far (always 0 unless max_restarts > 0)
-
-
-_new = tuple.__new__  # builds a PaxosState without NamedTuple's Python-level constructor
-
-
-class Paxos(Model):
+class Paxos(PaxosSymmetry, PaxosDrawing, Model):
     """Single-decree Paxos: leaders of numbered ballots ask a quorum of acceptors to vote."""
 
     name = "paxos"
@@ -128,7 +115,7 @@ class Paxos(Model):
     def phase1a(self, s: PaxosState) -> list[Step]:
         """Phase1a(b): the leader of ballot b asks every acceptor to join it (Paxos Made Simple,
         phase 1(a)). Unguarded as in the spec: sending it again is a stuttering step."""
-        return [("Phase1a", {"bal": b}, self.rebuild(s, msgs=s.msgs | {("1a", b)})) for b in self.ballots]
+        return [("Phase1a", {"bal": b}, update(s, msgs=s.msgs | {("1a", b)})) for b in self.ballots]
 
     def phase1b(self, s: PaxosState) -> list[Step]:
         """Phase1b(a): on a 1a for ballot b, acceptor a joins b if `may_join` allows it."""
@@ -143,7 +130,7 @@ class Paxos(Model):
     def join(self, s: PaxosState, i: int, b: int) -> PaxosState:
         """Phase1b's effect: acceptor i promises to ignore ballots below b (maxBal[a] := b) and
         reports its latest vote <<maxVBal[a], maxVal[a]>> in a 1b message."""
-        return self.rebuild(s, max_bal=put(s.max_bal, i, b), msgs=s.msgs | {self.one_b(s, i, b)})
+        return update(s, max_bal=put(s.max_bal, i, b), msgs=s.msgs | {self.one_b(s, i, b)})
 
     def one_b(self, s: PaxosState, i: int, b: int) -> tuple:
         """The 1b message acceptor i sends for ballot b: ("1b", a, b, maxVBal[a], maxVal[a])."""
@@ -166,7 +153,7 @@ class Paxos(Model):
                 if q <= answered.keys():
                     allowed |= self.values_safe_at([r for a in q for r in answered[a]])
             for v in sorted(allowed):
-                steps.append(("Phase2a", {"bal": b, "val": v}, self.rebuild(s, msgs=msgs | {("2a", b, v)})))
+                steps.append(("Phase2a", {"bal": b, "val": v}, update(s, msgs=msgs | {("2a", b, v)})))
         return steps
 
     def values_safe_at(self, reports: list[tuple]) -> set:
@@ -192,8 +179,8 @@ class Paxos(Model):
 
     def vote(self, s: PaxosState, i: int, b: int, v: Any) -> PaxosState:
         """Phase2b's effect: acceptor i joins b, records its vote (maxVBal, maxVal) and sends 2b."""
-        return self.rebuild(s, max_bal=put(s.max_bal, i, b), max_vbal=put(s.max_vbal, i, b),
-                            max_val=put(s.max_val, i, v), msgs=s.msgs | {("2b", self.names[i], b, v)})
+        return update(s, max_bal=put(s.max_bal, i, b), max_vbal=put(s.max_vbal, i, b),
+                      max_val=put(s.max_val, i, v), msgs=s.msgs | {("2b", self.names[i], b, v)})
 
     def restart(self, s: PaxosState) -> list[Step]:
         """Restart(a): acceptor a crashes and recovers (at most max_restarts times in a run)."""
@@ -205,17 +192,7 @@ class Paxos(Model):
         """The state after acceptor i restarts. maxBal, maxVBal and maxVal are on stable storage
         ("Paxos Made Simple", section 2.2: an acceptor remembers what it must even if it fails and
         restarts), so they survive; only the count of restarts changes."""
-        return self.rebuild(s, restarts=s.restarts + 1)
-
-    def rebuild(self, s: PaxosState, max_bal: tuple | None = None, max_vbal: tuple | None = None,
-                max_val: tuple | None = None, msgs: frozenset | None = None,
-                restarts: int | None = None) -> PaxosState:
-        """s with the given fields replaced. It keeps the type of s and any fields a subclass's
-        state adds after Paxos's five, so a subclass can extend the state without touching the
-        rules (cheaper than NamedTuple._replace, which matters in the search's inner loop)."""
-        return _new(type(s), (s[0] if max_bal is None else max_bal, s[1] if max_vbal is None else max_vbal,
-                              s[2] if max_val is None else max_val, s[3] if msgs is None else msgs,
-                              s[4] if restarts is None else restarts) + s[5:])
+        return update(s, restarts=s.restarts + 1)
 
     # ----- views: what the properties in properties/consensus.py look at
 
@@ -309,228 +286,6 @@ class Paxos(Model):
     def value_chosen(self, s: PaxosState) -> bool:
         """Some value is chosen."""
         return bool(self.decisions(s))
-
-    # ----- symmetry: acceptors (as far as the quorum system allows) and values are interchangeable
-
-    def symmetry(self, s: PaxosState) -> tuple:
-        """A canonical form of s under renaming acceptors and values: equal for two states exactly
-        when one is a renaming of the other, so a symmetric search counts one state per orbit.
-
-        When every permutation of acceptors keeps the quorum system (majorities, thresholds) it
-        needs no enumeration of those permutations: an acceptor's name appears only in its own
-        fields and in the 1b/2b messages it sent, so a state is determined up to renaming by the
-        multiset of per-acceptor signatures (its fields and its messages, name erased): sorting them
-        is the canonical form, whatever the ties. Only the values' permutations (at most 4! = 24)
-        are tried. Other quorum systems fall back to trying every symmetry they allow."""
-        if self._every_acceptor_permutation_allowed():
-            return self._canonical_by_signatures(s)
-        return self._canonical_by_enumeration(s)
-
-    def _every_acceptor_permutation_allowed(self) -> bool:
-        try:
-            return self._symmetric_quorums
-        except AttributeError:
-            pass
-        names = self.names
-        swaps = [{**{a: a for a in names}, names[i]: names[i + 1], names[i + 1]: names[i]}
-                 for i in range(len(names) - 1)]  # adjacent transpositions generate every permutation
-        self._symmetric_quorums = all(self._keeps_quorums(swap) for swap in swaps)
-        self._value_codes = [{NONE: 0, **{v: k + 1 for k, v in enumerate(perm)}} for perm in permutations(self.vals)]
-        self._position = {a: i for i, a in enumerate(names)}
-        self._encoded: dict = {}  # message -> its encodings under each permutation of the values
-        return self._symmetric_quorums
-
-    def _keeps_quorums(self, rename: dict) -> bool:
-        """Does renaming acceptors map each phase's quorum system onto itself?"""
-        return all({frozenset(rename[a] for a in q) for q in qs} == set(qs)
-                   for qs in (self.phase1_quorums, self.phase2_quorums))
-
-    def _canonical_by_signatures(self, s: PaxosState) -> tuple:
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        position, encoded = self._position, self._encoded
-        own: list[list] = [[] for _ in self.names]  # the 1b and 2b messages each acceptor sent
-        shared = []  # 1a and 2a: they name no acceptor
-        for m in msgs:
-            try:
-                codes = encoded[m]
-            except KeyError:
-                codes = encoded[m] = self._encodings(m)
-            if m[0] == "1b" or m[0] == "2b":
-                own[position[m[1]]].append(codes)
-            else:
-                shared.append(codes)
-        best = None
-        for k, code in enumerate(self._value_codes):
-            acceptors = sorted((max_bal[i], max_vbal[i], code[max_val[i]], tuple(sorted(c[k] for c in own[i])))
-                               for i in range(len(own)))
-            key = (tuple(acceptors), tuple(sorted(c[k] for c in shared)))
-            if best is None or key < best:
-                best = key
-        return best + (restarts,)
-
-    def _encodings(self, m: tuple) -> tuple:
-        """Message m with its acceptor name erased, under each permutation of the values."""
-        kind = m[0]
-        if kind == "1a":
-            return tuple((0, m[1]) for _ in self._value_codes)
-        if kind == "1b":
-            return tuple((1, m[2], m[3], code[m[4]]) for code in self._value_codes)
-        if kind == "2b":
-            return tuple((2, m[2], code[m[3]]) for code in self._value_codes)
-        return tuple((3, m[1], code[m[2]]) for code in self._value_codes)
-
-    def _canonical_by_enumeration(self, s: PaxosState) -> tuple:
-        """The least, over all allowed symmetries, of an exact sortable encoding of the renamed state."""
-        if not hasattr(self, "_symmetries"):
-            self._setup_symmetry()
-        max_bal, max_vbal, max_val, msgs, restarts = s
-        best_local, best_mask = None, 0
-        for position, code, bit in self._symmetries:
-            local = tuple([(max_bal[i], max_vbal[i], code[max_val[i]]) for i in position])
-            if best_local is not None and local > best_local:
-                continue  # the acceptors' part already decides: no need to rename the messages
-            mask = sum(map(bit.__getitem__, msgs))
-            if best_local is None or local < best_local or mask < best_mask:
-                best_local, best_mask = local, mask
-        return best_local, best_mask, restarts
-
-    def _setup_symmetry(self) -> None:
-        """Precompute, for every symmetry, where it sends each acceptor, value and message (only
-        when a symmetric search over an asymmetric quorum system asks for it: it grows as n!).
-
-        The acceptor permutations are those that map the quorum system onto itself; values are all
-        interchangeable, since any value may be proposed."""
-        n = self.acceptors
-        value_code = {NONE: 0, **{v: k + 1 for k, v in enumerate(self.vals)}}
-        universe = self._message_universe()
-        entries = math.factorial(n) * math.factorial(self.value_count) * len(universe)
-        if entries > MAX_SYMMETRY_ENTRIES:  # each entry costs about 100 bytes: refuse rather than swap
-            raise InputError(f"--symmetry for paxos with acceptors={n}, values={self.value_count}, "
-                             f"max_ballot={self.max_ballot} needs tables of {entries:,} entries (the limit is "
-                             f"{MAX_SYMMETRY_ENTRIES:,}): leave out --symmetry or use fewer acceptors, values or ballots")
-        symmetries = []
-        for acc_perm in permutations(range(n)):
-            rename = {self.names[i]: self.names[acc_perm[i]] for i in range(n)}
-            if not self._keeps_quorums(rename):
-                continue
-            for val_perm in permutations(self.vals):
-                vmap = {NONE: NONE, **dict(zip(self.vals, val_perm))}
-                position = [0] * n  # position[new index] = old index
-                for old, new in enumerate(acc_perm):
-                    position[new] = old
-                bit = {m: 1 << universe[_rename_message(m, rename, vmap)] for m in universe}
-                code = {v: value_code[vmap[v]] for v in vmap}
-                symmetries.append((tuple(position), code, bit))
-        self._symmetries = symmetries
-
-    def _message_universe(self) -> dict:
-        """Every message that can ever be sent, numbered (so a set of messages is a bit mask)."""
-        found = [("1a", b) for b in self.ballots]
-        votes = [(NO_BALLOT, NONE)] + [(c, v) for c in self.ballots for v in self.vals]
-        found += [("1b", a, b, c, v) for a in self.names for b in self.ballots for c, v in votes]
-        found += [("2a", b, v) for b in self.ballots for v in self.vals]
-        found += [("2b", a, b, v) for a in self.names for b in self.ballots for v in self.vals]
-        return {m: k for k, m in enumerate(found)}
-
-    # ----- drawing
-
-    def participants(self) -> list[str]:
-        return [f"b{b}" for b in self.ballots] + list(self.names)
-
-    def node_names(self) -> list[str]:
-        return list(self.names)
-
-    def actions_off(self) -> dict[str, str]:
-        return {} if self.max_restarts else {"Restart": "max_restarts=0"}
-
-    def chart(self, step: Step) -> list[tuple]:
-        args = step.args
-        if step.action == "Phase1a":
-            return [("note", f"b{args['bal']}", f"1a: leader starts ballot {args['bal']}")]
-        if step.action == "Phase1b":
-            leader, a = f"b{args['bal']}", args["acc"]
-            vote = _last_vote(step.state, self.names.index(a))
-            said = "no vote yet" if vote[0] == NO_BALLOT else f"voted {vote[1]} in ballot {vote[0]}"
-            return [("msg", leader, a, "1a"), ("msg", a, leader, f"1b: joins ballot {args['bal']}, {said}")]
-        if step.action == "Phase2a":
-            return [("note", f"b{args['bal']}", f"2a: proposes {args['val']}")]
-        if step.action == "Phase2b":
-            leader, a, b, v = f"b{args['bal']}", args["acc"], args["bal"], args["val"]
-            events = [("msg", leader, a, f"2a {v}"), ("msg", a, leader, f"2b: votes {v} in ballot {b}")]
-            voters = {m[1] for m in map(tuple, _msgs(step.state)) if m[0] == "2b" and m[2] == b and m[3] == v}
-            if self.is_quorum(frozenset(voters)) and not self.is_quorum(frozenset(voters - {a})):
-                events.append(("note", leader, f"{v} is chosen in ballot {b} by {', '.join(sorted(voters))}"))
-            return events
-        if step.action == "Restart":
-            return [("note", args["acc"], self.restart_says)]
-        return super().chart(step)
-
-    restart_says = "crashes and restarts, its state intact"
-
-
-
-def _rename_message(m: tuple, rename: dict, vmap: dict) -> tuple:
-    kind = m[0]
-    if kind == "1a":
-        return m
-    if kind == "1b":
-        return ("1b", rename[m[1]], m[2], m[3], vmap[m[4]])
-    if kind == "2a":
-        return ("2a", m[1], vmap[m[2]])
-    return ("2b", rename[m[1]], m[2], vmap[m[3]])
-
-
-def _msgs(state: Any) -> Iterable:
-    """The messages of a state, or of its JSON encoding (charts are drawn from trace files too)."""
-    return state["msgs"] if isinstance(state, dict) else state.msgs
-
-
-def _last_vote(state: Any, i: int) -> tuple:
-    if isinstance(state, dict):
-        return state["max_vbal"][i], state["max_val"][i]
-    return state.max_vbal[i], state.max_val[i]
-
-
-# --------------------------------------------------------------------------- broken variants
-# Each changes exactly one rule method and says which property should fail.
-
-
-@Paxos.variant("accept-below-promise", breaks="agreement",
-               says="Phase2b drops the guard m.bal >= maxBal[a]: an acceptor votes in a ballot below one it promised to")
-class AcceptBelowPromise(Paxos):
-    def may_vote(self, s: PaxosState, i: int, b: int) -> bool:
-        return True
-
-
-@Paxos.variant("forget-promise", breaks="agreement",
-               says="Phase1b answers a 1a but does not record the promise (maxBal[a] is not raised)")
-class ForgetPromise(Paxos):
-    def join(self, s: PaxosState, i: int, b: int) -> PaxosState:
-        return self.rebuild(s, msgs=s.msgs | {self.one_b(s, i, b)})
-
-
-@Paxos.variant("ignore-reported-value", breaks="agreement",
-               says="Phase2a lets the leader propose any value, even when a 1b in its quorum reported a vote")
-class IgnoreReportedValue(Paxos):
-    def values_safe_at(self, reports: list[tuple]) -> set:
-        return set(self.vals)
-
-
-@Paxos.variant("minority-quorum", breaks="agreement",
-               says="quorums are sets of floor(n/2) acceptors, so two of them can be disjoint")
-class MinorityQuorum(Paxos):
-    def quorum_system(self) -> Iterable[frozenset]:
-        return quorums.Threshold(self.names, max(1, self.acceptors // 2)).quorums()
-
-
-@Paxos.variant("amnesia-restart", breaks="agreement", defaults={"max_restarts": 1},
-               says="Restart(a) wipes maxBal, maxVBal and maxVal: the acceptor forgets its promises and votes")
-class AmnesiaRestart(Paxos):
-    restart_says = "crashes and restarts with its state wiped"
-
-    def restarted(self, s: PaxosState, i: int) -> PaxosState:
-        return self.rebuild(s, max_bal=put(s.max_bal, i, NO_BALLOT), max_vbal=put(s.max_vbal, i, NO_BALLOT),
-                            max_val=put(s.max_val, i, NONE), restarts=s.restarts + 1)
 
 
 def load_acceptor_quorums(path: str, acceptors: tuple[str, ...]) -> tuple[list[frozenset], list[frozenset]]:
