@@ -196,3 +196,47 @@ def test_every_built_in_name_uses_hyphens():
 
     assert all("_" not in name for name in builtin_models())
     assert not list((ROOT / "counterexamples").glob("*_*"))
+
+
+# ----- 9. free text in traces and suites
+
+
+def test_a_trace_keeps_a_hand_added_comment(tmp_path, agree):
+    from agree.explorer.traces.format import load_trace, write_trace
+
+    data = json.loads((ROOT / "counterexamples" / "twophase--tm-commits-early.json").read_text())
+    data["comment"] = "found in review; see ticket 12"
+    data["notes"] = "the TM must wait for every RM"
+    (tmp_path / "cx.json").write_text(json.dumps(data))
+    assert agree("replay", tmp_path / "cx.json").code == 0
+    write_trace(load_trace(tmp_path / "cx.json"), tmp_path / "again.json")
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["comment"] == data["comment"] and again["notes"] == data["notes"]
+    data["comment"] = 3
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    ran = agree("replay", tmp_path / "bad.json")
+    assert ran.code == 2 and '"comment" must be a string' in ran.err
+
+
+def test_a_suite_takes_comments_at_the_top_and_in_entries(project):
+    suite = load_suite(str(project / "mymodels" / "benor.agree.toml"))  # SUITE has both
+    assert [e.written for e in suite] == ["benor.py:BenOr", "benor.py:BenOr"]
+    (project / "bad.agree.toml").write_text('comment = 1\n[[check]]\nmodel = "twophase"\n')
+    with pytest.raises(InputError, match="comment must be a string"):
+        load_suite(str(project / "bad.agree.toml"))
+
+
+def test_the_verify_table_lines_up_and_never_cuts_a_replay_name(agree):
+    from agree.explorer.cli.suite import Expectation, Outcome
+    from agree.explorer.cli.verify import _cells, _row, _widths
+
+    long = "duelling-proposers--duel.json"
+    suite = [Expectation(model="twophase", params={"rms": 3}),
+             Expectation(model="", trace=f"/x/{long}"),
+             Expectation(model="duelling-proposers", expect="violated", prop="someone_decides_eventually")]
+    widths = _widths(suite)
+    rows = [_row(("model", "variant", "expected", "result", "states", "time"), widths)]
+    rows += [_row(_cells(Outcome(e, True, "violated: someone_decides_eventually (12 steps)" if e.prop else "holds",
+                                 1234, 0.5)), widths) for e in suite]
+    assert long in rows[2] and "1,234" in rows[1]
+    assert len({len(r) for r in rows}) == 1, rows  # every row ends in the same column (the time)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agree.explorer.engines.encoding import canonical_text, encode
-from agree.explorer.traces.render import diff
+from agree.explorer.traces.render import diff, node_names_of
 from agree.explorer.engines.path import DEAD_END, Trace
 from agree.models.contract import EVENTUALLY, INVARIANT, LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
 from agree.models.registry import build_model, builtin_name
@@ -73,7 +73,7 @@ def _match(model: Model, state, recorded: dict):
     call = f"{action}({', '.join(f'{k}={v}' for k, v in recorded.get('args', {}).items())})"
     if not same_action:
         return None, f"{call} is not enabled in today's model"
-    changes = diff(encode(model.view(same_action[0].state)), recorded["state"])
+    changes = diff(encode(model.view(same_action[0].state)), recorded["state"], names=node_names_of(model))
     return None, f"{call} leads to a different state ({'; '.join(changes[:3])})"
 
 
