@@ -35,7 +35,7 @@ from agree.explorer.engines.options import STRATEGIES, Parallel
 from agree.explorer.traces.replay import model_for, replay
 from agree.explorer.engines.result import HOLDS, VIOLATED, Bounds
 
-from agree.models.registry import build_model, builtin_models
+from agree.models.registry import build_model, builtin_models, builtin_name
 from agree.properties import files
 from agree.properties.errors import InputError
 from agree.explorer.traces.format import load_trace
@@ -188,6 +188,8 @@ def _model_from_suite(spec: str, folder: Path, where: str) -> str:
     """A model file named in a suite is found from the suite's folder, as its traces are (so a
     suite works from any folder); given back relative to here, as the command line would name it."""
     file, colon, cls = spec.rpartition(":") if ":" in spec else (spec, "", "")
+    if not colon and not file.endswith(".py"):
+        return builtin_name(spec) or spec  # primary_backup: written into traces as primary-backup
     if not file.endswith(".py") or Path(file).is_absolute():
         return spec
     found = folder / file
