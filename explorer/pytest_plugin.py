@@ -78,30 +78,44 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class SuiteFile(pytest.File):
-    """A `*.agree.toml` suite: one item per [[check]] or [[replay]] entry."""
+    """A `*.agree.toml` suite: one item per [[check]] or [[replay]] entry. A defect is an item that
+    fails with agree's one-line message, so one bad entry does not abort the whole session."""
 
     def collect(self):
-        from agree.explorer.cli.suite import load_suite
+        from agree.explorer.cli.suite import suite_entries
+        from agree.properties.errors import InputError
 
-        for number, expectation in enumerate(load_suite(str(self.path)), 1):
-            yield SuiteItem.from_parent(self, name=_item_name(number, expectation), expectation=expectation)
+        try:
+            entries = suite_entries(str(self.path))
+        except InputError as err:
+            yield SuiteItem.from_parent(self, name="suite file", expectation=err)
+            return
+        for number, entry in enumerate(entries, 1):
+            yield SuiteItem.from_parent(self, name=_item_name(number, entry), expectation=entry)
 
 
 class SuiteItem(pytest.Item):
     def __init__(self, *, expectation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.expectation = expectation
+        self.expectation = expectation  # an Expectation, or the InputError that refused the entry
 
     def runtest(self) -> None:
         from agree.explorer.cli.suite import run_expectation
+        from agree.properties.errors import InputError
 
-        outcome = run_expectation(self.expectation)
+        if isinstance(self.expectation, InputError):
+            raise self.expectation
+        outcome = run_expectation(self.expectation)  # an InputError here (a model's own code) is one line too
         if not outcome.met:
             raise SuiteFailure(outcome)
 
     def repr_failure(self, excinfo, style=None) -> str:
+        from agree.properties.errors import InputError
+
         if isinstance(excinfo.value, SuiteFailure):
             return excinfo.value.report()
+        if isinstance(excinfo.value, InputError):
+            return f"agree: {excinfo.value}"
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -128,6 +142,11 @@ class SuiteFailure(Exception):
 
 
 def _item_name(number: int, e: Any) -> str:
+    """`[1] benor.py:BenOr holds`, `[2] twophase --variant x violated`, `[3] replay cx.json`: the
+    entry as the suite file writes it (a refused entry: what it names, or its kind)."""
+    if not hasattr(e, "kind"):  # an InputError: its entry is (kind, index, what it names)
+        kind, _, written = getattr(e, "entry", ("entry", 0, ""))
+        return f"[{number}] {written or kind}".rstrip()
     if e.kind == "replay":
-        return f"{number}-replay-{Path(e.trace).stem}"
-    return f"{number}-{e.model}" + (f"-{e.variant}" if e.variant else "") + f"-{e.expect}"
+        return f"[{number}] replay {Path(e.written or e.trace).name}"
+    return f"[{number}] {e.written or e.model}" + (f" --variant {e.variant}" if e.variant else "") + f" {e.expect}"

@@ -304,7 +304,7 @@ class Model:
 
     @classmethod
     def with_variant(cls, variant: str | None) -> type[Model]:
-        if variant is None:
+        if variant is None or variant == cls.variant_name:  # naming the variant's own class is enough
             return cls
         variants = cls.variants()
         if variant not in variants:

@@ -66,7 +66,7 @@ class PrimaryBackupState(NamedTuple):
 class PrimaryBackup(RecordModel, Model):
     """Primary-backup: a write is acknowledged once the backup holds it; failover through a configuration service."""
 
-    name = "primary_backup"
+    name = "primary-backup"
     params = {
         "writes": Param(int, 3, "number of client writes w1..wN", min=0, max=5),
         "max_epoch": Param(int, 4, "highest epoch a failover or re-join may start", min=1, max=6),

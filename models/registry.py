@@ -39,31 +39,59 @@ def _optional(module: str, attr: str) -> list[type[Model]]:
     return [getattr(importlib.import_module(module), attr)]
 
 
+def builtin_name(name: str) -> str | None:
+    """The built-in model `name` means, or None: `primary_backup` and `primary-backup` are one
+    model (built-in names use hyphens; older traces and suites wrote some with underscores)."""
+    models = builtin_models()
+    wanted = name.replace("_", "-")
+    return next((known for known in models if known.replace("_", "-") == wanted), None)
+
+
 def load_model_class(spec: str) -> type[Model]:
     """Resolve MODEL as given on the command line or in a trace or suite file."""
     if ":" not in spec:
-        models = builtin_models()
-        if spec not in models:
+        if spec.endswith(".py"):
+            raise InputError(_name_a_class(spec, _load_file(spec)))
+        known_name = builtin_name(spec)
+        if known_name is None:
+            models = builtin_models()
             known = ", ".join(sorted(models))
             raise InputError(f"unknown model {spec!r}{did_you_mean(spec, models)}: built-in models are {known}; "
                              "a model of your own is given as path/to/file.py:ClassName or package.module:ClassName")
-        return models[spec]
+        return builtin_models()[known_name]
     where, _, attr = spec.rpartition(":")
     if not attr.isidentifier() or not (where.endswith(".py") or _MODULE.fullmatch(where)):
         raise InputError(f"model {spec!r} is not of the form path/to/file.py:ClassName or package.module:ClassName")
     module = _load_file(where) if where.endswith(".py") else _load_module(where)
     cls = getattr(module, attr, None)
     if cls is None:
-        raise InputError(f"{where} has no class {attr!r}: check the name after the colon in {spec!r}")
+        classes = _models_in(module)
+        hint = did_you_mean(attr, classes) or (f"; it defines {', '.join(classes)}" if classes else "")
+        raise InputError(f"{where} has no class {attr!r}{hint}: check the name after the colon in {spec!r}")
     if not (isinstance(cls, type) and issubclass(cls, Model)):
         raise InputError(f"{spec} is not a model: {attr} must subclass models.Model")
     return cls
 
 
+def _models_in(module) -> list[str]:
+    """The Model classes a user's module defines itself (not those it imports), in file order."""
+    return [name for name, value in vars(module).items() if isinstance(value, type) and issubclass(value, Model)
+            and value is not Model and value.__module__ == module.__name__]
+
+
+def _name_a_class(path_text: str, module) -> str:
+    """What to say when a model file is named without `:Class`: the classes it could mean."""
+    classes = _models_in(module)
+    if not classes:
+        return f"{path_text} defines no Model class: a model is a class that subclasses agree.Model"
+    return f"{path_text} defines {', '.join(classes)}: name one as {path_text}:{classes[0]}"
+
+
 def _load_file(path_text: str):
     path = Path(path_text)
     if not path.is_file():
-        raise InputError(f"model file {path_text!r} does not exist: give the path to a .py file")
+        raise InputError(f"model file {path_text!r} does not exist (looked in {Path.cwd()}): "
+                         "give the path to a .py file")
     if path.stat().st_size > files.MAX_BYTES:
         raise InputError(f"model file {path_text!r} is over the {files.MAX_BYTES:,}-byte limit")
     module_name = "agree_user_" + "".join(c if c.isalnum() else "_" for c in str(path.resolve()))

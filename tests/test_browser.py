@@ -175,7 +175,7 @@ def test_report_steps_through_with_the_keyboard(browser, shots, tmp_path):
     # step 2 is RMChooseToAbort(rm=r1): position 0 of rm_state changed, nothing else
     changed = visible.find_elements(By.CSS_SELECTOR, "li.item.changed")
     assert [(c.find_element(By.CLASS_NAME, "index").text, c.find_element(By.CLASS_NAME, "value").text)
-            for c in changed] == [("0", "aborted")]
+            for c in changed] == [("r1", "aborted")]  # the node name, as the text trace says rm_state[r1]
     assert browser.find_element(By.CSS_SELECTOR, ".diagram g.step.selected").get_attribute("data-step") == "2"
     body.send_keys(Keys.END)
     assert selected(browser) == "3"

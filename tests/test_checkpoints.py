@@ -86,7 +86,7 @@ def checkpointed(folder: Path, *extra: str) -> None:
 def test_a_checkpoint_of_another_search_is_refused(tmp_path, change, message):
     checkpointed(tmp_path)
     workers = [] if "--workers" in change else ["--workers", "2"]
-    ran = agree("check", "twophase", *change, *workers, "--resume", tmp_path, "--quiet")
+    ran = agree("check", "twophase", *change, *workers, "--resume", tmp_path)
     if message is None:  # another number of workers is the same search: states are shared out again
         assert ran.returncode == 0 and "resumed from the checkpoint" in ran.stdout, ran.stderr
         return

@@ -110,7 +110,7 @@ OTHER_MODELS = [
     ("threepc", "partition", 200, 40, 0),
     ("lease", "no-fencing", 200, 40, 0),
     ("lease", "clock-jump", 50, 20, 0),
-    ("primary_backup", "script-failover", 50, 20, 0),
+    ("primary-backup", "script-failover", 50, 20, 0),
     ("pbft", "n-equals-3f", 50, 20, 0),
     ("pbft", "quorum-2f", 50, 20, 0),
     ("pbft", "unsigned-requests", 50, 20, 0),
@@ -228,7 +228,7 @@ def test_check_shrinks_where_the_search_lives():
 def test_fuzz_cli_finds_saves_and_replays(agree, tmp_path):
     saved = tmp_path / "t.json"
     ran = agree("fuzz", "twophase", "--variant", "rm-aborts-after-prepare", "--property", "consistent",
-                "--examples", "50", "--steps", "20", "--save-trace", saved, "--quiet")
+                "--examples", "50", "--steps", "20", "--save-trace", saved)
     assert ran.code == 1
     assert "VIOLATED: consistent" in ran.out and "shrunk from" in ran.out
     assert agree("replay", saved).code == 0
@@ -245,7 +245,7 @@ def test_fuzz_cli_json_has_the_shape_of_check(agree):
 
 
 def test_fuzz_cli_without_violation_says_what_was_tried(agree):
-    ran = agree("fuzz", "twophase", "--examples", "30", "--steps", "10", "--quiet")
+    ran = agree("fuzz", "twophase", "--examples", "30", "--steps", "10")
     assert ran.code == 0
     assert "incomplete" in ran.out and "holds" not in ran.out.split("properties:")[0]
     assert "tried " in ran.out and "runs" in ran.out and "guards reached" in ran.out

@@ -318,7 +318,7 @@ main()
 def test_a_signal_while_the_counterexample_is_saved_waits_until_it_is_written(tmp_path, name, code):
     # before: the signal interrupted the save, the trace was lost and only "agree: interrupted" printed
     ran = subprocess.run([sys.executable, "-c", SIGNAL_DURING_SAVE.replace("{name}", name), "check", "twophase",
-                          "--variant", "tm-commits-early", "-p", "rms=2", "--save-trace", "cx.json", "--quiet"],
+                          "--variant", "tm-commits-early", "-p", "rms=2", "--save-trace", "cx.json"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert ran.returncode == code, ran.stderr

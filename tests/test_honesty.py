@@ -86,7 +86,7 @@ def test_a_bug_in_agree_exits_3_with_the_traceback_saved(agree, monkeypatch):
         raise ZeroDivisionError("a bug planted by the test")
 
     monkeypatch.setattr(command, "render_result", broken)
-    ran = agree("check", "tcommit", "--quiet")
+    ran = agree("check", "tcommit")
     assert ran.code == 3
     line = ran.err.strip()
     assert line.startswith("agree: internal error: ZeroDivisionError: a bug planted by the test")

@@ -49,7 +49,7 @@ def test_a_large_graph_is_refused_in_one_line():
 
 def test_show_deadlock_prints_the_path_to_a_state_with_no_step():
     # With TMMAYFAIL = FALSE the BTM never runs: a finished run has no step at all
-    result = run("check", "twophase-btm", "-p", "tm_may_fail=false", "--show-deadlock", "--quiet")
+    result = run("check", "twophase-btm", "-p", "tm_may_fail=false", "--show-deadlock")
     assert result.exit_code == 1  # termination fails
     assert "shortest path to a dead end" in result.output and "=> no step is enabled here" in result.output
     data = json.loads(run("check", "twophase-btm", "-p", "tm_may_fail=false", "--show-deadlock", "--json",

@@ -161,7 +161,7 @@ def test_mermaid_shows_the_equivocation(variant):
 
 
 def test_the_command_line_warns_about_the_bound_and_finds_the_violation(agree):
-    ran = agree("check", "pbft", "-p", "n=3", "-p", "f=1", "--quiet")
+    ran = agree("check", "pbft", "-p", "n=3", "-p", "f=1")
     assert ran.code == 1
     assert "VIOLATED: agreement (invariant)" in ran.out
     assert "warning: n=3 < 3f+1=4: Z3 lemma bft-3f+1-tight proved" in ran.out

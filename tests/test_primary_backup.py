@@ -18,7 +18,7 @@ from agree.properties import logs
 from agree.explorer.traces.format import load_trace
 from tests.conftest import ROOT, reachable_states
 
-TRACE = ROOT / "counterexamples" / "primary_backup--script-failover.json"
+TRACE = ROOT / "counterexamples" / "primary-backup--script-failover.json"
 
 
 @pytest.mark.parametrize("params, states, depth", [

@@ -16,7 +16,7 @@ def diagrams() -> list[str]:
     return re.findall(r"```mermaid\n(.*?)```", SECTION, re.S)
 
 
-@pytest.mark.parametrize("name", ["threepc--partition", "lease--no-fencing", "primary_backup--script-failover"])
+@pytest.mark.parametrize("name", ["threepc--partition", "lease--no-fencing", "primary-backup--script-failover"])
 def test_each_diagram_is_agree_shows_drawing_of_the_stored_trace(agree, name):
     ran = agree("show", ROOT / "counterexamples" / f"{name}.json", "--format", "mermaid")
     assert ran.code == 0
@@ -27,7 +27,7 @@ def test_each_diagram_is_agree_shows_drawing_of_the_stored_trace(agree, name):
 @pytest.mark.parametrize("model, states, generated, depth", [
     ("threepc", "1,545", "3,956", 15),
     ("lease", "17,325", "74,659", 20),
-    ("primary_backup", "12,012", "19,047", 15),
+    ("primary-backup", "12,012", "19,047", 15),
 ])
 def test_quoted_check_lines_are_what_check_prints(agree, model, states, generated, depth):
     quoted = f"holds within bounds: search exhausted, {states} distinct states ({generated} generated), depth {depth}"

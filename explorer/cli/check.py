@@ -17,10 +17,10 @@ from agree.explorer.cli.common import (EXIT_FAILED, EXIT_OK, emit_json, interrup
                                       parse_params, parse_workers)
 from agree.explorer.engines.progress import StderrProgress
 from agree.explorer.traces.render import render_text
-from agree.explorer.traces.report import render_result, result_to_json
+from agree.explorer.traces.report import render_result, result_to_json, verdict_line
 from agree.explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
 from agree.models.contract import LIVENESS_KINDS
-from agree.models.registry import build_model, builtin_models, load_model_class
+from agree.models.registry import build_model, builtin_models, builtin_name, load_model_class
 from agree.properties import files
 from agree.properties.errors import InputError
 from agree.explorer.traces.format import trace_to_json, write_trace
@@ -131,7 +131,7 @@ def _wrapped(text: str, indent: str, hang: int = 2) -> str:
 @click.option("--show-deadlock", is_flag=True,
               help="Show the shortest path to a state with no step at all (BFS), if there is one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option("--quiet", is_flag=True, help="No progress lines; print only the verdict line (not with --json).")
 def check_command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry, workers,
                   backend, address, checkpoint, checkpoint_every, resume, fingerprints, only, keep_going, walks, seed, require_exhausted, save_trace, show_deadlock,
                   as_json, quiet) -> None:
@@ -156,9 +156,9 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     progress = None if quiet else StderrProgress()
     with model_prints_to_stderr(as_json):
         instance = build_model(model, parse_params(params), variant)
-        result = check(instance, options, model_ref=model, progress=progress, started=started)
+        result = check(instance, options, model_ref=builtin_name(model) or model, progress=progress, started=started)
     with held_interrupts():  # a counterexample found is saved and shown, even on a second Ctrl-C
-        report(result, instance, progress, save_trace, as_json, show_deadlock)
+        report(result, instance, progress, save_trace, as_json, show_deadlock, quiet)
     if result.verdict == VIOLATED:
         raise SystemExit(EXIT_FAILED)  # also when interrupted after the violation was found
     if result.stopped_by == "interrupted":
@@ -168,8 +168,10 @@ def check_command(model, params, variant, strategy, max_depth, max_states, time_
     raise SystemExit(EXIT_OK)
 
 
-def report(result, instance, progress, save_trace: str | None, as_json: bool, show_deadlock: bool) -> None:
-    """Save the counterexample (when asked) and print the result (with the path to a dead end)."""
+def report(result, instance, progress, save_trace: str | None, as_json: bool, show_deadlock: bool,
+           quiet: bool = False) -> None:
+    """Save the counterexample (when asked) and print the result (with the path to a dead end);
+    `quiet` prints the verdict line alone, for scripts and CI logs that want one line."""
     if progress is not None:
         progress.finish()
     if save_trace is not None:
@@ -180,7 +182,7 @@ def report(result, instance, progress, save_trace: str | None, as_json: bool, sh
             data["dead_end"] = trace_to_json(result.dead_end) if result.dead_end is not None else None
         emit_json(data)
     else:
-        click.echo(render_result(result, instance))
+        click.echo(f"verdict: {verdict_line(result)}" if quiet else render_result(result, instance))
         if show_deadlock:
             click.echo(deadlock_text(result, instance))
 

@@ -9,8 +9,8 @@ import click
 from agree.explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params
 from agree.explorer.engines.fuzzing.limits import DEFAULT_EXAMPLES, DEFAULT_STEPS
 from agree.explorer.engines.result import REACHED, VIOLATED
-from agree.explorer.traces.report import render_result, result_to_json
-from agree.models.registry import build_model
+from agree.explorer.traces.report import render_result, result_to_json, verdict_line
+from agree.models.registry import build_model, builtin_name
 from agree.explorer.traces.format import write_trace
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 @click.option("--guide/--no-guide", default=True, show_default=True,
               help="Let every other run continue a kept run that reached a new state feature (deep bugs), "
                    "or start every run afresh.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option("--quiet", is_flag=True, help="No progress lines; print only the verdict line (not with --json).")
 def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only, save_trace, as_json, guide,
                  quiet) -> None:
     """Run MODEL through Hypothesis's stateful testing: seeded random runs, shrunk counterexamples.
@@ -52,7 +52,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
     from agree.explorer.engines.fuzzing.fuzz import fuzz  # Hypothesis loads only when fuzzing
 
     outcome = fuzz(instance, examples=examples, steps=steps, seed=seed, time_limit=time_limit,
-                   only=list(only) or None, model_ref=model, progress=None if quiet else _progress, guide=guide)
+                   only=list(only) or None, model_ref=builtin_name(model) or model, progress=None if quiet else _progress, guide=guide)
     result = outcome.result
     violation = result.violation
     if save_trace:
@@ -65,6 +65,8 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
         data = result_to_json(result)
         data["fuzz"] = _summary(outcome)
         emit_json(data)
+    elif quiet:
+        click.echo(f"verdict: {verdict_line(result)}")
     else:
         click.echo(render_result(result, instance))
         click.echo(_tried(outcome))

@@ -24,6 +24,7 @@ every stored counterexample still replays. A user's suite is a TOML or JSON file
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from agree.explorer.engines.options import STRATEGIES, Parallel
 from agree.explorer.traces.replay import model_for, replay
 from agree.explorer.engines.result import HOLDS, VIOLATED, Bounds
 
-from agree.models.registry import build_model, builtin_models
+from agree.models.registry import build_model, builtin_models, builtin_name
 from agree.properties import files
 from agree.properties.errors import InputError
 from agree.explorer.traces.format import load_trace
@@ -58,6 +59,7 @@ class Expectation:
     time_limit: float | None = None
     symmetry: bool = False
     trace: str | None = None  # set for a replay expectation
+    written: str = ""  # the model (or trace) as the suite file spells it, for test names
 
     @property
     def kind(self) -> str:
@@ -108,44 +110,93 @@ _CHECK_KEYS = {
                    "a positive number of seconds"),
     "symmetry": (lambda v: isinstance(v, bool), "true or false"),
 }
-_REPLAY_KEYS = {"trace": _NAME, "model": _NAME}
+_NOTE_KEYS = ("comment", "notes")  # free text for people, at the top or in any entry; agree ignores it
+_TEXT = (lambda v: isinstance(v, str), "a string (free text)")
+_CHECK_KEYS.update({key: _TEXT for key in _NOTE_KEYS})
+_REPLAY_KEYS = {"trace": _NAME, "model": _NAME, **{key: _TEXT for key in _NOTE_KEYS}}
 
 
 def load_suite(path: str) -> list[Expectation]:
     """Read a suite file (TOML, or JSON with the same shape); every defect is one InputError line
     naming the entry and the field. Unknown tables and keys are errors, not silently ignored."""
+    suite = []
+    for entry in suite_entries(path):
+        if isinstance(entry, InputError):
+            raise entry
+        suite.append(entry)
+    return suite
+
+
+def suite_entries(path: str) -> list[Expectation | InputError]:
+    """The suite's entries in order, each an Expectation or the InputError that refuses it (so the
+    pytest plugin fails one item, not the session); a defect of the whole file is raised."""
     text = files.read_text(path, "suite file")
     is_json = Path(path).suffix == ".json"
     data = files.parse_json(text, path) if is_json else files.parse_toml(text, path)
     if not isinstance(data, dict) or not (data.get("check") or data.get("replay")):
         raise InputError(f"{path} has no [[check]] or [[replay]] entries: see `agree verify --help`")
-    unknown = sorted(set(data) - {"check", "replay"})
+    unknown = sorted(set(data) - {"check", "replay", *_NOTE_KEYS})
     if unknown:
-        raise InputError(f"{path}: unknown table {unknown[0]!r}; a suite has only [[check]] and [[replay]] entries")
-    suite = []
-    for kind, keys in (("check", _CHECK_KEYS), ("replay", _REPLAY_KEYS)):
-        entries = data.get(kind, [])
-        if not isinstance(entries, list):
+        raise InputError(f"{path}: unknown table {unknown[0]!r}; a suite has only [[check]] and [[replay]] "
+                         f"entries (and free-text {' or '.join(_NOTE_KEYS)})")
+    for key in _NOTE_KEYS:
+        if key in data and not isinstance(data[key], str):
+            raise InputError(f"{path}: {key} must be a string (free text), got {repr(data[key])[:80]}")
+    entries = []
+    for kind in ("check", "replay"):
+        if not isinstance(data.get(kind, []), list):
             raise InputError(f"{path}: {kind} must be a list of tables, written [[{kind}]]")
-        for i, entry in enumerate(entries, 1):
-            required = "model" if kind == "check" else "trace"
-            if not isinstance(entry, dict) or required not in entry:
-                raise InputError(f"{path}: {kind} {i} must be a table with at least `{required}`")
-            for key, value in entry.items():
-                if key not in keys:
-                    raise InputError(f"{path}: {kind} {i} has unknown key {key!r}; allowed: {', '.join(sorted(keys))}")
-                test, expected = keys[key]
-                if not test(value):
-                    raise InputError(f"{path}: {kind} {i} {key} must be {expected}, got {repr(value)[:80]}")
-            if kind == "check":
-                expectation = Expectation(**{("prop" if k == "property" else k): v for k, v in entry.items()})
-                _refuse_early(expectation, f"{path}: check {i}")
-                suite.append(expectation)
-            else:
-                trace = str((Path(path).parent / entry["trace"]).resolve())
-                model_for(load_trace(trace), entry.get("model"))  # refused now, not halfway through
-                suite.append(Expectation(model=entry.get("model", ""), trace=trace))
-    return suite
+        for i, entry in enumerate(data.get(kind, []), 1):
+            try:
+                entries.append(_entry(path, kind, i, entry))
+            except InputError as err:
+                err.entry = (kind, i, _written(entry))
+                entries.append(err)
+    return entries
+
+
+def _entry(path: str, kind: str, i: int, entry: Any) -> Expectation:
+    """One [[check]] or [[replay]] table as an Expectation, refused in one line if wrong."""
+    keys = _CHECK_KEYS if kind == "check" else _REPLAY_KEYS
+    required = "model" if kind == "check" else "trace"
+    if not isinstance(entry, dict) or required not in entry:
+        raise InputError(f"{path}: {kind} {i} must be a table with at least `{required}`")
+    for key, value in entry.items():
+        if key not in keys:
+            raise InputError(f"{path}: {kind} {i} has unknown key {key!r}; allowed: {', '.join(sorted(keys))}")
+        test, expected = keys[key]
+        if not test(value):
+            raise InputError(f"{path}: {kind} {i} {key} must be {expected}, got {repr(value)[:80]}")
+    fields = {("prop" if k == "property" else k): v for k, v in entry.items() if k not in _NOTE_KEYS}
+    if "model" in fields:
+        fields["model"] = _model_from_suite(fields["model"], Path(path).parent, f"{path}: {kind} {i}")
+    if kind == "check":
+        expectation = Expectation(**fields, written=_written(entry))
+        _refuse_early(expectation, f"{path}: {kind} {i}")
+        return expectation
+    trace = str((Path(path).parent / entry["trace"]).resolve())
+    model_for(load_trace(trace), fields.get("model"))  # refused now, not halfway through
+    return Expectation(model=fields.get("model", ""), trace=trace, written=_written(entry))
+
+
+def _written(entry: Any) -> str:
+    """The entry's model or trace as the suite file spells it (for names people read)."""
+    return str(entry.get("model") or entry.get("trace") or "") if isinstance(entry, dict) else ""
+
+
+def _model_from_suite(spec: str, folder: Path, where: str) -> str:
+    """A model file named in a suite is found from the suite's folder, as its traces are (so a
+    suite works from any folder); given back relative to here, as the command line would name it."""
+    file, colon, cls = spec.rpartition(":") if ":" in spec else (spec, "", "")
+    if not colon and not file.endswith(".py"):
+        return builtin_name(spec) or spec  # primary_backup: written into traces as primary-backup
+    if not file.endswith(".py") or Path(file).is_absolute():
+        return spec
+    found = folder / file
+    if not found.is_file():
+        raise InputError(f"{where}: model file {file!r} not found in {folder.resolve()} "
+                         "(a suite's model paths are relative to the suite file's folder)")
+    return os.path.relpath(found) + colon + cls
 
 
 def _refuse_early(e: Expectation, where: str) -> None:

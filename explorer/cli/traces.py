@@ -14,7 +14,7 @@ from agree.explorer.traces.html import render_html
 
 from agree.explorer.traces.render import RENDERERS
 from agree.explorer.traces.replay import model_for, replay
-from agree.models.registry import builtin_models
+from agree.models.registry import builtin_name
 from agree.properties.errors import InputError
 from agree.explorer.traces.format import load_trace, trace_to_json
 
@@ -64,7 +64,7 @@ def show_command(trace_file: str, model_spec: str | None, fmt: str, output: str 
     model = None
     if model_spec is not None:
         model = model_for(trace, model_spec)
-    elif trace.model in builtin_models():
+    elif builtin_name(trace.model) is not None:
         try:
             model = model_for(trace)
         except InputError:

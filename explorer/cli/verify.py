@@ -17,23 +17,38 @@ from agree.properties import files
 from agree.explorer.traces.format import trace_to_json, write_trace
 
 COLUMNS = ("model", "variant", "expected", "result", "states", "time")
-WIDTHS = (24, 26, 22, 38, 10, 8)
+WIDTHS = (24, 26, 22, 38, 10, 8)  # the least widths; a suite's longer names widen their column
 
 
-def _row(cells) -> str:
-    return "  ".join(f"{str(c):<{w}}" if i < 4 else f"{str(c):>{w}}" for i, (c, w) in enumerate(zip(cells, WIDTHS)))
+def _row(cells, widths=WIDTHS) -> str:
+    return "  ".join(f"{str(c):<{w}}" if i < 4 else f"{str(c):>{w}}"
+                     for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+
+def _widths(suite) -> tuple:
+    """Column widths that fit every name the suite will print (known before anything runs, so the
+    rows line up as they stream out; replay names are never cut)."""
+    widths = list(WIDTHS)
+    for e in suite:
+        known = _names(e)
+        widths[:3] = [max(w, len(c)) for w, c in zip(widths, known)]
+        if e.prop:
+            widths[3] = max(widths[3], len(f"violated: {e.prop} (100 steps)"))
+    return tuple(widths)
+
+
+def _names(e) -> tuple:
+    """The first three cells of an expectation's row: what it checks and what it expects."""
+    if e.kind == "replay":
+        return ("replay", Path(e.trace).name, "reproduces")
+    expected = e.expect + (f": {e.prop}" if e.prop and e.expect == "violated" else "")
+    params = ",".join(f"{k}={v}" for k, v in e.params.items())
+    return (e.model + (f"({params})" if params else ""), e.variant or "-", expected)
 
 
 def _cells(o: Outcome) -> tuple:
-    e = o.expectation
-    if e.kind == "replay":
-        name = e.trace.rsplit("/", 1)[-1]
-        return ("replay", name[:WIDTHS[1]], "reproduces", o.result, "", f"{o.seconds:.2f}s")
-    expected = e.expect + (f": {e.prop}" if e.prop and e.expect == "violated" else "")
-    params = ",".join(f"{k}={v}" for k, v in e.params.items())
-    model = e.model + (f"({params})" if params else "")
-    return (model, e.variant or "-", expected, o.result, f"{o.states:,}" if o.states is not None else "",
-            f"{o.seconds:.2f}s")
+    states = f"{o.states:,}" if o.states is not None and o.expectation.kind == "check" else ""
+    return (*_names(o.expectation), o.result, states, f"{o.seconds:.2f}s")
 
 
 @click.command("verify")
@@ -61,8 +76,9 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
         if report not in (None, "-"):
             files.check_writable(report, "report file")  # refused before the suite runs, not after
     outcomes = []
+    widths = _widths(suite)
     if not as_json:
-        click.echo(_row(COLUMNS))
+        click.echo(_row(COLUMNS, widths))
     interrupted = False
     for expectation in suite:
         progress = None if quiet else StderrProgress()
@@ -79,7 +95,7 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
             break
         outcomes.append(outcome)
         if not as_json:
-            click.echo(_row(_cells(outcome)) + ("" if outcome.met else f"   <- NOT MET: {outcome.detail}"))
+            click.echo(_row(_cells(outcome), widths) + ("" if outcome.met else f"   <- NOT MET: {outcome.detail}"))
     with held_interrupts():
         failed = summarize(outcomes, len(suite), as_json, interrupted)
         write_reports(outcomes, failed, json_to, junit_to, traces_to, html_file)

@@ -132,14 +132,14 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
                 if strategy == "bfs":
                     trace = _trace(model, run, model_ref, spec.name, spec.kind, strategy)
             elif run.exhausted:
-                status, detail = UNREACHED, f"never true in any of the {run.distinct} reachable states"
+                status, detail = UNREACHED, f"never true in any of the {run.distinct:,} reachable states"
             else:
                 status, detail = INCOMPLETE, f"not reached before {stopped}"
         elif spec.name in monitor.failed:
             status, detail = VIOLATED, ""
             trace = _trace(model, run, model_ref, spec.name, spec.kind, strategy)
         elif run.exhausted:
-            status, detail = HOLDS, f"in all {run.distinct} reachable states"
+            status, detail = HOLDS, f"in all {run.distinct:,} reachable states"
         else:
             status, detail = INCOMPLETE, f"no violation found before {stopped}"
         results[spec.name] = PropertyResult(spec.name, spec.kind, status, detail, trace)

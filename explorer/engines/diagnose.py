@@ -145,10 +145,14 @@ def _hint(model: Any, err: BaseException, state: Any) -> str:
 
 
 def _unhashable_field(model: Any, state: Any) -> str:
+    """Which field of the state (or of a successor; without a state, of an initial state) is the
+    unhashable one, so the message names it wherever the state came from."""
     candidates = [state] if state is not _UNSET else []
     try:
         if state is not _UNSET:
             candidates += [step[2] for step in model.next(state) if isinstance(step, tuple) and len(step) == 3]
+        else:
+            candidates += list(model.init())
     except Exception:
         pass
     for candidate in candidates:

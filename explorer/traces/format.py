@@ -6,7 +6,8 @@ Format 1:
      "kind": "invariant" | "transition" | "reachable" | "eventually" | "leads-to" | "dead-end",
      "engine": "bfs", "initial": <state>,
      "steps": [{"action": "TMCommit", "args": {...}, "state": <state after>}, ...],
-     "loop": 3}                  (optional; only in a lasso)
+     "loop": 3,                  (optional; only in a lasso)
+     "comment": "...", "notes": "..."}   (optional free text for people; kept on load and save)
 
 The kinds are the contract's property kinds (`agree.models.contract.PROPERTY_KINDS`) and
 "dead-end", so a property of any kind that agree can declare is a kind this schema reads.
@@ -102,8 +103,9 @@ def load_trace(path: str | os.PathLike) -> Trace:
     return trace
 
 
+NOTES = ("comment", "notes")  # free text a person may add to a trace; agree keeps it and reads nothing in it
 _FIELDS = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps",
-           "loop", "shrunk_from"}
+           "loop", "shrunk_from", *NOTES}
 
 
 def trace_from_json(data: Any, where: str = "trace") -> Trace:
@@ -123,6 +125,8 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
              f'parameter "{key}" must be a string or a number, got {_json_type(value)}')
     for key in ("variant", "property", "engine"):
         need(data.get(key) is None or isinstance(data[key], str), f'"{key}" must be a string or null')
+    for key in NOTES:
+        need(key not in data or isinstance(data[key], str), f'"{key}" must be a string (free text)')
     need(data.get("kind") is None or data["kind"] in KINDS, f'"kind" must be one of {", ".join(KINDS)} or null')
     need("initial" in data, 'the "initial" state is missing')
     steps = data.get("steps")
@@ -146,7 +150,8 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
                  property=data.get("property"), kind=data.get("kind"), initial=data["initial"],
                  steps=[{"action": s["action"], "args": s.get("args", {}), "state": s["state"]} for s in steps],
                  engine=data.get("engine") or "bfs", loop=loop,
-                 extra={} if shrunk_from is None else {"shrunk_from": shrunk_from})
+                 extra={**({} if shrunk_from is None else {"shrunk_from": shrunk_from}),
+                        **{key: data[key] for key in NOTES if key in data}})
 
 
 def _short(value: Any) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from importlib.resources import files
 
-from agree.explorer.traces.render import chart_events
+from agree.explorer.traces.render import chart_events, diff, node_names_of
 from agree.explorer.traces.statehtml import compact, shape_of, state_html
 from agree.explorer.traces.svg import sequence_svg
 from agree.models.contract import Model
@@ -49,21 +49,29 @@ def model_shape(model: Model | None):
         return None
 
 
+def state_panel(number: int, label: str, after, before, shape, names: list[str] | None) -> str:
+    """A state's heading, what its step changed in the words of the text trace (`decided[p3]: null
+    -> 1`, by the one `diff`) and the state itself; the page and the web explorer both show this."""
+    head = f"<h3>state {number}{' (after ' + escape(label) + ')' if number else ''}</h3>"
+    changes = diff(before, after, names=names) if number else []
+    said = f'<p class="changes">{escape("; ".join(changes))}</p>' if changes else ""
+    return head + said + state_html(after, before, shape, first=number == 0, names=names)
+
+
 def viewer(trace: dict, model: Model | None = None, anchor: str = "trace") -> str:
     """One trace viewer: a <section> the page script makes navigable."""
     actors, events = chart_events(trace, model)
     loop = trace.get("loop") if isinstance(trace.get("loop"), int) else None
     diagram = sequence_svg(actors, events, violated_property(trace), loop)
-    shape = model_shape(model)
+    shape, names = model_shape(model), node_names_of(model)
     states = [trace["initial"]] + [s["state"] for s in trace["steps"]]
     labels = ["initial state"] + [step_label(s) for s in trace["steps"]]
     items, panels = [], []
     for i, label in enumerate(labels):
         looped = " in-loop" if loop is not None and i > loop else ""
         items.append(f'<li class="step-item{looped}" data-step="{i}"><span class="n">{i}.</span> {escape(label)}</li>')
-        body = state_html(states[i], states[i - 1] if i else None, shape, first=(i == 0))
-        panels.append(f'<div class="state" data-step="{i}"{"" if i == 0 else " hidden"}>'
-                      f'<h3>state {i}{" (after " + escape(label) + ")" if i else ""}</h3>{body}</div>')
+        body = state_panel(i, label, states[i], states[i - 1] if i else None, shape, names)
+        panels.append(f'<div class="state" data-step="{i}"{"" if i == 0 else " hidden"}>{body}</div>')
     return (f'<section class="viewer" id="{escape(anchor)}" tabindex="0">'
             f'<h2>{escape(title_of(trace))}</h2><p class="summary">{escape(summary(trace))}</p>'
             f'<div class="panes"><div class="diagram">{diagram}</div>'

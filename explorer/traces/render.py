@@ -102,7 +102,7 @@ def render_text(trace: dict, model: Model | None = None) -> str:
     state, loop = initial, trace.get("loop")
     if loop == 0:
         lines.append(LOOP_MARK)
-    names = _node_names(model)
+    names = node_names_of(model)
     for i, step in enumerate(trace["steps"], 1):
         lines.append(f"{i:>3}. {_call(step['action'], step.get('args', {}))}")
         changes = diff(state, step["state"], names=names)
@@ -116,7 +116,9 @@ def render_text(trace: dict, model: Model | None = None) -> str:
     return "\n".join(lines)
 
 
-def _node_names(model: Model | None) -> list[str] | None:
+def node_names_of(model: Model | None) -> list[str] | None:
+    """The model's node names as text (None without a model or names): what every view of a state
+    (text, HTML, the explorer, replay's messages) labels per-node positions with."""
     names = model.node_names() if model is not None else None
     return [str(n) for n in names] if names else None
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agree.explorer.engines.encoding import canonical_text, encode
-from agree.explorer.traces.render import diff
+from agree.explorer.traces.render import diff, node_names_of
 from agree.explorer.engines.path import DEAD_END, Trace
 from agree.models.contract import EVENTUALLY, INVARIANT, LIVENESS_KINDS, REACHABLE, TRANSITION, Model, Step
-from agree.models.registry import build_model, builtin_models
+from agree.models.registry import build_model, builtin_name
 from agree.properties.errors import InputError
 from agree.explorer.traces.format import model_spec_here
 
@@ -32,7 +32,7 @@ def model_for(trace: Trace, named: str | None = None) -> Model:
 
 def require_model(trace: Trace, named: str | None) -> None:
     """Refuse, in one line, a trace of a user's model that the user did not name."""
-    if named is None and trace.model not in builtin_models():
+    if named is None and builtin_name(trace.model) is None:
         raise InputError(f"the trace names the model {trace.model!r}, which is not built in; a trace never "
                          f"makes agree import code, so name the model yourself: --model {model_spec_here(trace)} "
                          "(in a suite: model = \"...\" in the [[replay]] entry)")
@@ -73,7 +73,7 @@ def _match(model: Model, state, recorded: dict):
     call = f"{action}({', '.join(f'{k}={v}' for k, v in recorded.get('args', {}).items())})"
     if not same_action:
         return None, f"{call} is not enabled in today's model"
-    changes = diff(encode(model.view(same_action[0].state)), recorded["state"])
+    changes = diff(encode(model.view(same_action[0].state)), recorded["state"], names=node_names_of(model))
     return None, f"{call} leads to a different state ({'; '.join(changes[:3])})"
 
 

@@ -43,22 +43,25 @@ def compact(value: Any) -> str:
     return json.dumps(value)
 
 
-def state_html(after: Any, before: Any = None, shape: Any = None, first: bool = False) -> str:
-    """`after` as nested HTML; unless `first`, the parts that differ from `before` are marked."""
+def state_html(after: Any, before: Any = None, shape: Any = None, first: bool = False,
+               names: list[str] | None = None) -> str:
+    """`after` as nested HTML; unless `first`, the parts that differ from `before` are marked.
+    A field's list with one entry per node is labelled by `names` (the model's node names), as
+    the text trace says `decided[p3]`."""
     if isinstance(after, dict):
-        return _record(after, before if isinstance(before, dict) else {}, shape, first)
+        return _record(after, before if isinstance(before, dict) else {}, shape, first, names)
     if isinstance(after, list):
-        return _list(after, before if isinstance(before, list) else [], shape, first)
+        return _list(after, before if isinstance(before, list) else [], shape, first, names)
     changed = not first and before != after
     return f'<span class="value{" changed" if changed else ""}">{escape(compact(after))}</span>'
 
 
-def _record(after: dict, before: dict, shape: Any, first: bool) -> str:
+def _record(after: dict, before: dict, shape: Any, first: bool, names: list[str] | None = None) -> str:
     shapes = shape if isinstance(shape, dict) else {}
     rows = []
     for key, value in after.items():
         changed = not first and (key not in before or before[key] != value)
-        cell = state_html(value, before.get(key), shapes.get(key), first or key not in before)
+        cell = state_html(value, before.get(key), shapes.get(key), first or key not in before, names)
         mark = CHANGED if changed else ""
         rows.append(f'<tr{mark}><th>{escape(str(key))}</th><td>{cell}</td></tr>')
     for key in (k for k in before if k not in after and not first):
@@ -76,11 +79,12 @@ def by_position(after: list, before: list, shape: Any) -> bool:
     return longer[:len(shorter)] == shorter
 
 
-def _list(after: list, before: list, shape: Any, first: bool) -> str:
+def _list(after: list, before: list, shape: Any, first: bool, names: list[str] | None = None) -> str:
     if not after and (first or not before):
         return '<span class="value empty">(empty)</span>'
     if first or by_position(after, before, shape):
-        return _positional(after, before, shape, first)
+        labels = names if names is not None and len(names) == len(after) and shape != SET else None
+        return _positional(after, before, shape, first, labels)
     kept = {_key(v) for v in before}
     now = {_key(v) for v in after}
     items = [f'<li{"" if _key(v) in kept else ADDED}>{escape(compact(v))}</li>' for v in after]
@@ -88,14 +92,15 @@ def _list(after: list, before: list, shape: Any, first: bool) -> str:
     return f'<ul class="set">{"".join(items)}</ul>'
 
 
-def _positional(after: list, before: list, shape: Any, first: bool) -> str:
+def _positional(after: list, before: list, shape: Any, first: bool, labels: list[str] | None = None) -> str:
     shapes = shape if isinstance(shape, list) else []
     items = []
     for i, value in enumerate(after):
         old = before[i] if i < len(before) else None
         mark = "" if first or (i < len(before) and old == value) else (" changed" if i < len(before) else " added")
         inner = state_html(value, old, shapes[i] if i < len(shapes) else None, first or i >= len(before))
-        items.append(f'<li class="item{mark}"><span class="index">{i}</span>{inner}</li>')
+        label = escape(labels[i]) if labels else i
+        items.append(f'<li class="item{mark}"><span class="index">{label}</span>{inner}</li>')
     if not first:
         items += [f'<li class="item removed"><span class="index">{i}</span>{escape(compact(v))}</li>'
                   for i, v in enumerate(before[len(after):], len(after))]

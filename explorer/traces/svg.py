@@ -88,8 +88,13 @@ def _event(event: tuple, y: float, x_of: dict, col: float, span: tuple) -> str:
                 f'marker-end="url(#arrow)"/>' + _text((x1 + x2) / 2, y + 15, label, abs(x2 - x1) - 8, "label"))
     _, who, text = event
     left, right = span if who is None else (x_of[str(who)] - col / 2 + 6, x_of[str(who)] + col / 2 - 6)
-    return (f'<rect class="note" x="{left:.0f}" y="{y + 3}" width="{right - left:.0f}" height="{ROW - 6}" rx="3"/>'
-            + _text((left + right) / 2, y + 17, text, right - left - 8, "note-text"))
+    box = (f'<rect class="note" x="{left:.0f}" y="{y + 3}" width="{right - left:.0f}" height="{ROW - 6}" rx="3"/>'
+           + _text((left + right) / 2, y + 17, text, right - left - 8, "note-text"))
+    if _fit(str(text), right - left - 8) == str(text):
+        return box
+    # a cut note shows its whole text when the pointer is anywhere on its box, not only on the letters
+    return f'<g class="note-box"><title>{escape(str(text))}</title>{box}</g>'
+
 
 
 def _loop_mark(top: float, bottom: float, x: float, loop: int) -> str:

@@ -3,12 +3,10 @@ puts them in place, so states, diffs and the diagram are drawn by the same code 
 
 from __future__ import annotations
 
-from html import escape
-
 from agree.explorer.engines.encoding import encode
-from agree.explorer.traces.html import step_label
-from agree.explorer.traces.render import chart_events
-from agree.explorer.traces.statehtml import shape_of, state_html
+from agree.explorer.traces.html import state_panel, step_label
+from agree.explorer.traces.render import chart_events, diff, node_names_of
+from agree.explorer.traces.statehtml import shape_of
 from agree.explorer.traces.svg import sequence_svg
 from agree.explorer.web.session import Session, describe
 
@@ -25,6 +23,7 @@ def snapshot(session: Session, message: str = "") -> dict:
     broken = [p["name"] for p in properties if p["violated"]]
     at_end = position == len(session.steps)
     actors, events = chart_events(path, model)
+    names = node_names_of(model)
     enabled = [{"index": i, "label": step_label({"action": s.action, "args": encode(s.args)})}
                for i, s in enumerate(session.enabled())]
     return {
@@ -33,10 +32,24 @@ def snapshot(session: Session, message: str = "") -> dict:
         "length": len(session.steps),
         "path": labels,
         "svg": sequence_svg(actors, events, broken[0] if broken and at_end else None),
-        "state": (f"<h3>state {position}{' (after ' + escape(labels[position]) + ')' if position else ''}</h3>"
-                  + state_html(after, before, shape_of(view(session.current)), first=position == 0)),
+        "state": state_panel(position, labels[position], after, before, shape_of(view(session.current)), names),
         "properties": properties,
         "enabled": enabled,
         "initials": len(session.initials),
+        "initial_labels": initial_labels(session, names),
         "message": message,
     }
+
+
+def initial_labels(session: Session, names: list[str] | None) -> list[str]:
+    """How the explorer offers each initial state: by how it differs from the first, in node names
+    (`2: input[p2]: 0 -> 1`), not by a bare number. Worked out once per session."""
+    if getattr(session, "initial_labels", None) is not None:
+        return session.initial_labels
+    states = [encode(session.model.view(s)) for s in session.initials]
+    labels = []
+    for i, state in enumerate(states):
+        said = "; ".join(diff(states[0], state, names=names)) if i else "the first"
+        labels.append(f"{i + 1}: {said[:80] + '…' if len(said) > 80 else said}")
+    session.initial_labels = labels
+    return labels

@@ -62,7 +62,10 @@
     $("initials").hidden = data.initials < 2;
     if ($("initial").options.length !== data.initials) {
       $("initial").innerHTML = "";
-      for (var i = 0; i < data.initials; i++) { $("initial").add(new Option(String(i), String(i))); }
+      for (var i = 0; i < data.initials; i++) {
+        var label = (data.initial_labels && data.initial_labels[i]) || String(i);
+        $("initial").add(new Option(label, String(i)));
+      }
     }
     $("back").disabled = data.position === 0;
     $("forward").disabled = data.position >= data.length;
