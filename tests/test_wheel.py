@@ -226,7 +226,7 @@ def test_the_wheel_holds_only_agree(installed):
     names = zipfile.ZipFile(installed.wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"agree", f"agree-{importlib.metadata.version('agree')}.dist-info"}, tops
-    assert {"agree/models/paxos.py", "agree/explorer/cli/__init__.py", "agree/properties/quorums/__init__.py",
+    assert {"agree/models/paxos/__init__.py", "agree/explorer/cli/__init__.py", "agree/properties/quorums/__init__.py",
             "agree/explorer/traces/assets/page.css", "agree/explorer/web/static/index.html"} <= set(names)
 
 
