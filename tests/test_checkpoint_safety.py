@@ -23,7 +23,8 @@ from tests.conftest import ROOT, reachable_states
 AGREE = [sys.executable, "-c", "from agree.explorer.cli import main; main()"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
 CHECK = ["check", "twophase", "-p", "rms=2", "--quiet"]
-MODES = {"exact": ["--workers", "1"], "exact-2": ["--workers", "2"], "fingerprints-2": ["--fingerprints", "--workers", "2"]}
+MODES = {"exact": ["--workers", "1"], "exact-2": ["--workers", "2"],
+         "fingerprints-2": ["--fingerprints", "--workers", "2"]}
 
 
 def one_line(ran, *words: str) -> str:
@@ -60,7 +61,8 @@ def _calls(marker: Path) -> dict:
     imported = _CallableReduce(getattr, (_CallableReduce(__import__, ("os",)), "system"))
     return {"exec": _Reduce(exec, (code,)), "eval": _Reduce(eval, (code,)),
             "getattr+__import__": _Reduce(imported, (shell,)), "open": _Reduce(open, (str(marker), "w")),
-            "os.system": _Reduce(os.system, (shell,)), "subprocess": _Reduce(subprocess.call, (["touch", str(marker)],))}
+            "os.system": _Reduce(os.system, (shell,)),
+            "subprocess": _Reduce(subprocess.call, (["touch", str(marker)],))}
 
 
 def _short(text: str) -> bytes:
