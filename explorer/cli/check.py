@@ -13,7 +13,8 @@ import click
 from agree.explorer.engines.check import STRATEGIES, check
 from agree.explorer.engines.interrupts import held_interrupts
 from agree.explorer.engines.parallel.partitioned import BACKENDS
-from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params, parse_workers
+from agree.explorer.cli.common import (EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, parse_params,
+                                       parse_workers, path_value)
 from agree.explorer.engines.progress import StderrProgress
 from agree.explorer.engines.strategies.random_walk import DEFAULT_WALKS
 from agree.explorer.traces.render import render_text
@@ -128,7 +129,7 @@ def _wrapped(text: str, indent: str, hang: int = 2) -> str:
 @click.option("--walks", type=int, default=DEFAULT_WALKS, show_default=True, help="Random walks (--strategy random).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --strategy random.")
 @click.option("--require-exhausted", is_flag=True, help="Exit 1 unless the search was exhausted.")
-@click.option("--save-trace", metavar="FILE", help="Write the counterexample here (JSON).")
+@click.option("--save-trace", metavar="FILE", callback=path_value, help="Write the counterexample here (JSON).")
 @click.option("--show-deadlock", is_flag=True,
               help="Show the shortest path to a state with no step at all (BFS), if there is one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")

@@ -11,17 +11,16 @@ agree does not depend on).
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import click
 
-from agree.explorer.cli.common import parse_params
+from agree.explorer.cli.common import parse_params, path_value
 from agree.explorer.engines.encoding import encode
 from agree.explorer.engines.liveness.judge import explored_graph
 from agree.models.contract import LEADS_TO
 from agree.models.registry import build_model
+from agree.properties import files
 from agree.properties.errors import InputError
 
 if TYPE_CHECKING:  # networkx loads only when a graph is written: every other command starts faster
@@ -94,7 +93,7 @@ def render(g: nx.MultiDiGraph, fmt: str) -> str:
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Set a model parameter.")
 @click.option("--variant", help="Draw a named variant of the model.")
 @click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "json"]), default="dot", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of to stdout.")
+@click.option("--output", "-o", callback=path_value, metavar="FILE", help="Write here instead of to stdout.")
 @click.option("--max-states", type=int, default=DEFAULT_LIMIT, show_default=True,
               help="Refuse graphs with more states than this (raise it to export a larger one).")
 def graph_command(model, params, variant, fmt, output, max_states) -> None:
@@ -105,14 +104,16 @@ def graph_command(model, params, variant, fmt, output, max_states) -> None:
     """
     if max_states < 1:
         raise InputError(f"--max-states must be at least 1, got {max_states}")
+    if output is not None:
+        files.check_writable(output, "--output file")  # refused before the graph is built, not after
     instance = build_model(model, parse_params(params), variant)
     graph = explored_graph(instance, max_states)
     if graph is None:
         raise InputError(f"{instance.label()} has more than {max_states:,} reachable states: choose smaller "
                          f"parameters, or raise --max-states to export it anyway")
     text = render(to_networkx(instance, graph), fmt)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
+    if output is not None:
+        files.write_text(output, text, "--output file")  # never through a symlink, a FIFO or a folder
         click.echo(f"agree: {graph.size:,} states and {graph.edges:,} steps written to {output}", err=True)
     else:
         click.echo(text, nl=False)
