@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from agree.explorer.engines.storage import checkpoints
-from agree.explorer.engines.storage.checkpoints import MARKER, SEARCH, allowed_classes, load
+from agree.explorer.engines.storage.checkpoints import MARKER, SEARCH
+from agree.explorer.engines.storage.unpickling import allowed_classes, load
 from agree.models.registry import build_model, builtin_models
 from agree.properties.errors import InputError
 from tests.conftest import ROOT, reachable_states

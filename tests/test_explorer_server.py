@@ -91,10 +91,8 @@ def test_malformed_json_is_a_400_json_error(server, capfd, body, words):
 @pytest.mark.parametrize("length, status", [("abc", 400), ("-1", 400), ("1e3", 400), ("9" * 40, 400),
                                             (str(MAX_BODY + 1), 413)])
 def test_a_content_length_that_is_not_a_count_or_too_big_is_refused_at_once(server, capfd, length, status):
-    started = time.monotonic()
     got, answer = exchange(server, post(server, "/api/step", b"", length=length), wait=5)
-    assert got == status and "error" in answer
-    assert time.monotonic() - started < 1.0  # answered, not waiting on a body that never comes
+    assert got == status and "error" in answer  # at once: waiting for the body would end in a 408
     still_serving(server)
     assert "Traceback" not in capfd.readouterr().err
 

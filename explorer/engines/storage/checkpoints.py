@@ -15,15 +15,9 @@ Resuming refuses (one line, exit 2) a checkpoint of another model, parameter set
 property selection, storage mode or agree version, and any file whose digest does not match
 (damaged, truncated, swapped between shards or levels).
 
-Loading never runs code. States are arbitrary model values (records in frozensets in dicts...)
-that agree's own JSON encoding cannot turn back into objects (it is one-way, for traces), so the
-files stay pickles, read by an unpickler whose allow-list is exactly the model's record types --
-the NamedTuple/namedtuple classes of the states `init()` builds and of the values they hold, of
-the model's `State` and `record_types` attributes, and the NamedTuples defined in the modules
-those and the model class come from -- plus the built-in container and scalar types. Nothing
-else resolves: not `builtins` functions (exec, eval, getattr, __import__, open), not `os`, not
-`copyreg` (pickle protocol 5 needs none of them). Fingerprint tables are numpy arrays, read with
-`allow_pickle=False`.
+Loading never runs code: the files are read by explorer.engines.storage.unpickling, which builds
+only built-in containers and scalars and the model's own record types; fingerprint tables are
+numpy arrays, read with `allow_pickle=False`.
 """
 
 from __future__ import annotations
@@ -34,13 +28,16 @@ import pickle
 import re
 import shutil
 import stat
-import sys
+import tempfile
 import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from agree.explorer.engines.run import Run
+from agree.explorer.engines.storage.unpickling import load
 from agree.properties.errors import InputError
+
+__all__ = ["Checkpoints", "load", "agree_version"]
 
 FORMAT = 2  # 2: the marker file and the digests of the shard files
 CURRENT = "CURRENT"
@@ -49,8 +46,6 @@ MARKER = "AGREE-CHECKPOINT"
 MARK = "a checkpoint folder written by agree; agree deletes it when it writes a newer one\n"
 LEVEL = re.compile(r"level-[0-9]{1,12}")  # the only names CURRENT may hold
 SHARD_FILE = re.compile(r"shard-[0-9]{1,6}-(level|visited)\.(pickle|npz)")
-_PLAIN = {("builtins", cls.__name__): cls
-          for cls in (tuple, frozenset, set, list, dict, int, str, bytes, float, bool)}
 _COUNTERS = {"distinct": int, "generated": int, "depth": int, "fired": dict, "found": dict, "dead_ends": int,
              "failed": dict, "reached": dict, "failed_step": dict}
 
@@ -110,8 +105,12 @@ class Checkpoints:
         final = os.path.join(self.folder, name)
         for path in (partial, final):
             self._remove(path)
-        os.makedirs(partial)
-        _write_marker(partial)
+        staging = tempfile.mkdtemp(prefix=f".{name}.", suffix=".new", dir=self.folder)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)  # as os.makedirs would make it (mkdtemp makes it private)
+        _write_marker(staging)  # marked before it bears a name agree would delete: a kill leaves no unmarked one
+        os.rename(staging, partial)
         backend.save(partial)
         digests = {entry: _digest(os.path.join(partial, entry)) for entry in sorted(os.listdir(partial))
                    if SHARD_FILE.fullmatch(entry)}
@@ -270,80 +269,3 @@ def _restore_counters(run: Run, saved: dict) -> None:
     monitor.reached.update(saved["reached"])
     monitor.failed_step.update(saved["failed_step"])
     monitor._prune()
-
-
-# --------------------------------------------------------------------------- reading, never running
-
-
-def load(path: str, model: Any) -> Any:
-    """Unpickle a checkpoint file, building only plain data and the model's record types."""
-    try:
-        with open(path, "rb") as f:
-            return _Unpickler(f, allowed_classes(model)).load()
-    except _Refused as err:
-        raise InputError(f"checkpoint file {path} {err}: it was not written by agree for this model, so it is "
-                         "not read; start the search anew") from None
-    except (Exception, RecursionError) as err:  # noqa: BLE001 - a damaged or missing file gets one line
-        raise InputError(f"checkpoint file {path} cannot be read ({type(err).__name__}: {err}); "
-                         "start the search anew") from None
-
-
-def allowed_classes(model: Any) -> dict[tuple[str, str], type]:
-    """(module, qualified name) -> class, for every class a checkpoint of `model` may build."""
-    found: dict[tuple[str, str], type] = {}
-    modules = {cls.__module__ for cls in type(model).__mro__ if cls.__module__ != "builtins"}
-    seeds = list(getattr(model, "record_types", ()) or ()) + [getattr(model, "State", None)]
-    try:
-        seeds += _records_in(list(model.init()))
-    except Exception:  # noqa: BLE001 - the search reports a broken init(); this only widens the list
-        pass
-    for cls in seeds:
-        if _is_record(cls):
-            found[(cls.__module__, cls.__qualname__)] = cls
-            modules.add(cls.__module__)
-    for name in sorted(modules):
-        for value in list(vars(sys.modules[name]).values()) if name in sys.modules else ():
-            if _is_record(value):
-                found[(value.__module__, value.__qualname__)] = value
-    return {**found, **_PLAIN}
-
-
-def _is_record(cls: Any) -> bool:
-    """A NamedTuple or namedtuple class: a tuple with named fields, whose constructor only builds."""
-    return isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
-
-
-def _records_in(values: list, limit: int = 100_000) -> list[type]:
-    """The record types among `values` and everything they hold (a bounded walk)."""
-    found, todo, seen = {}, list(values), 0
-    while todo and seen < limit:
-        value = todo.pop()
-        seen += 1
-        if _is_record(type(value)):
-            found[type(value)] = True
-        if isinstance(value, (tuple, list, set, frozenset)):
-            todo.extend(value)
-        elif isinstance(value, dict):
-            todo.extend(value.keys()), todo.extend(value.values())
-    return list(found)
-
-
-class _Unpickler(pickle.Unpickler):
-    """Resolves a global only from its allow-list, by exact name: no attribute paths, no imports."""
-
-    def __init__(self, file: Any, allowed: dict[tuple[str, str], type]) -> None:
-        super().__init__(file)
-        self.allowed = allowed
-
-    def find_class(self, module: str, name: str) -> Any:
-        cls = self.allowed.get((module, name))
-        if cls is None:
-            raise _Refused(f"names {module}.{name}, which is neither plain data nor a record type of the model")
-        return cls
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise _Refused("holds a persistent reference, which agree never writes")
-
-
-class _Refused(Exception):
-    """A checkpoint file asked for something outside the allow-list (turned into an InputError)."""
