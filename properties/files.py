@@ -7,8 +7,8 @@ It lives in the lowest layer (beside `errors`) because models (quorum files), th
   and any file over `MAX_BYTES`; JSON and TOML are parsed strictly (no NaN or Infinity, no numbers
   too long for Python to convert, no unpaired surrogates, at most `MAX_DEPTH` levels of nesting);
 - a write goes to a new file beside the target, then a rename, and only over a regular file or a
-  missing path: never over a directory, a device, a FIFO or a symlink. An existing file keeps its
-  mode; a new one gets the umask's. The temporary file is removed on every way out, Ctrl-C and
+  missing path (its missing folders are made): never over a directory, a device, a FIFO or a
+  symlink, a dangling one included. An existing file keeps its mode; a new one gets the umask's. The temporary file is removed on every way out, Ctrl-C and
   SIGTERM included (both arrive as KeyboardInterrupt subclasses).
 
 Every failure is an InputError naming the file and what to do.
@@ -51,7 +51,7 @@ def read_text(path: str | os.PathLike, what: str = "file") -> str:
     if len(data) > MAX_BYTES:
         raise InputError(f"{what} {where!r} grew past the {MAX_BYTES:,}-byte limit while being read")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark, as some Windows editors write, is not text
     except UnicodeDecodeError as err:
         raise InputError(f"{what} {where!r} is not UTF-8 text (byte {err.start}): save it as UTF-8") from None
 
@@ -157,7 +157,7 @@ def write_json(path: str | os.PathLike, data: Any, what: str = "output file") ->
 def write_with(path: str | os.PathLike, fill: Callable[[Any], Any], what: str) -> None:
     target = check_writable(path, what)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)  # `--junit-xml reports/agree.xml` in a fresh CI checkout
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as err:
         raise InputError(f"cannot write {what} {os.fspath(path)!r}: {err.strerror or err}") from None

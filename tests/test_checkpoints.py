@@ -77,6 +77,16 @@ def checkpointed(folder: Path, *extra: str) -> None:
     assert (folder / "CURRENT").exists()
 
 
+def reseal(folder: Path) -> None:
+    """Record the digests of the shard files as they are now, as if agree had written them: a test's
+    crafted file then reaches the reader instead of stopping at the digest check."""
+    from agree.explorer.engines.storage.checkpoints import SEARCH, _digest
+
+    saved = pickle.loads((folder / SEARCH).read_bytes())  # the test's own file: trusted
+    saved["files"] = {name: _digest(folder / name) for name in saved["files"]}
+    (folder / SEARCH).write_bytes(pickle.dumps(saved))
+
+
 @pytest.mark.parametrize("change, message", [
     (["-p", "rms=4"], "the checkpoint is of another search (params was {'rms': 3}, now {'rms': 4})"),
     (["-p", "rms=3", "--fingerprints"], "(fingerprints was False, now True)"),
@@ -124,6 +134,7 @@ def test_a_checkpoint_file_that_would_run_code_is_refused_not_run(tmp_path):
             return os.system, (f"touch {marker}",)
 
     (folder / "shard-0-level.pickle").write_bytes(pickle.dumps(Payload()))
+    reseal(folder)
     ran = agree("check", "twophase", "-p", "rms=3", "--workers", "2", "--resume", tmp_path)
     assert ran.returncode == 2 and "was not written by agree for this model" in ran.stderr
     assert not marker.exists()
@@ -147,9 +158,11 @@ def test_a_fingerprint_table_saved_flat_before_segments_resumes_and_a_damaged_on
     state[0] = 1
     with open(saved, "wb") as out:
         np.savez(out, keys=keys, parents=parents, state=state)
+    reseal(folder)
     resumed, whole = agree(*args, "--resume", tmp_path), agree(*args)
     assert resumed.returncode == 0, resumed.stderr
     assert outcome(resumed.stdout) == outcome(whole.stdout)
     saved.write_bytes(b"not a zip file")
+    reseal(folder)  # past the digest check (tests/test_checkpoint_safety.py), to the reader's own refusal
     ran = agree(*args, "--resume", tmp_path)
     assert ran.returncode == 2 and "cannot be read" in ran.stderr and "Traceback" not in ran.stderr

@@ -245,7 +245,7 @@ def test_errors_in_the_models_own_code_are_shown_and_the_server_keeps_running():
     try:
         for status, text in (call(running.url + "api/step", b'{"index": 0}'), call(running.url + "api/state")):
             # the step is taken, but showing state 1 asks next(), which raises
-            assert status == 500 and json.loads(text)["error"] == "the model raised ValueError: no step after 1"
+            assert status == 422 and json.loads(text)["error"] == "the model raised ValueError: no step after 1"
         assert call(running.url + "api/goto", b'{"position": 0}')[0] == 200  # still serving
     finally:
         running.shutdown()

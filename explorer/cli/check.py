@@ -14,7 +14,7 @@ from agree.explorer.engines.check import check
 from agree.explorer.engines.interrupts import held_interrupts
 from agree.explorer.engines.options import BACKENDS, DEFAULT_WALKS, STRATEGIES, Options, Parallel, Storage
 from agree.explorer.cli.common import (EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, model_prints_to_stderr,
-                                      parse_params, parse_workers)
+                                      parse_params, parse_workers, path_value)
 from agree.explorer.engines.progress import StderrProgress
 from agree.explorer.traces.render import render_text
 from agree.explorer.traces.report import render_result, result_to_json, verdict_line
@@ -127,7 +127,7 @@ def _wrapped(text: str, indent: str, hang: int = 2) -> str:
 @click.option("--walks", type=int, default=DEFAULT_WALKS, show_default=True, help="Random walks (--strategy random).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --strategy random.")
 @click.option("--require-exhausted", is_flag=True, help="Exit 1 unless the search was exhausted.")
-@click.option("--save-trace", metavar="FILE", help="Write the counterexample here (JSON).")
+@click.option("--save-trace", metavar="FILE", callback=path_value, help="Write the counterexample here (JSON).")
 @click.option("--show-deadlock", is_flag=True,
               help="Show the shortest path to a state with no step at all (BFS), if there is one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")

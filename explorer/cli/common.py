@@ -217,6 +217,16 @@ def parse_workers(value: str | int) -> int:
     return workers
 
 
+def path_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback for options naming a file or folder: a value that starts with `--` is
+    almost surely the next option swallowed (`--html --quiet` would write a file named --quiet)."""
+    if isinstance(value, str) and value.startswith("--"):
+        flag = max(param.opts, key=len) if param.opts else param.name
+        raise click.BadParameter(f"it needs a path, but got {value!r}, which is an option: put the path right "
+                                 f"after {flag} (write ./{value} for a file of that name)", ctx, param)
+    return value
+
+
 def write_output(path: str, text: str) -> None:
     """Write a report file whole, only ever replacing a regular file (properties.files); say on
     stderr where it went."""

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agree.explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, parse_params, path_value
 from agree.explorer.engines.fuzzing.limits import DEFAULT_EXAMPLES, DEFAULT_STEPS
 from agree.explorer.engines.result import REACHED, VIOLATED
 from agree.explorer.traces.report import render_result, result_to_json, verdict_line
 from agree.models.registry import build_model, builtin_name
+from agree.properties import files
 from agree.explorer.traces.format import write_trace
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same runs.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds.")
 @click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
-@click.option("--save-trace", type=click.Path(dir_okay=False), help="Write the (shrunk) counterexample here (JSON).")
+@click.option("--save-trace", type=click.Path(dir_okay=False), callback=path_value,
+              help="Write the (shrunk) counterexample here (JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the shape of `agree check --json`).")
 @click.option("--guide/--no-guide", default=True, show_default=True,
               help="Let every other run continue a kept run that reached a new state feature (deep bugs), "
@@ -48,6 +50,8 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
     without a violation the verdict is `incomplete` (exit 0), saying how much was tried and which
     @reachable guards were reached.
     """
+    if save_trace is not None:
+        files.check_writable(save_trace, "--save-trace file")  # refused before fuzzing, not after
     instance = build_model(model, parse_params(params), variant)
     from agree.explorer.engines.fuzzing.fuzz import fuzz  # Hypothesis loads only when fuzzing
 
@@ -55,7 +59,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, only
                    only=list(only) or None, model_ref=builtin_name(model) or model, progress=None if quiet else _progress, guide=guide)
     result = outcome.result
     violation = result.violation
-    if save_trace:
+    if save_trace is not None:
         if violation is not None and violation.trace is not None:
             write_trace(violation.trace, save_trace)
             click.echo(f"agree: counterexample written to {save_trace}", err=True)

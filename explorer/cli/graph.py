@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 import click
 
-from agree.explorer.cli.common import model_prints_to_stderr, parse_params
+from agree.explorer.cli.common import model_prints_to_stderr, parse_params, path_value
 from agree.explorer.engines.diagnose import check_init, guarded
 from agree.explorer.engines.encoding import encode
 from agree.explorer.engines.liveness.judge import explored_graph
@@ -26,6 +25,7 @@ from agree.explorer.engines.result import Bounds
 from agree.explorer.engines.watchdog import OutOfTime, watchdog
 from agree.models.contract import LEADS_TO
 from agree.models.registry import build_model
+from agree.properties import files
 from agree.properties.errors import InputError
 
 if TYPE_CHECKING:  # networkx loads only when a graph is written: every other command starts faster
@@ -98,7 +98,7 @@ def render(g: nx.MultiDiGraph, fmt: str) -> str:
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Set a model parameter.")
 @click.option("--variant", help="Draw a named variant of the model.")
 @click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "json"]), default="dot", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of to stdout.")
+@click.option("--output", "-o", callback=path_value, metavar="FILE", help="Write here instead of to stdout.")
 @click.option("--max-states", type=int, default=DEFAULT_LIMIT, show_default=True,
               help="Refuse graphs with more states than this (raise it to export a larger one).")
 @click.option("--time-limit", type=float, metavar="SECONDS",
@@ -113,6 +113,8 @@ def graph_command(model, params, variant, fmt, output, max_states, time_limit) -
     if max_states < 1:
         raise InputError(f"--max-states must be at least 1, got {max_states}")
     deadline = None if time_limit is None else started + Bounds(time_limit=time_limit).time_limit
+    if output is not None:
+        files.check_writable(output, "--output file")  # refused before the graph is built, not after
     try:
         with watchdog(deadline, grace=0), model_prints_to_stderr(fmt == "json" and not output):
             instance = build_model(model, parse_params(params), variant)  # the model's code runs all through: one guard around it all
@@ -125,8 +127,8 @@ def graph_command(model, params, variant, fmt, output, max_states, time_limit) -
     except OutOfTime:
         raise InputError(f"the graph of {model} was not built within --time-limit {time_limit:g} s: "
                          "choose smaller parameters or give it more time") from None
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
+    if output is not None:
+        files.write_text(output, text, "--output file")  # never through a symlink, a FIFO or a folder
         click.echo(f"agree: {graph.size:,} states and {graph.edges:,} steps written to {output}", err=True)
     else:
         click.echo(text, nl=False)

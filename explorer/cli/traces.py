@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, write_output
+from agree.explorer.cli.common import EXIT_FAILED, EXIT_OK, emit_json, path_value, write_output
+from agree.properties import files
 from agree.explorer.engines.diagnose import guarded
 from agree.explorer.traces.html import render_html
 
@@ -54,12 +55,15 @@ FORMATS = {**RENDERERS, "html": render_html}
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
               help="text: per-step state changes; mermaid: a sequence diagram (or a step flowchart); "
                    "html: one self-contained page (diagram, steps, highlighted states).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=path_value,
+              help="Write to this file instead of stdout.")
 def show_command(trace_file: str, model_spec: str | None, fmt: str, output: str | None) -> None:
     """Draw TRACE for people: `--format mermaid` output renders on GitHub inside ```mermaid fences;
     `--format html -o FILE` writes a page to open in any browser, with no network needed.
 
     Without a model (a trace of your own model and no --model) it is drawn from the file alone."""
+    if output is not None:
+        files.check_writable(output, "output file")  # refused before the trace is read, not after
     trace = load_trace(trace_file)
     model = None
     if model_spec is not None:
@@ -74,7 +78,7 @@ def show_command(trace_file: str, model_spec: str | None, fmt: str, output: str 
                    err=True)
     text = guarded(model, "drawing the trace", lambda: FORMATS[fmt](trace_to_json(trace), model)) \
         if model is not None else FORMATS[fmt](trace_to_json(trace), None)
-    if output:
+    if output is not None:
         write_output(output, text)
     else:
         click.echo(text)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import click
 
 from agree.explorer.cli.common import (EXIT_FAILED, EXIT_OK, emit_json, interrupted_exit_code, model_prints_to_stderr,
-                                      parse_workers, write_output)
+                                      parse_workers, path_value, write_output)
 from agree.explorer.cli.junit import counterexample_files, json_report, junit_xml, outcome_to_json
 from agree.explorer.engines.interrupts import held_interrupts
 from agree.explorer.cli.suite import Outcome, default_suite, load_suite, run_expectation
 from agree.explorer.engines.progress import StderrProgress
 from agree.explorer.traces.suite_html import render_suite_html
 from agree.properties import files
+from agree.properties.errors import InputError
 from agree.explorer.traces.format import trace_to_json, write_trace
 
 COLUMNS = ("model", "variant", "expected", "result", "states", "time")
@@ -52,18 +55,18 @@ def _cells(o: Outcome) -> tuple:
 
 
 @click.command("verify")
-@click.option("--config", "config", metavar="FILE",
+@click.option("--config", "config", metavar="FILE", callback=path_value,
               help="A suite file (TOML or JSON) of [[check]] and [[replay]] entries; see the README.")
-@click.option("--json", "json_to", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
+@click.option("--json", "json_to", is_flag=False, flag_value="-", default=None, metavar="[FILE]", callback=path_value,
               help="A JSON list of outcomes: alone, printed instead of the table; with FILE, written there too.")
-@click.option("--junit-xml", "junit_to", type=click.Path(dir_okay=False),
+@click.option("--junit-xml", "junit_to", type=click.Path(dir_okay=False), callback=path_value,
               help="Also write a JUnit XML report here (one test case per expectation, traces in failures).")
-@click.option("--save-traces", "traces_to", type=click.Path(file_okay=False),
+@click.option("--save-traces", "traces_to", type=click.Path(file_okay=False), callback=path_value,
               help="Write the counterexample of every expectation not met into this folder (JSON traces).")
 @click.option("--workers", default="1", show_default=True, callback=lambda ctx, p, v: parse_workers(v),
               help="Worker processes partitioning each BFS (a number, or auto: one per usable core).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False),
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), callback=path_value,
               help="Also write a self-contained HTML report: every expectation, each trace one click away.")
 def verify_command(config: str | None, json_to: str | None, junit_to: str | None, traces_to: str | None,
                    workers: int, quiet: bool, html_file: str | None) -> None:
@@ -75,6 +78,8 @@ def verify_command(config: str | None, json_to: str | None, junit_to: str | None
     for report in (json_to, junit_to, html_file):
         if report not in (None, "-"):
             files.check_writable(report, "report file")  # refused before the suite runs, not after
+    if traces_to is not None:
+        check_traces_folder(traces_to)
     outcomes = []
     widths = _widths(suite)
     if not as_json:
@@ -111,13 +116,35 @@ def write_reports(outcomes: list[Outcome], failed: list[Outcome], json_to: str |
         files.write_text(json_to, json_report(outcomes), "report file")
     if junit_to:
         files.write_text(junit_to, junit_xml(outcomes), "report file")
-    if traces_to:
+    if traces_to is not None:
+        if not os.path.isdir(traces_to):
+            try:
+                os.makedirs(traces_to)
+            except OSError as err:
+                raise InputError(f"cannot make the --save-traces folder {traces_to!r}: {err.strerror or err}") from None
         for name, trace in counterexample_files(failed).items():
             write_trace(trace, Path(traces_to) / name)
     if html_file:
         write_output(html_file, render_suite_html(COLUMNS, [
             {"cells": _cells(o), "met": o.met, "detail": o.detail,
              "trace": trace_to_json(o.trace) if o.trace is not None else None} for o in outcomes]))
+
+
+def check_traces_folder(folder: str) -> None:
+    """--save-traces names a folder, or a missing one (made when traces are written): anything else,
+    a file, a FIFO or a symlink to no folder, is refused before the suite runs, not after it."""
+    if not folder.strip() or "\0" in folder:
+        raise InputError(f"--save-traces {folder!r} is not a folder path: give a folder, e.g. --save-traces cx")
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return  # made, with its missing parents, when the traces are written
+    except OSError as err:  # e.g. a parent that is a regular file
+        raise InputError(f"--save-traces {folder!r}: {err.strerror or err}; give a folder") from None
+    if stat.S_ISDIR(info.st_mode) or (stat.S_ISLNK(info.st_mode) and os.path.isdir(folder)):
+        return
+    kind = "a symbolic link, not to a folder" if stat.S_ISLNK(info.st_mode) else files._kind(info.st_mode)
+    raise InputError(f"--save-traces {folder!r} is {kind}, not a folder: give a folder (a new one is made)")
 
 
 def summarize(outcomes: list[Outcome], planned: int, as_json: bool, interrupted: bool) -> list[Outcome]:

@@ -81,7 +81,7 @@ def checkpoints_for(checkpoint: str | None, resume: str | None, every: float, id
     from agree.explorer.engines.storage.checkpoints import Checkpoints
 
     identity = dict(identity, hash_seed=os.environ.get("PYTHONHASHSEED"))
-    return Checkpoints(resume or checkpoint, identity, every, resuming=resume is not None)
+    return Checkpoints(resume if resume is not None else checkpoint, identity, every, resuming=resume is not None)
 
 
 def search_partitioned(run: Run, workers: int, backend: str = "local", address: str | None = None,

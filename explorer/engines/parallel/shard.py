@@ -55,6 +55,21 @@ class LevelReport:
     stopped: str | None  # why the expansion stopped early: "interrupted", or "asked" (the time limit...)
 
 
+def _a_level(saved: Any) -> bool:
+    """Whether a loaded level file has the shape Shard.save gives it (a crafted one may not)."""
+    if not isinstance(saved, dict) or not all(isinstance(saved.get(k), list) for k in ("states", "keys", "positions")):
+        return False
+    positions = saved["positions"]
+    if not len(saved["states"]) == len(saved["keys"]) == len(positions) or any(type(p) is not int for p in positions):
+        return False
+    try:
+        for key in saved["keys"]:
+            hash(key)
+    except TypeError:
+        return False
+    return True
+
+
 class Level:
     """A shard's part of a BFS level: its states by ascending position, with their keys; the
     states as objects, or (fingerprints) pickled in chunks (explorer.engines.storage.packed)."""
@@ -296,6 +311,9 @@ class Shard:
             path = os.path.join(folder, f"shard-{i}")
             self.store.load(path + "-visited", self.model, self.owns if exact else None)
             level = load(path + "-level.pickle", self.model)
+            if not _a_level(level):
+                raise InputError(f"checkpoint file {path}-level.pickle is not a shard's level as agree writes it; "
+                                 "start the search anew")
             for position, state, key in zip(level["positions"], level["states"], level["keys"]):
                 if not exact or self.owns(key):
                     states.append(state), keys.append(key), positions.append(position)

@@ -135,7 +135,11 @@ class ExactStore:
         """Add the stored keys that `keep` accepts (this shard's, by this process's hash)."""
         from agree.explorer.engines.storage.checkpoints import load
 
-        self.parents.update((key, parent) for key, parent in load(path + ".pickle", model).items() if keep(key))
+        saved = load(path + ".pickle", model)
+        if not isinstance(saved, dict):
+            raise InputError(f"checkpoint file {path}.pickle is not a visited set as agree writes it; "
+                             "start the search anew")
+        self.parents.update((key, parent) for key, parent in saved.items() if keep(key))
 
 
 class FingerprintStore:
