@@ -5,15 +5,20 @@ event where it becomes impossible."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from agree.explorer.cli import cli
-from agree.explorer.engines.conformance import conform, read_events
+from agree.explorer.engines.conformance import Adapter, conform, read_events
 from agree.explorer.engines.conformance.agree_format import AgreeEvents, write_events
+from agree.explorer.engines.conformance.etcd import parse_etcd_line
 from agree.models.registry import build_model
+from agree.properties.errors import InputError
 
 
 def run_of(model, length: int, seed: int) -> list:
@@ -119,3 +124,42 @@ def test_the_agree_format_needs_a_model_and_the_candidate_set_is_bounded(tmp_pat
     ran = CliRunner().invoke(cli, ["conform", str(path), "--format", "agree", "--model", "twophase",
                                    "--max-candidates", "2"])
     assert ran.exit_code == 2 and "over the bound of 2" in ran.stderr
+
+
+# --------------------------------------------------------------------------- etcd's real trace
+
+TRACES = Path(__file__).resolve().parent.parent.parent / "shared" / "traces"
+
+
+def real_trace(name: str) -> Path:
+    """A real trace from ../shared/traces: skipped with the reason where the folder is absent,
+    failed instead when AGREE_REQUIRE_TRACES=1 (CI)."""
+    path = TRACES / name
+    if not path.is_file():
+        if os.environ.get("AGREE_REQUIRE_TRACES") == "1":
+            pytest.fail(f"{path} is missing and AGREE_REQUIRE_TRACES=1")
+        pytest.skip(f"{path} is absent (the shared traces folder beside the checkout)")
+    return path
+
+
+class EtcdLines(Adapter):
+    name = "etcd-raft lines"
+
+    def parse(self, data, line, index):
+        return parse_etcd_line(data, line, index)
+
+
+def test_etcds_real_trace_parses_into_its_events():
+    events = read_events(real_trace("etcd-raft-example.ndjson"), EtcdLines())
+    assert len(events) == 4888
+    assert {e.fields["nid"] for e in events} == {str(n) for n in range(1, 11)}
+    assert sum(e.name == "ChangeConf" for e in events) == 9
+
+
+@pytest.mark.parametrize("line,says", [('{"tag": "trace", "event": {"name": "Elect"}}', "'event.name' is 'Elect'"),
+                                       ('{"tag": "trace", "event": {"name": "Ready", "nid": 1}}', "'event.nid' must be a string")])
+def test_a_malformed_etcd_line_names_its_line_and_field(tmp_path, line, says):
+    path = tmp_path / "log.ndjson"
+    path.write_text('{"level": "info", "msg": "not a trace line"}\n' + line + "\n")
+    with pytest.raises(InputError, match="line 2: .*" + re.escape(says)):
+        read_events(path, EtcdLines())

@@ -23,10 +23,9 @@ from agree.properties.errors import InputError
 @click.command("conform")
 @click.argument("log_file", metavar="TRACE")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True,
-              help="The log's format: agree (JSON lines of action/args/state, any model) or etcd-raft "
-                   "(etcd's raft traces built with the with_tla tag).")
+              help="The log's format: agree (JSON lines of action/args/state, for any model).")
 @click.option("--model", "model_spec", metavar="MODEL|FILE.py:CLASS",
-              help="The model to check against (etcd-raft: the built-in etcd-raft model by default).")
+              help="The model to check against (required for the agree format).")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A model parameter (repeatable).")
 @click.option("--variant", help="A registered variant of the model.")
 @click.option("--silent", multiple=True, metavar="ACTION",
