@@ -36,7 +36,7 @@ __all__ = [
     "eventually", "extend", "invariant", "leads_to", "put", "reachable", "strong", "transition",
     "update", "update_at", "weak",
     "Bounds", "CheckResult", "Options", "Parallel", "Storage", "check", "assert_holds", "assert_violates",
-    "state_machine",
+    "state_machine", "conform", "read_events", "Adapter", "Event",
 ]
 
 # name -> module that defines it, imported on first use (the engines, pytest)
@@ -50,6 +50,11 @@ _LAZY = {
     "assert_holds": "agree.explorer.pytest_plugin",
     "assert_violates": "agree.explorer.pytest_plugin",
     "state_machine": "agree.explorer.engines.fuzzing.bridge",  # a model as a Hypothesis state machine
+    # a real system's log checked against a model (agree conform), and the adapter a log format writes
+    "conform": "agree.explorer.engines.conformance",
+    "read_events": "agree.explorer.engines.conformance",
+    "Adapter": "agree.explorer.engines.conformance",
+    "Event": "agree.explorer.engines.conformance",
 }
 
 

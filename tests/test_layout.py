@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"explorer": "agree.explorer", "models": "agree.models", "properties": "agree.properties"}
 ENGINES = "agree.explorer.engines"
-ROOMS = ("strategies", "parallel", "storage", "liveness", "fuzzing")
+ROOMS = ("strategies", "parallel", "storage", "liveness", "fuzzing", "conformance")
 
 
 def module_name(path: Path) -> str:

@@ -18,6 +18,7 @@ import click  # noqa: E402
 
 from agree.explorer.cli.check import check_command, list_command  # noqa: E402
 from agree.explorer.cli.common import AgreeGroup, install_signal_handlers, pin_hash_seed, settle_signals
+from agree.explorer.cli.conform import conform_command
 from agree.explorer.cli.explore import explore_command
 from agree.explorer.cli.graph import graph_command
 from agree.explorer.cli.fuzz import fuzz_command
@@ -43,6 +44,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     agree verify [--config FILE]    run a suite of expectations (the project's by default)
     agree quorums KIND ...          prove quorum intersection with Z3, or get disjoint quorums
     agree graph MODEL [-p k=v]      write the explored state graph (DOT, GraphML, JSON)
+    agree conform LOG --format F    does a real system's log describe a run of a model?
 
     Exit codes: 0 expectations met, 1 a property failed, 2 bad input (or an error in a
     model's own code), 3 a bug in agree (traceback saved to a file), 130 interrupted, 143 SIGTERM.
@@ -53,7 +55,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 for _command in (list_command, check_command, fuzz_command, replay_command, show_command, verify_command, quorums,
-                 explore_command, graph_command):
+                 explore_command, graph_command, conform_command):
     cli.add_command(_command)
 
 

@@ -5,7 +5,9 @@ Rooms:
 - `parallel`: the partitioned breadth-first search and its backends (processes here, Ray actors);
 - `storage`: visited sets (exact, fingerprints), packed states, checkpoints, handing memory back;
 - `liveness`: the kept state graph, its fair cycles and dead ends, and the verdicts on it;
-- `fuzzing`: the Hypothesis bridge, its guide and its defaults.
+- `fuzzing`: the Hypothesis bridge, its guide and its defaults;
+- `conformance`: a real system's log followed through a model (sets of candidate states), and
+  the adapters that read each log format.
 
 Shared, beside the rooms: `check` (the one entry point), `options` (what a search is asked to
 do, as values: Options with Bounds, Parallel and Storage), `run` (counters, the clock, stop
