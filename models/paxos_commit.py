@@ -171,8 +171,13 @@ class PaxosCommit(Model):
 
     def decide(self, s: PaxosCommitState) -> Iterator[Step]:
         """Decide: send Commit once every instance chose "prepared", Abort once any chose "aborted"."""
-        if all(self.decided(s, rm, PREPARED) for rm in self.names):
-            yield ("Decide", {"send": "Commit"}, s if COMMIT_MSG in s.msgs else self.send(s, COMMIT_MSG))
+        witnesses = 1  # TLC enumerates \\A rm : Decided(rm, "prepared") as a conjunction: one step per
+        for rm in self.names:  # combination of the RMs' witnesses
+            witnesses *= self.decided(s, rm, PREPARED)
+        if witnesses:
+            after = s if COMMIT_MSG in s.msgs else self.send(s, COMMIT_MSG)
+            for _ in range(witnesses):
+                yield ("Decide", {"send": "Commit"}, after)
         witnesses = sum(self.decided(s, rm, ABORTED) for rm in self.names)
         if witnesses:
             after = s if ABORT_MSG in s.msgs else self.send(s, ABORT_MSG)
