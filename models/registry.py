@@ -29,6 +29,7 @@ def builtin_models() -> dict[str, type[Model]]:
     found += _optional("agree.models.primary_backup", "PrimaryBackup")
     found += _optional("agree.models.pbft", "Pbft") + _optional("agree.models.vr", "ViewstampedReplication")
     found += _optional("agree.models.duelling", "DuellingProposers")
+    found += _optional("agree.models.paxos_commit", "PaxosCommit")
     return {cls.name: cls for cls in found}
 
 

@@ -119,6 +119,8 @@ OTHER_MODELS = [
     ("vr", "longest-log-wins", 3000, 60, 1),
     ("twophase-btm", "backup-while-primary-slow", 2000, 60, 1),
     ("twophase-btm", "abort-ignores-commit", 3000, 60, 1),
+    ("paxos-commit", "rm-decides-without-majority", 3000, 40, 0),
+    ("paxos-commit", "accept-lower-ballot", 3000, 40, 0),
 ]
 
 

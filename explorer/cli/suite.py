@@ -86,6 +86,9 @@ def default_suite() -> list[Expectation]:
         for variant, info in cls.variants().items():
             suite.append(Expectation(model=name, variant=variant, expect=VIOLATED if info.breaks else HOLDS,
                                      prop=info.breaks))
+    # paxos-commit with a recovery ballot, pinned to its cross-checked count (tests/test_paxos_commit.py);
+    # TLC's own configuration (1,321,761 states) takes minutes: benchmarks/bench_paxos_commit.py
+    suite.append(Expectation(model="paxos-commit", params={"rms": 1, "max_ballot": 1}, states=1461, depth=15))
     if COUNTEREXAMPLES.is_dir():
         suite += [Expectation(model="", trace=str(p)) for p in sorted(COUNTEREXAMPLES.glob("*.json"))]
     return suite
