@@ -1,21 +1,6 @@
-"""The modelling contract and the protocol library.
+"""The modelling contract and the protocol library, installed as `agree.models`.
 
-Import the contract from here when writing a model of your own:
-
-    from agree.models import Model, Param, Step, invariant, transition, reachable
+Write a model of your own with what the public face exports (`from agree import Model, Param,
+Step, invariant, transition, reachable, update, put`); the built-in models live here, one module or
+package each (`from agree.models.raft import Raft`), and `registry` resolves names to them.
 """
-
-from agree.models.contract import (
-    Model,
-    Param,
-    PropertySpec,
-    Step,
-    VariantInfo,
-    eventually,
-    invariant,
-    reachable,
-    transition,
-)
-
-__all__ = ["Model", "Param", "PropertySpec", "Step", "VariantInfo",
-           "eventually", "invariant", "reachable", "transition"]

@@ -205,7 +205,7 @@ def test_malformed_suite_files_exit_2(agree, tmp_path, content):
 def test_a_model_that_raises_is_reported_in_one_line(agree, tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text(
-        "from agree.models import Model, reachable\n"
+        "from agree import Model, reachable\n"
         "class Broken(Model):\n"
         "    name = 'broken'\n"
         "    def init(self):\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agree.models import Model, Param
+from agree import Model, Param
 from agree.models.registry import builtin_models
 from agree.properties.errors import InputError
 
@@ -94,7 +94,7 @@ def test_a_variant_registers_on_its_base_only():
 
 def test_a_models_warnings_reach_the_check_report():
     from agree.explorer.engines.check import check
-    from agree.models import reachable
+    from agree import reachable
 
     class Warned(Model):
         """One state; the configuration carries a warning of its own."""

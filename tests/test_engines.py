@@ -4,7 +4,7 @@ import pytest
 
 from agree.explorer.engines.check import check
 from agree.explorer.engines.result import HOLDS, INCOMPLETE, UNREACHED, VIOLATED, Bounds
-from agree.models import Step, transition
+from agree import Step, transition
 from agree.models.registry import build_model, load_model_class
 from tests.conftest import FIXTURES
 

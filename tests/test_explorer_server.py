@@ -13,7 +13,7 @@ import pytest
 
 from agree.explorer.web.server import MAX_BODY, ExplorerServer
 from agree.explorer.web.session import Session
-from agree.models import Model, Step, invariant
+from agree import Model, Step, invariant
 from agree.models.registry import build_model
 
 

@@ -95,7 +95,7 @@ def test_the_temporary_file_is_removed_on_every_way_out(tmp_path, stop):
 EVIL = '''
 import pathlib
 pathlib.Path("{marker}").write_text("code ran")
-from agree.models import Model
+from agree import Model
 class Evil(Model):
     name = "evil"
     def init(self):

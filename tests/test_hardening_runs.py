@@ -19,7 +19,7 @@ import pytest
 from agree.explorer.engines.check import check
 from agree.explorer.engines.diagnose import ModelError
 from agree.explorer.engines.result import INCOMPLETE, VIOLATED, Bounds
-from agree.models import Model, Step, invariant, reachable
+from agree import Model, Step, invariant, reachable
 from agree.models.registry import build_model
 from agree.properties.errors import InputError
 
@@ -104,7 +104,7 @@ def test_agree_quorums_time_limit_gives_unknown_and_exit_1(agree):
 
 
 USER_MODEL = textwrap.dedent('''
-    from agree.models import Model, Step, invariant, reachable
+    from agree import Model, Step, invariant, reachable
 
     class Slow(Model):
         """Breaks at once, then counts for ever (with --keep-going the search goes on)."""
@@ -208,7 +208,7 @@ BROKEN = {
 }
 TEMPLATE = textwrap.dedent('''
     from typing import NamedTuple
-    from agree.models import Model, Step, invariant, reachable
+    from agree import Model, Step, invariant, reachable
 
     class S(NamedTuple):
         n: int

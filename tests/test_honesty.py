@@ -17,7 +17,7 @@ from agree.explorer.engines.result import HOLDS, INCOMPLETE, NOT_CHECKED, CheckR
 from tests.conftest import ROOT
 
 NEVER_DONE = """
-from agree.models import Model, eventually, invariant, reachable
+from agree import Model, eventually, invariant, reachable
 
 
 class NeverDone(Model):

@@ -17,7 +17,7 @@ import agree.explorer.engines.parallel.shard
 from agree.explorer.engines.check import Parallel, Storage, check
 from agree.explorer.engines.monitor import ModelError
 from agree.explorer.engines.result import INCOMPLETE, Bounds
-from agree.models import Model, Step, invariant, reachable
+from agree import Model, Step, invariant, reachable
 from agree.models.registry import build_model, load_model_class
 from agree.explorer.traces.format import trace_to_json
 from tests.conftest import FIXTURES, ROOT

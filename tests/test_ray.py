@@ -66,7 +66,7 @@ def test_a_checkpoint_written_on_ray_resumes_on_local_processes(tmp_path):
 
 def test_a_model_error_on_ray_is_one_line(tmp_path):
     model = tmp_path / "breaks.py"
-    model.write_text("from agree.models import Model, Step, invariant\n\n"
+    model.write_text("from agree import Model, Step, invariant\n\n"
                      "class Breaks(Model):\n    name = 'breaks'\n\n    def init(self):\n        yield 0\n\n"
                      "    def next(self, s):\n        if s == 3:\n            raise ValueError('no rule for three')\n"
                      "        yield Step('Up', {}, s + 1)\n\n    @invariant\n    def small(self, s):\n"
