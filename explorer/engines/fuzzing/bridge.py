@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, RUNS_PER_EXAMPLE
+from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, MAX_STATES, RUNS_PER_EXAMPLE
 from agree.explorer.engines.fuzzing import guide as _guide
 from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, HEAD, Guide, path_of
 from agree.explorer.engines.monitor import PropertyMonitor
@@ -183,7 +183,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             self.state = state
             self.visited.add(state)
             stats.longest = max(stats.longest, self.depth)
-            if count_states and state not in stats.seen:
+            if count_states and state not in stats.seen and len(stats.seen) < MAX_STATES:
                 stats.seen.add(state)
                 if self.depth:
                     action = self.node[0].action
