@@ -86,7 +86,7 @@ def test_multipaxos_correct_model_raises_no_alarm():
 
 @pytest.mark.parametrize("variant, examples, steps", [
     ("leader-ignores-higher-term", 50, 20),
-    ("volatile-votedfor", 200, 50),
+    ("volatile-votedfor", 800, 50),
     ("vote-without-log-check", 800, 30),
 ])
 def test_raft_variants_are_caught(variant, examples, steps):
