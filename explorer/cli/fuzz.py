@@ -47,13 +47,15 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, work
     """Run MODEL through Hypothesis's stateful testing: seeded random runs, shrunk counterexamples.
 
     A fresh run starts in an initial state and takes up to --steps enabled steps, with a few
-    actions switched off at random (swarm testing). With --guide (the default) every other run
-    instead continues a kept run, one that first reached some new combination of two state
-    fields, by up to 24 steps: deep bugs are reached a few steps at a time. Every invariant and
-    transition property is judged after each step; a trace always starts in an initial state. A violation is shrunk (by Hypothesis, then by
-    delta debugging over the steps) and exits 1. Random search never exhausts a state space, so
-    without a violation the verdict is `incomplete` (exit 0), saying how much was tried and which
-    @reachable guards were reached.
+    actions switched off at random (swarm testing). With --guide (the default) half the runs
+    instead continue a kept run, one that first reached a new state feature, by up to 24 steps:
+    deep bugs are reached a few steps at a time. Every invariant and transition property is judged
+    after each step; a trace always starts in an initial state. A violation is shrunk (by
+    Hypothesis, then by delta debugging over the steps) and exits 1. Random search never exhausts a
+    state space, so without a violation the verdict is `incomplete` (exit 0), saying how much was
+    tried and which @reachable guards were reached. With --time-limit and no --examples, runs go on
+    until the limit. With --workers, that many processes search at once and the report names the
+    worker and seed that found the violation (--worker-seed replays it alone).
     """
     instance = build_model(model, parse_params(params), variant)
     from agree.explorer.engines.fuzzing.fuzz import fuzz  # Hypothesis loads only when fuzzing

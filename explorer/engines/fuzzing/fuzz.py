@@ -87,7 +87,8 @@ def fuzz(model: Model, *, examples: int | None = None, steps: int = DEFAULT_STEP
     Hypothesis's shrunk counterexample is shortened further by delta debugging
     (strategies.shrink), within the time limit. With `workers` > 1, that many processes search
     with seeds derived from `seed` (explorer.engines.fuzzing.workers), each given `examples`.
-    `progress(runs, steps, distinct states)` is called about every 2 s."""
+    `progress(runs, steps, distinct states)` is called about every 2 s (with workers, also at once
+    when a worker fails, with `found_in=` the run it failed in)."""
     for flag, value in (("--examples", examples_for(examples, time_limit)), ("--steps", steps),
                         ("--segment", segment), ("--workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

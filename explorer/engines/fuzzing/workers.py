@@ -80,7 +80,7 @@ def search_in_workers(model: Model, workers: int, seed: int, deadline: float | N
                 found = not announced and 0 < shared[BOUND] < NO_BOUND
                 if progress is not None and (found or time.monotonic() >= next_report):
                     totals = (sum(shared[SLOTS + 3 * w + k] for w in range(workers)) for k in range(3))
-                    progress(*totals, found_in=shared[BOUND] if found else None)
+                    progress(*totals, **({"found_in": shared[BOUND]} if found else {}))
                     next_report, announced = time.monotonic() + 2.0, announced or found
             except KeyboardInterrupt:
                 if shared[FLAG]:  # a second Ctrl-C: stop waiting
