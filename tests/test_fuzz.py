@@ -116,7 +116,7 @@ OTHER_MODELS = [
     ("pbft", "unsigned-requests", 50, 20, 0),
     ("vr", "amnesia-rejoin", 50, 20, 0),
     ("vr", "eager-view-update", 3000, 60, 0),
-    ("vr", "longest-log-wins", 3000, 60, 1),
+    ("vr", "longest-log-wins", 3000, 60, 0),
     ("twophase-btm", "backup-while-primary-slow", 2000, 60, 1),
     ("twophase-btm", "abort-ignores-commit", 3000, 60, 1),
 ]
