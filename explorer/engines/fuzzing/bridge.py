@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, RUNS_PER_EXAMPLE
-from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, Guide, path_of
+from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, MAX_STATES, RUNS_PER_EXAMPLE
+from agree.explorer.engines.fuzzing import guide as _guide
+from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, HEAD, Guide, path_of
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.path import Trace
 from agree.models.contract import Model, Step
@@ -47,8 +48,13 @@ class PropertyViolation(AssertionError):
 
 
 class TimeUp(KeyboardInterrupt):
-    """Raised inside a run when the time limit has passed. Hypothesis lets a KeyboardInterrupt
-    through at once (any other exception it would take for a failure, or a flaky one)."""
+    """Raised inside a run when the time limit has passed, or when `FuzzStats.stop` says why the
+    search must stop (`reason`). Hypothesis lets a KeyboardInterrupt through at once (any other
+    exception it would take for a failure, or a flaky one)."""
+
+    def __init__(self, reason: str = "time-limit") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -67,6 +73,8 @@ class FuzzStats:
     deadline: float | None = None  # time.monotonic() after which runs stop (TimeUp)
     count_states: bool = True  # keep `seen` (a set of every visited state)
     progress: Callable[[FuzzStats], None] | None = None  # called about every 2 s with these stats
+    stop: Callable[[FuzzStats], str | None] | None = None  # asked before every run: a reason to stop, or None
+    on_failure: Callable[[FuzzStats], None] | None = None  # called at the first violation
     next_report: float = 0.0
     guide: Guide | None = None  # the runs kept for later runs to continue (guided runs only)
 
@@ -94,7 +102,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
         raise InputError(f"model {model.label()} has no initial state within its bounds: nothing to run")
     declared = tuple(model.actions)
     count_states = stats.count_states
-    guided = stats.guide = Guide() if guide else None
+    guided = stats.guide = Guide(len(model.node_names() or ())) if guide else None
 
     class Machine(RuleBasedStateMachine):
         """What both flavours share: one run at a time, stepped, judged and (guided) covered."""
@@ -104,6 +112,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             self.violation: PropertyViolation | None = None  # raised when the example ends
             self.new_features: set = set()  # guided: features this example's runs found
             self.keep: list = []  # guided: (depth, path node) of the states that had them
+            self.tried: list = []  # guided: (cell continued, whether that run found a new feature)
             self.off: frozenset = frozenset()
 
         def begin(self, state: Any, depth: int = 0, node: tuple | None = None, limit: int = steps) -> None:
@@ -159,20 +168,22 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             new = [f for f in guided.features(before, state) if f not in seen and f not in mine]
             if new:
                 mine.update(new)
-                self.keep.append((self.depth, self.node))
+                if self.depth < steps and self.enabled:  # a prefix no run can continue is not kept
+                    self.keep.append((self.depth, self.node))
+                self.gained = True
 
         def teardown(self) -> None:
             if self.violation is not None:
                 raise self.violation  # only now: see _HEAD
-            if guided is not None and self.keep:
-                guided.commit(self.new_features, self.keep)
+            if guided is not None and (self.keep or self.tried):
+                guided.commit(self.new_features, self.keep, self.tried)
 
         def _arrive(self, state: Any) -> bool:
             """Judge the state reached; False at a violation."""
             self.state = state
             self.visited.add(state)
             stats.longest = max(stats.longest, self.depth)
-            if count_states and state not in stats.seen:
+            if count_states and state not in stats.seen and len(stats.seen) < MAX_STATES:
                 stats.seen.add(state)
                 if self.depth:
                     action = self.node[0].action
@@ -199,6 +210,8 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                           steps=[Step(a, args, view(s)) for a, args, s in path[1:]], engine="hypothesis")
             if stats.first_failure is None:
                 stats.first_failure = trace
+                if stats.on_failure is not None:
+                    stats.on_failure(stats)
             if stats.best_failure is None or len(trace) < len(stats.best_failure):
                 stats.best_failure = trace
             self.violation = PropertyViolation(trace)
@@ -225,7 +238,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             @rule(data=st.data())
             def step(self, data) -> None:
                 """Take up to `batch` steps; one draw chooses them all (a draw costs more than a step)."""
-                if stats.deadline is not None or stats.progress is not None:
+                if stats.deadline is not None or stats.progress is not None or stats.stop is not None:
                     _clock(stats)
                 drawn = data.draw(choices)  # drawn all the same after the run ended: see _HEAD
                 self.walk(drawn)
@@ -242,22 +255,24 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                 actions switched off as in plain runs, or (every other run, once runs are kept) the
                 continuation of a kept run by up to `segment` steps. One draw chooses all that; it
                 shrinks towards a fresh run from the first initial state with no action off."""
-                if stats.deadline is not None or stats.progress is not None:
+                if stats.deadline is not None or stats.progress is not None or stats.stop is not None:
                     _clock(stats)
                 drawn = data.draw(runs)  # drawn all the same after a violation: see _HEAD
                 if self.violation is not None:
                     return
-                start = int.from_bytes(drawn[:_HEAD], "big")
-                kept = guided.entries
-                if start % 2 and kept:
-                    depth, node = kept[start // 2 % len(kept)]
+                cell = guided.choose(drawn[:_HEAD])
+                # an action is off when its byte is 192 or more: a quarter of them, none once shrunk
+                self.off = frozenset(a for a, b in zip(declared, drawn[_HEAD:_HEAD + swarm]) if b >= 192)
+                if cell is not None and not _guide.SWARM_CONTINUED:
                     self.off = frozenset()
-                    self.begin(node[0][2], depth, node, depth + segment)
+                self.gained = False
+                if cell is None:
+                    self.begin(initial[int.from_bytes(drawn[1:4], "big") % len(initial)])
                 else:
-                    # an action is off when its byte is 192 or more: a quarter of them, none once shrunk
-                    self.off = frozenset(a for a, b in zip(declared, drawn[_HEAD:_HEAD + swarm]) if b >= 192)
-                    self.begin(initial[start // 2 % len(initial)])
+                    self.begin(cell.node[0][2], cell.depth, cell.node, cell.depth + segment)
                 self.walk(drawn[_HEAD + swarm:])
+                if cell is not None:
+                    self.tried.append((cell, self.gained))
 
         flavour, calls = Guided, runs_per_example
 
@@ -277,14 +292,17 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
 # a guided run's steps depend on what earlier examples kept, not on its choices alone. A guided
 # run's draw starts with _HEAD bytes that choose where it starts, then one byte per declared
 # action (switched off or not, in a fresh run).
-_HEAD = 3
+_HEAD = HEAD
 
 
 def _clock(stats: FuzzStats) -> None:
-    """Stop at the deadline; report progress every 2 seconds."""
+    """Stop at the deadline or when `stats.stop` says so; report progress every 2 seconds."""
     now = time.monotonic()
     if stats.deadline is not None and now > stats.deadline:
         raise TimeUp()
+    reason = stats.stop(stats) if stats.stop is not None else None
+    if reason is not None:
+        raise TimeUp(reason)
     if stats.progress is not None and now >= stats.next_report:
         if stats.next_report:
             stats.progress(stats)

@@ -20,9 +20,11 @@ from hypothesis import Phase, reporting, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import run_state_machine_as_test
 
-from agree.explorer.engines.fuzzing.limits import BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS, RUNS_PER_EXAMPLE
+from agree.explorer.engines.fuzzing.limits import (BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS,
+                                                  RUNS_PER_EXAMPLE, UNLIMITED_EXAMPLES)
 from agree.explorer.engines.fuzzing.bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
 from agree.explorer.engines.monitor import ModelError, PropertyMonitor
+from agree.explorer.engines.path import Trace
 from agree.explorer.engines.strategies.shrink import shrink_result
 from agree.explorer.engines.result import INCOMPLETE, NOT_CHECKED, REACHED, VIOLATED, Bounds, CheckResult, PropertyResult
 from agree.models.contract import EVENTUALLY, REACHABLE, Model
@@ -38,25 +40,92 @@ class FuzzOutcome:
     steps: int
     seed: int
     kept: int | None = None  # guided runs: the runs kept for others to continue
+    workers: int = 1  # processes that searched (explorer.engines.fuzzing.workers)
+    worker: int | None = None  # with workers: the one that found the violation
+    worker_seed: int | None = None  # and its seed: `fuzz(..., seed=worker_seed)` replays its search
+    examples: int | None = None  # the examples each process was given (what a replay needs too)
+    found_seconds: float | None = None  # time to the first failing run (before any shrinking)
+    found_cpu: float | None = None  # the CPU seconds its process had spent by then
 
 
-def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS, seed: int = 0,
+@dataclass
+class Search:
+    """One process's search, without the model: what a worker sends back (it pickles)."""
+
+    trace: Trace | None
+    stopped_by: str
+    runs: int
+    steps: int
+    longest: int
+    distinct: int
+    fired: dict
+    found: dict
+    reached: dict
+    kept: int | None
+    first_length: int | None = None  # the length of the first failing run, before shrinking
+    found_at: int | None = None  # the run (counted from 1) in which the first violation came
+    found_time: float | None = None  # and when: time.monotonic(), and this process's CPU seconds
+    found_cpu: float | None = None
+
+
+def examples_for(examples: int | None, time_limit: float | None) -> int:
+    """`--examples` as given; without it, the default, or (with a time limit) as many as fit."""
+    if examples is None:
+        return DEFAULT_EXAMPLES if time_limit is None else UNLIMITED_EXAMPLES
+    return examples
+
+
+def fuzz(model: Model, *, examples: int | None = None, steps: int = DEFAULT_STEPS, seed: int = 0,
          time_limit: float | None = None, only: list[str] | None = None, model_ref: str | None = None,
-         progress: Callable[[FuzzStats], None] | None = None, batch: int = BATCH, guide: bool = True,
-         segment: int = DEFAULT_SEGMENT, shrink: bool = True) -> FuzzOutcome:
+         progress: Callable[[int, int, int], None] | None = None, batch: int = BATCH, guide: bool = True,
+         segment: int = DEFAULT_SEGMENT, shrink: bool = True, workers: int = 1) -> FuzzOutcome:
     """Run up to `examples` runs of at most `steps` steps each; stop at the first violation
-    (shrunk by Hypothesis) or when `time_limit` seconds have passed. With `guide` (see
-    `explorer.engines.fuzzing.guide`), runs continue kept runs and add at most `segment` steps
-    each; without it every run starts from an initial state. With `shrink`, Hypothesis's shrunk
-    counterexample is shortened further by delta debugging (strategies.shrink), within the time limit."""
-    for flag, value in (("--examples", examples), ("--steps", steps), ("--segment", segment)):
+    (shrunk by Hypothesis) or when `time_limit` seconds have passed. Without `examples`, a time
+    limit is the budget (runs go on until it), and without either the budget is DEFAULT_EXAMPLES.
+    With `guide` (see `explorer.engines.fuzzing.guide`), runs continue kept runs and add at most
+    `segment` steps each; without it every run starts from an initial state. With `shrink`,
+    Hypothesis's shrunk counterexample is shortened further by delta debugging
+    (strategies.shrink), within the time limit. With `workers` > 1, that many processes search
+    with seeds derived from `seed` (explorer.engines.fuzzing.workers), each given `examples`.
+    `progress(runs, steps, distinct states)` is called about every 2 s (with workers, also at once
+    when a worker fails, with `found_in=` the run it failed in)."""
+    for flag, value in (("--examples", examples_for(examples, time_limit)), ("--steps", steps),
+                        ("--segment", segment), ("--workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{flag} must be a whole number of at least 1, got {value}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise InputError(f"--seed must be a whole number, got {seed!r}")
     Bounds(time_limit=time_limit)  # validates the time limit
     started = time.monotonic()
-    stats = FuzzStats(deadline=started + time_limit if time_limit else None, progress=progress)
+    deadline = started + time_limit if time_limit else None
+    options = dict(examples=examples_for(examples, time_limit), steps=steps, only=only, model_ref=model_ref,
+                   batch=batch, guide=guide, segment=segment)
+    if workers > 1:
+        from agree.explorer.engines.fuzzing.workers import search_in_workers
+        found, worker, worker_seed = search_in_workers(model, workers, seed, deadline, progress, options)
+    else:
+        report = (lambda stats: progress(stats.runs, stats.steps, len(stats.seen))) if progress else None
+        found, worker, worker_seed = search(model, seed=seed, deadline=deadline, progress=report, **options), None, None
+    result = _result(model, found, model_ref or model.label(), only, time.monotonic() - started)
+    if shrink and found.stopped_by != "interrupted":
+        shrink_result(result, model, deadline)
+    return FuzzOutcome(result, found.runs, found.steps, seed, found.kept, workers, worker, worker_seed,
+                       options["examples"], found.found_time - started if found.found_time else None, found.found_cpu)
+
+
+def search(model: Model, *, examples: int, steps: int, seed: int, deadline: float | None, only=None,
+           model_ref: str | None = None, progress=None, batch: int = BATCH, guide: bool = True,
+           segment: int = DEFAULT_SEGMENT, stop=None, on_failure=None) -> Search:
+    """One process's Hypothesis search, up to its violation (shrunk by Hypothesis), the deadline,
+    a Ctrl-C or what `stop(stats)` says (a reason, for `stopped_by`)."""
+    found_at = []
+
+    def failed(stats: FuzzStats) -> None:
+        found_at.extend((stats.runs, time.monotonic(), time.process_time()))
+        if on_failure is not None:
+            on_failure(stats)
+
+    stats = FuzzStats(deadline=deadline, progress=progress, stop=stop, on_failure=failed)
     examples_asked = -(-examples // RUNS_PER_EXAMPLE) if guide else examples
     machine = state_machine(model, only=only, model_ref=model_ref, stats=stats, max_examples=examples_asked,
                             steps=steps, batch=batch, guide=guide, segment=segment, runs_per_example=RUNS_PER_EXAMPLE)
@@ -69,25 +138,38 @@ def fuzz(model: Model, *, examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT
             run_state_machine_as_test(machine)
         except PropertyViolation as violation:
             trace, stopped_by = violation.trace, "violation"
-        except TimeUp:
-            trace, stopped_by = stats.best_failure, "time-limit"
+        except TimeUp as up:
+            trace, stopped_by = stats.best_failure, up.reason
         except KeyboardInterrupt:
             trace, stopped_by = stats.best_failure, "interrupted"
         except HypothesisException as err:
-            raise ModelError(f"Hypothesis stopped the run of {model.label()}: {err}") from err
+            reason = _asked_to_stop(stats)
+            if reason is None or stats.best_failure is None:
+                raise ModelError(f"Hypothesis stopped the run of {model.label()}: {err}") from err
+            # stopped in the middle of shrinking (Ctrl-C, the time limit, another worker's find),
+            # Hypothesis may call the cut-short run inconsistent: keep the best failure found
+            trace, stopped_by = stats.best_failure, reason
         except Exception as err:
             raise ModelError(f"model {model.label()} raised {type(err).__name__}: {err}") from err
     best = stats.best_failure
     if trace is not None and best is not None and best.property == trace.property and len(best) < len(trace):
         trace = best  # Hypothesis shrinks its choices, which is not always the fewest steps
-    if trace is not None and stats.first_failure is not None:
-        trace.extra["shrunk_from"] = len(stats.first_failure)
+    first = stats.first_failure
+    if trace is not None and first is not None:
+        trace.extra["shrunk_from"] = len(first)
     if stopped_by != "violation" and trace is not None:
         stopped_by = "violation"  # a violation was found; time ran out while shrinking it
-    result = _result(model, stats, trace, stopped_by, model_ref or model.label(), only, time.monotonic() - started)
-    if shrink and stopped_by != "interrupted":
-        shrink_result(result, model, stats.deadline)
-    return FuzzOutcome(result, stats.runs, stats.steps, seed, len(stats.guide.entries) if stats.guide else None)
+    guided = stats.guide
+    return Search(trace, stopped_by, stats.runs, stats.steps, stats.longest, len(stats.seen), stats.fired,
+                  stats.found, stats.reached, len(guided.entries) if guided else None,
+                  len(first) if first is not None else None, *(found_at or (None, None, None)))
+
+
+def _asked_to_stop(stats: FuzzStats) -> str | None:
+    """Why the search was told to stop (the deadline, or the stop callback's reason), or None."""
+    if stats.deadline is not None and time.monotonic() >= stats.deadline:
+        return "time-limit"
+    return stats.stop(stats) if stats.stop is not None else None
 
 
 @contextmanager
@@ -110,7 +192,8 @@ def _no_local_constants() -> Iterator[None]:
         providers._get_local_constants, _ = found, cache.clear()
 
 
-def _result(model: Model, stats: FuzzStats, trace, stopped_by: str, model_ref: str, only, seconds: float) -> CheckResult:
+def _result(model: Model, stats: Search, model_ref: str, only, seconds: float) -> CheckResult:
+    trace, stopped_by = stats.trace, stats.stopped_by
     tried = f"{stats.runs:,} runs ({stats.steps:,} steps)"
     results: dict[str, PropertyResult] = {}
     warnings = []
@@ -134,5 +217,5 @@ def _result(model: Model, stats: FuzzStats, trace, stopped_by: str, model_ref: s
                 for a in sorted(set(stats.fired) | set(model.actions))}
     return CheckResult(model=model_ref, params=dict(model.parameters), variant=model.variant_name,
                        strategy="hypothesis", exhausted=False, stopped_by=stopped_by,
-                       distinct_states=len(stats.seen), generated=stats.steps, depth=stats.longest + 1,
+                       distinct_states=stats.distinct, generated=stats.steps, depth=stats.longest + 1,
                        seconds=seconds, symmetry=False, properties=results, coverage=coverage, warnings=warnings)

@@ -1,43 +1,72 @@
 """Guided runs (`guide=True`, what `agree fuzz` uses): a run may continue an earlier run instead of
 starting afresh, as coverage-guided fuzzers keep the inputs that reached new code and Go-Explore
-returns to the states it found before exploring further (Ecoffet et al., Nature 2021). `Guide`
-keeps every run prefix that reached a state with a new *feature*, and every other run continues
-one of them (any of them alike) by at most `segment` new steps, the whole run at most `steps`;
-the rest are fresh runs from an initial state, as without a guide. A state's features are the values of its
-fields and of each pair of fields (pairwise coverage), leaving out the fields that change on most
-steps (a message bag, a clock): those would make nearly every state new. The first steps tell
-which fields those are. So a run that reaches, say, a new combination of logs and commit indexes
-is kept, and later runs build on it: the search goes deep a few steps at a time, where uniform
-random runs of the same length would have to get every choice right in one go. Every step is
-still a model step from an initial state, and the trace is the whole path.
+returns to the states it found before exploring further (Ecoffet et al., Nature 2021).
 
-The guide changes only between runs (what a run found is added when it ends) and not at all once
-a run has failed, so Hypothesis's replays of a failing run, while shrinking it, take the same steps.
+`Guide` keeps every run prefix (a *cell*) that reached a state with a new *feature*. Most runs
+continue a cell by at most `segment` new steps, the whole run at most `steps`; the rest
+(`FRESH` of them) start afresh from an initial state. Which cell, Go-Explore style, by count: of
+`TOURNAMENT` cells drawn alike, the one with the best score (1 + gains) / sqrt(1 + chosen), where
+`chosen` counts the runs that continued it and `gains` those that found a new feature. So rarely
+tried cells and cells that recently led somewhere new are preferred, and a cell that was tried
+`RETIRE` times without a gain is dropped: it sits where nothing changes any more (every bound
+reached, say), and keeping it would spend runs there.
+
+A state's features: the values of its fields and of each pair of fields (pairwise coverage),
+leaving out the fields that change on most steps (a message bag, a clock; the first steps tell
+which), and, when the model names its nodes (`Model.node_names()`), the record of one node: the
+values at its index of every per-node field (a tuple with one entry per node), whichever node it
+is. Whole-field values hide one server's progress among the others'; a node's record shows it.
+
+The guide changes only between Hypothesis examples (what an example's runs found and which cells
+they continued is added when it ends) and not at all once a run has failed: so the same seed gives
+the same runs in any process, and Hypothesis's replays of a failing run take the same steps.
 """
 
 from __future__ import annotations
 
+from math import sqrt
 from typing import Any
 
 CALIBRATION_STEPS = 200  # steps watched to tell the fields that change on most steps
 MAX_FEATURES = 1_000_000  # some 100 MB of features: a long search keeps using what it has, no more
+TOURNAMENT = 4  # cells drawn per choice: the best-scored one is continued
+FRESH = 128  # of 256: half the runs start afresh (swarm testing from an initial state)
+RETIRE = 8  # runs that continued a cell and found nothing new, after which it is dropped
+SWARM_CONTINUED = True  # continued runs too switch a few actions off
+HEAD = 1 + 3 * TOURNAMENT  # bytes of a run's draw that choose where it starts
+
+
+class Cell:
+    """A kept run prefix: `node` (a (step, parent) chain) `depth` steps long, and its counts."""
+
+    __slots__ = ("depth", "node", "chosen", "gains")
+
+    def __init__(self, depth: int, node: tuple) -> None:
+        self.depth, self.node, self.chosen, self.gains = depth, node, 0, 0
+
+    def score(self) -> float:
+        return (1 + self.gains) / sqrt(1 + self.chosen)
 
 
 class Guide:
-    """The run prefixes that reached a state with a new feature, for later runs to continue.
+    """The cells, the features seen, and how features are computed (see the module doc).
 
-    Features (see the module doc): for a state that is a tuple (a NamedTuple, as models prefer),
-    `(i, value)` for each kept field i and `(i, j, value_i, value_j)` for each pair; any other state
-    is one field. Fields that changed on more than half of the first `CALIBRATION_STEPS` steps are
-    left out (if that leaves none, none are). Until then nothing is kept."""
+    Features: for a state that is a tuple (a NamedTuple, as models prefer), `(i, value)` for each
+    kept field i, `(i, j, value_i, value_j)` for each pair, and `(None, record)` for each node's
+    record; any other state is one field. Fields that changed on more than half of the first
+    `CALIBRATION_STEPS` steps are left out (if that leaves none, none are). Until then nothing is
+    kept."""
 
-    def __init__(self) -> None:
-        self.entries: list[tuple] = []  # (depth, path node): path nodes are (step, parent) chains
+    def __init__(self, nodes: int = 0) -> None:
+        self.entries: list[Cell] = []
         self.seen: set = set()  # every feature of every state a finished run visited
         self.fields: tuple[int, ...] | None = None  # the fields features use; None while calibrating
+        self.node_fields: tuple[int, ...] = ()  # of those, the per-node ones
+        self.nodes = nodes
         self.changes: list[int] = []  # while calibrating: per field, the steps that changed it
         self.watched = 0  # while calibrating: steps watched
         self.frozen = False  # set at the first violation: from then on nothing changes
+        self.retired = 0  # cells dropped
 
     def watch(self, before: Any, after: Any) -> None:
         """Calibration: count which fields one step changed."""
@@ -53,6 +82,10 @@ class Guide:
         """Fix the fields features use, from the steps watched so far."""
         slow = tuple(i for i, n in enumerate(self.changes) if 2 * n <= self.watched)
         self.fields = slow or tuple(range(len(self.changes)))
+        first = _fields(initial[0])
+        if self.nodes > 1:
+            self.node_fields = tuple(i for i in self.fields if isinstance(first[i], tuple)
+                                     and len(first[i]) == self.nodes)
         for state in initial:
             self.seen.update(self.features(None, state))
 
@@ -70,6 +103,11 @@ class Guide:
         found = [(i, a[i]) for i in changed]
         found += [(i, j, a[i], a[j]) if i < j else (j, i, a[j], a[i])
                   for i in changed for j in fields if j != i and not (j in changed and j < i)]
+        per_node = self.node_fields
+        if per_node:
+            moved = range(self.nodes) if before is None else {
+                k for i in changed if i in per_node for k in range(self.nodes) if a[i][k] != b[i][k]}
+            found += [(None, tuple(a[i][k] for i in per_node)) for k in moved]
         return found
 
     @property
@@ -77,11 +115,35 @@ class Guide:
         """Whether runs still add to the guide: not after a violation, nor once it is full."""
         return not self.frozen and len(self.seen) < MAX_FEATURES
 
-    def commit(self, features: set, entries: list) -> None:
-        """A finished run's new features and the prefixes that first reached them."""
-        if not self.frozen:
-            self.seen |= features
-            self.entries.extend(entries)
+    def choose(self, head: bytes) -> Cell | None:
+        """The cell a run continues, from the first HEAD bytes of its draw (None: a fresh run)."""
+        entries = self.entries
+        if not entries or head[0] < FRESH:
+            return None
+        n = len(entries)
+        best = None
+        for k in range(1, HEAD, 3):
+            cell = entries[int.from_bytes(head[k:k + 3], "big") % n]
+            if best is None or cell.score() > best.score():
+                best = cell
+        return best
+
+    def commit(self, features: set, entries: list, tried: list) -> None:
+        """An example's new features, the prefixes that first reached them, and the cells its runs
+        continued, each with whether that run found a new feature."""
+        if self.frozen:
+            return
+        self.seen |= features
+        dropped = 0
+        for cell, gained in tried:
+            cell.chosen += 1
+            cell.gains += gained
+            if cell.chosen == RETIRE and not cell.gains:
+                cell.node, dropped = None, dropped + 1
+        self.entries.extend(Cell(depth, node) for depth, node in entries)
+        if dropped:
+            self.retired += dropped
+            self.entries = [c for c in self.entries if c.node is not None]
 
 
 def _fields(state: Any) -> tuple:
