@@ -25,10 +25,6 @@ from tests.conftest import ROOT
 README = (ROOT / "README.md").read_text()
 
 # sections another change is rewriting, and what is waiting there (remove the entry when it lands)
-PENDING_IMPORTS = {
-    "Extending a built-in model": "### Extending a built-in model is being rewritten in another change; its "
-                                  "block still imports `invariant` from agree.models instead of agree",
-}
 
 
 @dataclass
@@ -90,8 +86,6 @@ def allowed(module: str) -> bool:
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"line-{b.line}" for b in BLOCKS])
 def test_readme_blocks_import_from_the_public_face(block):
-    if block.section in PENDING_IMPORTS:
-        pytest.skip(PENDING_IMPORTS[block.section])
     modules = []
     for node in ast.walk(ast.parse(block.code)):
         if isinstance(node, ast.Import):
