@@ -66,3 +66,13 @@ def test_a_search_that_stops_by_itself_reports_incomplete_not_an_error():
     model = load_model_class(f"{STUCK}:Loops")()
     result = check(model, bounds=Bounds(time_limit=0.5))
     assert result.verdict == INCOMPLETE and result.stopped_by == "time-limit"
+
+
+@pytest.mark.parametrize("model", ["Loops", "Slow", "Wide"])
+@pytest.mark.parametrize("how", [[], ["--workers", "2"]], ids=["one", "workers2"])
+def test_fuzz_ends_at_its_time_limit_whatever_the_model_does(model, how):
+    ran = agree("fuzz", f"{STUCK}:{model}", "--time-limit", str(LIMIT), "--json", *how)
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert report["verdict"] == "incomplete" and report["stopped_by"] == "time-limit", report
+    assert "Traceback" not in ran.stderr

@@ -15,12 +15,14 @@ the limit is checked between states only.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
 from typing import Iterator
 
 GRACE = 0.25  # seconds past the deadline before the search is interrupted from outside
+REPEAT = 0.2  # seconds between further interruptions while the search has not stopped
 
 
 class OutOfTime(BaseException):
@@ -42,10 +44,18 @@ def watchdog(deadline: float | None, grace: float = GRACE) -> Iterator[None]:
     def fire(signum, frame):
         raise OutOfTime()
 
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline + grace - time.monotonic(), 0.001))
+    def unraisable(info):  # OutOfTime raised where Python cannot raise (a gc callback, a __del__)
+        if not isinstance(info.exc_value, OutOfTime):
+            hook(info)
+
+    previous, hook = signal.signal(signal.SIGALRM, fire), sys.unraisablehook
+    sys.unraisablehook = unraisable
+    # fires again every REPEAT seconds until the block ends: one swallowed by model code or by a
+    # callback that cannot raise is followed by another
+    signal.setitimer(signal.ITIMER_REAL, max(deadline + grace - time.monotonic(), 0.001), REPEAT)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook

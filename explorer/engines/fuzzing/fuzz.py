@@ -26,6 +26,7 @@ from agree.explorer.engines.fuzzing.bridge import FuzzStats, PropertyViolation, 
 from agree.explorer.engines.monitor import ModelError, PropertyMonitor
 from agree.explorer.engines.path import Trace
 from agree.explorer.engines.strategies.shrink import shrink_result
+from agree.explorer.engines.watchdog import OutOfTime, watchdog
 from agree.explorer.engines.result import INCOMPLETE, NOT_CHECKED, REACHED, VIOLATED, Bounds, CheckResult, PropertyResult
 from agree.models.contract import EVENTUALLY, REACHABLE, Model
 from agree.properties.errors import InputError
@@ -135,7 +136,10 @@ def search(model: Model, *, examples: int, steps: int, seed: int, deadline: floa
     trace, stopped_by = None, "examples"
     with reporting.with_reporter(lambda _message: None), _no_local_constants():
         try:
-            run_state_machine_as_test(machine)
+            with watchdog(deadline):  # model code stuck past the limit is interrupted (engines.watchdog)
+                run_state_machine_as_test(machine)
+        except OutOfTime:
+            trace, stopped_by = stats.best_failure, "time-limit"
         except PropertyViolation as violation:
             trace, stopped_by = violation.trace, "violation"
         except TimeUp as up:
