@@ -74,10 +74,11 @@ class VolatileVotedFor(Raft):
 
 @Raft.variant("single-server-bug", breaks="commit_persistence",
               says="single-server changes without the 2015 fix (Ongaro, raft-dev): a leader appends a configuration "
-                   "before committing an entry of its term, sibling configurations of terms 1 and 2 share no "
-                   "majority and a committed entry is overwritten; exposed with nodes=4, spares=1, max_term=3",
-              defaults={"reconfig": "single", "nodes": 4, "spares": 1, "max_term": 3, "max_log": 1,
-                        "max_messages": 5, "loss": True})
+                   "before committing an entry of its term, so leaders of terms 1 and 2 append sibling configurations "
+                   "that share no majority and a committed entry is overwritten; exposed with nodes=4, max_term=3, "
+                   "max_log=1, max_messages=4 (-p spares=1 for the 2015 add-and-remove story)",
+              defaults={"reconfig": "single", "nodes": 4, "spares": 0, "max_term": 3, "max_log": 1,
+                        "max_messages": 4, "loss": False})
 class SingleServerBug(RaftMembership):
     """Dissertation §4.3's single-server changes as first published: a leader may append a
     configuration entry as soon as the previous one is committed. The 2015 scenario: S1 (term 1)
