@@ -83,7 +83,7 @@ def default_suite() -> list[Expectation]:
         suite.append(Expectation(model=name, expect=VIOLATED if failing else HOLDS, prop=failing))
         for variant, info in cls.variants().items():
             suite.append(Expectation(model=name, variant=variant, expect=VIOLATED if info.breaks else HOLDS,
-                                     prop=info.breaks))
+                                     prop=info.breaks, symmetry=getattr(info.cls, "suite_symmetry", False)))
     if COUNTEREXAMPLES.is_dir():
         suite += [Expectation(model="", trace=str(p)) for p in sorted(COUNTEREXAMPLES.glob("*.json"))]
     return suite

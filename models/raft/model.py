@@ -35,6 +35,7 @@ from typing import Iterator
 
 from agree.models import network
 from agree.models.contract import Model, Param, Step, invariant, reachable, transition
+from agree.models.raft.changes import ConfigChanges
 from agree.models.raft.drawing import RaftDrawing
 from agree.models.raft.receive import RaftReceive
 from agree.models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
@@ -45,7 +46,7 @@ from agree.properties import logs as props
 from agree.properties.errors import InputError
 
 
-class Raft(RaftReceive, RaftSymmetry, RaftDrawing, Model):
+class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
     """Raft after Ongaro & Ousterhout (2014), Figure 2, and Ongaro's raft.tla; see the module doc."""
 
     name = "raft"
