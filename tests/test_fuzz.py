@@ -119,6 +119,8 @@ OTHER_MODELS = [
     ("vr", "longest-log-wins", 3000, 60, 1),
     ("twophase-btm", "backup-while-primary-slow", 2000, 60, 1),
     ("twophase-btm", "abort-ignores-commit", 3000, 60, 1),
+    ("raft", "joint-skip", 400, 40, 0),
+    ("raft", "single-server-bug", 3000, 100, 0),  # the sibling configurations: about 2,500 runs
 ]
 
 

@@ -139,3 +139,9 @@ def test_committed_kept_on_plain_data():
     before = [((1, "a"),), ((1, "a"),), ()]
     assert logs.committed_kept(before, [1, 0, 0], [((1, "a"),), ((1, "a"), (2, "b")), ((3, "c"),)])
     assert not logs.committed_kept(before, [1, 0, 0], [((1, "a"),), ((3, "c"),), ()])  # s2 held it: lost
+
+
+def test_membership_defaults_reach_every_guard():
+    # `agree check raft -p reconfig=single`: its own small defaults (2 voters, 1 spare, 2 terms, 2 entries)
+    result = check(Raft(reconfig="single"), symmetry=True)
+    assert result.verdict == HOLDS and (result.distinct_states, result.depth) == (30776, 49)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from itertools import chain, permutations
 
 from agree.models import network
-from agree.models.contract import Step, reachable
+from agree.models.contract import Param, Step, reachable
 from agree.models.raft.model import Raft
 from agree.models.raft.state import (AE_REQ, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, AppendEntriesRequest,
                                      RaftState, RequestVoteRequest, _new, last_log_term)
@@ -90,6 +90,12 @@ class RaftMembership(Raft):
     """Raft with configurations in the log; see the module doc."""
 
     actions = Raft.actions + ("AddNewServer", "RemoveServer", "AddLearner", "EnterJoint", "LeaveJoint")
+    # its own defaults: the smallest cluster where every guard is reached (single: 30,776 states up to
+    # renaming, 6 s); bigger runs are in benchmarks/bench_raft_reconfig.py
+    params = {**Raft.params, "nodes": Param(int, 2, "servers in the initial configuration (its voters)", min=1, max=5),
+              "spares": Param(int, 1, "servers outside the initial configuration that may be added", min=0, max=3),
+              "max_log": Param(int, 2, "most entries in a log (client values and configurations)", min=0, max=9),
+              "loss": Param(bool, False, "the network may drop messages (Drop steps)")}
 
     def setup(self) -> None:
         if self.reconfig == "none":

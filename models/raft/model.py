@@ -60,7 +60,8 @@ class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
         "max_messages": Param(int, 2, "most messages in flight (copies included)", min=1, max=20),
         "loss": Param(bool, True, "the network may drop messages (Drop steps)"),
         "reconfig": Param(str, "none", "membership changes: none, single (one server at a time) or joint "
-                          "(joint consensus); see models/raft/membership.py", choices=("none", "single", "joint")),
+                          "(joint consensus), with defaults of their own: nodes=2, spares=1, max_log=2, loss=false; see "
+                          "models/raft/membership.py", choices=("none", "single", "joint")),
         "spares": Param(int, 0, "servers outside the initial configuration that may be added", min=0, max=3),
         "learners": Param(bool, False, "reconfig=single may also add learners (non-voting members, as etcd)"),
     }

@@ -72,10 +72,11 @@ class VolatileVotedFor(Raft):
 # ----- membership changes (models/raft/membership.py)
 
 
-@Raft.variant("single-server-bug", breaks="commit_persistence",
+@Raft.variant("single-server-bug", breaks="election_safety",
               says="single-server changes without the 2015 fix (Ongaro, raft-dev): a leader appends a configuration "
                    "before committing an entry of its term, so leaders of terms 1 and 2 append sibling configurations "
-                   "that share no majority and a committed entry is overwritten; exposed with nodes=4, max_term=3, "
+                   "that share no majority: two leaders win term 3 (and later a committed entry is overwritten); "
+                   "exposed with nodes=4, max_term=3, "
                    "max_log=1, max_messages=4 (-p spares=1 for the 2015 add-and-remove story)",
               defaults={"reconfig": "single", "nodes": 4, "spares": 0, "max_term": 3, "max_log": 1,
                         "max_messages": 4, "loss": False})
