@@ -25,7 +25,7 @@ FIXED = ["-p", "nodes=3", "-p", "spares=1", "-p", "max_term=3", "-p", "max_log=2
 RUNS = {  # name: (what it shows, agree arguments)
     "none-default": ("today's Raft, reconfig=none (per-step cost unchanged)", ["check", "raft"]),
     "bug-bfs": ("single-server-bug found by BFS (shortest trace)",
-                ["check", "raft", "--variant", "single-server-bug", "--symmetry", "--property", "commit_persistence"]),
+                ["check", "raft", "--variant", "single-server-bug", "--symmetry", "--property", "election_safety"]),
     "bug-2015-fuzz": ("single-server-bug, the 2015 cluster (4 voters, 1 spare), fuzz at the default seed",
                       ["fuzz", "raft", "--variant", "single-server-bug", "-p", "nodes=4", "-p", "spares=1",
                        "--examples", "100000", "--time-limit", "120"]),
