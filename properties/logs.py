@@ -99,6 +99,21 @@ def commit_persists(before_logs: Sequence[Log], before_commits: Sequence[int],
                for index, entry in committed_entries(before_logs, before_commits))
 
 
+def committed_kept(before_logs: Sequence[Log], before_commits: Sequence[int], after_logs: Sequence[Log]) -> bool:
+    """Commit persistence without a fixed quorum (for membership changes, where the quorum in
+    force changes): no log that held an entry some server knew committed loses or changes it. In
+    Raft this holds whatever the configuration, since every later leader holds the entry (Leader
+    Completeness) and so no AppendEntries deletes it; it implies no server changes its own
+    committed entries."""
+    committed = committed_entries(before_logs, before_commits)
+    for log_before, log_after in zip(before_logs, after_logs):
+        if log_after is log_before:
+            continue
+        for index, entry in committed:
+            if len(log_before) >= index and log_before[index - 1] == entry and (
+                    len(log_after) < index or log_after[index - 1] != entry):
+                return False
+    return True
 
 def acknowledged_held(acknowledged: Iterable[Hashable], logs: Iterable[Sequence]) -> bool:
     """Every acknowledged write is in each of `logs` (the logs of the servers that now answer for

@@ -85,7 +85,7 @@ def default_suite() -> list[Expectation]:
         suite.append(Expectation(model=name, expect=VIOLATED if failing else HOLDS, prop=failing))
         for variant, info in cls.variants().items():
             suite.append(Expectation(model=name, variant=variant, expect=VIOLATED if info.breaks else HOLDS,
-                                     prop=info.breaks))
+                                     prop=info.breaks, symmetry=getattr(info.cls, "suite_symmetry", False)))
     # paxos-commit with a recovery ballot, pinned to its cross-checked count (tests/test_paxos_commit.py);
     # TLC's own configuration (1,321,761 states) takes minutes: benchmarks/bench_paxos_commit.py
     suite.append(Expectation(model="paxos-commit", params={"rms": 1, "max_ballot": 1}, states=1461, depth=15))

@@ -29,11 +29,14 @@ Where this model differs from raft.tla, and why (each keeps the paper's semantic
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import chain, permutations
 from typing import Iterator
 
 from agree.models import network
 from agree.models.contract import Model, Param, Step, invariant, reachable, transition
+from agree.models.raft.changes import ConfigChanges
+from agree.models.raft.drawing import RaftDrawing
 from agree.models.raft.receive import RaftReceive
 from agree.models.raft.state import (AE_REQ, AE_RESP, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
                                      AppendEntriesRequest, RaftState, RequestVoteRequest, _memo, _new, last_log_term)
@@ -43,7 +46,7 @@ from agree.properties import logs as props
 from agree.properties.errors import InputError
 
 
-class Raft(RaftReceive, RaftSymmetry, Model):
+class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
     """Raft after Ongaro & Ousterhout (2014), Figure 2, and Ongaro's raft.tla; see the module doc."""
 
     name = "raft"
@@ -56,18 +59,35 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         "max_duplicates": Param(int, 0, "most Duplicate steps in a run", min=0, max=9),
         "max_messages": Param(int, 2, "most messages in flight (copies included)", min=1, max=20),
         "loss": Param(bool, True, "the network may drop messages (Drop steps)"),
+        "reconfig": Param(str, "none", "membership changes: none, single (one server at a time) or joint "
+                          "(joint consensus), with defaults of their own: nodes=2, spares=1, max_log=2, loss=false; see "
+                          "models/raft/membership.py", choices=("none", "single", "joint")),
+        "spares": Param(int, 0, "servers outside the initial configuration that may be added", min=0, max=3),
+        "learners": Param(bool, False, "reconfig=single may also add learners (non-voting members, as etcd)"),
     }
     actions = ("Timeout", "Restart", "BecomeLeader", "ClientRequest", "AdvanceCommitIndex",
                "AppendEntries", "HandleRequestVoteRequest", "HandleRequestVoteResponse",
                "HandleAppendEntriesRequest", "HandleAppendEntriesResponse", "DropStaleResponse",
                "Duplicate", "Drop")
 
+    def __new__(cls, *args, **values):
+        """With membership changes on, the model is `RaftMembership` (membership.py), so that
+        reconfig=none keeps today's rules, properties and per-step cost exactly."""
+        reconfig = values.get("reconfig", cls.param_defaults().get("reconfig", "none"))
+        if reconfig != "none":
+            from agree.models.raft.membership import membership_class
+            cls = membership_class(cls)
+        return super().__new__(cls)
+
     def setup(self) -> None:
         n = self.nodes
+        if self.spares and self.reconfig == "none":
+            raise InputError(f"spares={self.spares} needs membership changes: add -p reconfig=single or joint")
         if self.max_messages < n - 1:
             raise InputError(f"max_messages={self.max_messages} is too small for nodes={n}: a Timeout sends "
                              f"{n - 1} RequestVotes at once, so use max_messages>={n - 1}")
-        self.names = tuple(f"s{k + 1}" for k in range(n))
+        self.names = tuple(f"s{k + 1}" for k in range(n + self.spares))
+        self.size = len(self.names)  # servers in all: the initial voters, then the spares
         self.position = {name: i for i, name in enumerate(self.names)}
         self.quorum = n // 2 + 1
         self.value_names = tuple(f"v{k + 1}" for k in range(self.client_values))
@@ -75,6 +95,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
                          AE_REQ: self.handle_append_entries_request,
                          AE_RESP: self.handle_append_entries_response}
         self._memo_es, self._memo_lm, self._memo_lc, self._memo_sms, self._memo_cp = {}, {}, {}, {}, {}
+        self._persists = partial(props.commit_persists, quorum=self.quorum)
         self.own_vote = tuple(frozenset((name,)) for name in self.names)
         self.server_args = tuple({"server": name} for name in self.names)  # shared, never changed
         # symmetry: every permutation of positions, with the matching renaming of names
@@ -88,7 +109,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
     def init(self) -> Iterator[RaftState]:
         # raft.tla Init: everyone a follower in term 1 with no vote and an empty log. We start at
         # term 0 so that the first Timeout reaches term 1, which keeps max_term = "terms used".
-        n = self.nodes
+        n = self.size
         yield RaftState((0,) * n, (FOLLOWER,) * n, (None,) * n, ((),) * n, (0,) * n, (NO_VOTES,) * n,
                         ((),) * n, ((),) * n, network.EMPTY, frozenset(), 0, 0)
 
@@ -128,7 +149,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
                     s, role=put(s.role, i, FOLLOWER), commit=put(s.commit, i, 0), votes=put(s.votes, i, NO_VOTES),
                     next_index=put(s.next_index, i, ()), match_index=put(s.match_index, i, ()),
                     restarts=s.restarts + 1))
-                for i in range(self.nodes)]
+                for i in range(self.size)]
 
     def become_leader(self, s: RaftState) -> list:
         """BecomeLeader(i) (§5.2): a candidate with votes from a majority becomes leader and
@@ -138,7 +159,7 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         steps = []
         for i, name in enumerate(self.names):
             if s.role[i] == CANDIDATE and len(s.votes[i]) >= self.quorum:
-                n, term = self.nodes, s.term[i]
+                n, term = self.size, s.term[i]
                 steps.append(("BecomeLeader", {"server": name, "term": term}, update(
                     s, role=put(s.role, i, LEADER), votes=put(s.votes, i, NO_VOTES),
                     next_index=put(s.next_index, i, (len(s.log[i]) + 1,) * n),
@@ -270,8 +291,8 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         entries."""
         if not any(before.commit):
             return True
-        return _memo(self._memo_cp, (before.log, before.commit, after.log), props.commit_persists,
-                     before.log, before.commit, after.log, self.quorum)
+        return _memo(self._memo_cp, (before.log, before.commit, after.log), self._persists,
+                     before.log, before.commit, after.log)
 
     @reachable
     def leader_elected(self, s: RaftState) -> bool:
@@ -290,52 +311,4 @@ class Raft(RaftReceive, RaftSymmetry, Model):
         if LEADER not in s.role or not any(s.commit):
             return False
         return any(s.commit[i] and s.role[j] == LEADER and s.term[j] > s.term[i]
-                   for i in range(self.nodes) for j in range(self.nodes))
-
-    # ----- drawing
-
-    def participants(self) -> list[str]:
-        return list(self.names)
-
-    def node_names(self) -> list[str]:
-        return list(self.names)
-
-    def actions_off(self) -> dict[str, str]:
-        off = {"Restart": "max_restarts=0", "Duplicate": "max_duplicates=0", "Drop": "loss=False"}
-        on = {"Restart": self.max_restarts, "Duplicate": self.max_duplicates, "Drop": self.loss}
-        return {action: why for action, why in off.items() if not on[action]}
-
-    def chart(self, step: Step) -> list[tuple]:
-        a, act = step.args, step.action
-        if act == "Timeout":
-            return [("note", a["server"], f"times out: candidate in term {a['term']}, asks for votes")]
-        if act == "BecomeLeader":
-            return [("note", a["server"], f"leader of term {a['term']}")]
-        if act == "ClientRequest":
-            return [("note", a["server"], f"client appends {a['value']}")]
-        if act == "AdvanceCommitIndex":
-            return [("note", a["server"], f"commitIndex = {a['commit']}")]
-        if act == "Restart":
-            return [("note", a["server"], "restarts, losing its volatile state")]
-        if act in ("Duplicate", "Drop", "DropStaleResponse"):
-            verb = {"Duplicate": "network duplicates", "Drop": "network drops", "DropStaleResponse": "ignores stale"}
-            who = a["dst"] if act == "DropStaleResponse" else None
-            return [("note", who, f"{verb[act]} {a['message']}(term {a['term']}) {a['src']}→{a['dst']}")]
-        if act == "AppendEntries":
-            return [("note", a["src"], f"sends AppendEntries(term {a['term']}) to {a['dst']}")]
-        if act == "HandleRequestVoteRequest":
-            verdict = "grants" if a["granted"] else "refuses"
-            return [("msg", a["src"], a["dst"], f"RequestVote(term {a['term']})"),
-                    ("note", a["dst"], f"{verdict} vote to {a['src']}")]
-        if act == "HandleRequestVoteResponse":
-            return [("msg", a["src"], a["dst"], f"Vote(term {a['term']}, {'yes' if a['granted'] else 'no'})")]
-        if act == "HandleAppendEntriesRequest":
-            entries = ", ".join(f"{t}:{v}" for t, v in a["entries"]) or "heartbeat"
-            return [("msg", a["src"], a["dst"],
-                     f"AppendEntries(term {a['term']}, prev {a['prev_index']}, [{entries}])"),
-                    ("note", a["dst"], "accepts" if a["success"] else "rejects")]
-        if act == "HandleAppendEntriesResponse":
-            return [("msg", a["src"], a["dst"], f"AppendEntriesResponse(term {a['term']}, "
-                                               f"{'ok' if a['success'] else 'fail'})")]
-        return super().chart(step)
-
+                   for i in range(self.size) for j in range(self.size))

@@ -82,13 +82,18 @@ class RaftSymmetry:
             return renamings[0].canonical(least, s)
         return min(r.canonical(least, s) for r in renamings)
 
+    def _signature(self, s: RaftState) -> list:
+        """Per server, what no renaming changes (term, role, log, commit): the servers are listed
+        in its sorted order."""
+        return list(zip(s.term, s.role, s.log, s.commit))
+
     def _least_servers(self, s: RaftState) -> tuple:
         """The least of the renamed per-server fields over the permutations that list the servers
         in sorted order of a name-free signature (term, role, log, commit), and the renamings
         that give it. Every state of an orbit has the same such permutations (up to the
         renaming), so restricting the minimum to them keeps it a function of the orbit while
         skipping most permutations."""
-        signature = list(zip(s.term, s.role, s.log, s.commit))
+        signature = self._signature(s)
         wanted = sorted(signature)
         candidates = [(r.servers(s), r) for r in self.renamings if [signature[i] for i in r.order] == wanted]
         least = min(encoded for encoded, _ in candidates)

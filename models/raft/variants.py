@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agree.models.raft.membership import RaftMembership
 from agree.models.raft.model import Raft
 from agree.models.raft.state import FOLLOWER, LEADER, RaftState
 from agree.models.records import put, update
@@ -66,3 +67,40 @@ class VolatileVotedFor(Raft):
                     votes=put(s.votes, i, frozenset()), next_index=put(s.next_index, i, ()),
                     match_index=put(s.match_index, i, ()), restarts=s.restarts + 1))
                 for i, name in enumerate(self.names)]
+
+
+# ----- membership changes (models/raft/membership.py)
+
+
+@Raft.variant("single-server-bug", breaks="election_safety",
+              says="single-server changes without the 2015 fix (Ongaro, raft-dev): a leader appends a configuration "
+                   "before committing an entry of its term, so leaders of terms 1 and 2 append sibling configurations "
+                   "that share no majority: two leaders win term 3 (and later a committed entry is overwritten); "
+                   "exposed with nodes=4, max_term=3, "
+                   "max_log=1, max_messages=4 (-p spares=1 for the 2015 add-and-remove story)",
+              defaults={"reconfig": "single", "nodes": 4, "spares": 0, "max_term": 3, "max_log": 1,
+                        "max_messages": 4, "loss": False})
+class SingleServerBug(RaftMembership):
+    """Dissertation §4.3's single-server changes as first published: a leader may append a
+    configuration entry as soon as the previous one is committed. The 2015 scenario: S1 (term 1)
+    appends "add S5", S2 (term 2) appends "remove S1" and commits it on S2, S3; S1 wins term 3 with
+    S1, S4, S5 and overwrites the committed entry."""
+
+    suite_symmetry = True  # `agree verify` searches it up to renaming of servers: 24 times fewer states at first
+
+    def term_committed(self, s: RaftState, i: int) -> bool:
+        return True
+
+
+@Raft.variant("joint-skip", breaks="election_safety",
+              says="reconfig=joint without the joint phase: a leader switches straight to any new set of voters "
+                   "(etcd refuses a simple change of more than one voter), so old and new majorities need not meet "
+                   "and two leaders win one term; exposed with nodes=3, spares=1, max_term=2, max_log=1",
+              defaults={"reconfig": "joint", "nodes": 3, "spares": 1, "max_term": 2, "max_log": 1,
+                        "max_messages": 4, "loss": False})
+class JointSkip(RaftMembership):
+    """EnterJoint appends C_new itself instead of C_old,new (paper §6 explains why that is unsafe:
+    C_old and C_new could elect two leaders at once)."""
+
+    def next_configs(self, config):
+        return [("EnterJoint", args, new.leave_joint()) for _, args, new in super().next_configs(config)]

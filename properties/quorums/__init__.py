@@ -14,12 +14,13 @@ from agree.properties.quorums.joint import JointConsensus
 from agree.properties.quorums.lemmas import (COUNTEREXAMPLE, PROVED, VACUOUS, Lemma, LemmaResult, all_lemmas,
                                        lemma_named, prove_all, prove_lemma)
 from agree.properties.quorums.loading import system_from_json
+from agree.properties.quorums.membership import Configuration
 from agree.properties.quorums.system import QuorumSystem, node_names
 from agree.properties.quorums.weighted import Weighted
 
 __all__ = [
     "QuorumSystem", "node_names", "Majority", "Threshold", "Bft", "Weighted", "Grid", "GRID_MODES", "Explicit",
-    "JointConsensus", "FlexiblePaxos", "system_from_json",
+    "JointConsensus", "FlexiblePaxos", "Configuration", "system_from_json",
     "check_intersection", "min_intersection", "IntersectionResult", "INTERSECT", "DISJOINT", "Undecided",
     "Lemma", "LemmaResult", "all_lemmas", "lemma_named", "prove_lemma", "prove_all", "PROVED", "COUNTEREXAMPLE",
     "VACUOUS",

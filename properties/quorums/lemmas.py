@@ -149,6 +149,28 @@ def _weighted() -> Claim:
                  [total, read, write])
 
 
+def _single_server() -> Claim:
+    """Configuration A of n voters and B = A plus one server (a removal is the same pair read the
+    other way): Q1 a majority of A, Q2 a majority of B, which may or may not hold the new server."""
+    n, added = z3.Ints("n added_in_q2")
+    facts, only1, only2, both, _ = _venn(n)  # regions inside A
+    q1, q2 = only1 + both, only2 + both + added
+    return Claim([n >= 1, *facts, added >= 0, added <= 1, 2 * q1 > n, 2 * q2 > n + 1], both >= 1,
+                 {**_report(n, only1, only2, both), "q2": q2, "added_in_q2": added}, [n])
+
+
+def _siblings() -> Claim:
+    """The 2015 bug (Ongaro, raft-dev, "bug in single-server membership changes"): from a parent A
+    of n voters, one leader adds a server x (B1, n + 1 voters) and another removes y (B2, n - 1):
+    regions inside A - {y}, and whether Q1 holds y and x."""
+    n, y1, x1 = z3.Ints("n removed_in_q1 added_in_q1")
+    facts, only1, only2, both, _ = _venn(n - 1)
+    q1, q2 = only1 + both + y1 + x1, only2 + both
+    bits = [y1 >= 0, y1 <= 1, x1 >= 0, x1 <= 1]
+    return Claim([n >= 2, *facts, *bits, 2 * q1 > n + 1, 2 * q2 > n - 1], both >= 1,
+                 {**_report(n, only1, only2, both), "q1": q1, "removed_in_q1": y1, "added_in_q1": x1}, [n])
+
+
 LEMMAS: tuple[Lemma, ...] = (
     Lemma("majorities-intersect", "for every n >= 1, two sets of more than n/2 of n nodes share a node",
           _majorities),
@@ -168,6 +190,11 @@ LEMMAS: tuple[Lemma, ...] = (
           _fault_quorums_tight(lambda f: 3 * f, lambda f: f + 1)),
     Lemma("weighted-read-write", "for any weights, a read quorum (weight >= r) and a write quorum (weight >= w) "
           "share a node of positive weight when r + w > the total weight", _weighted),
+    Lemma("single-server-change", "for every n >= 1, a majority of n voters and a majority of the same voters "
+          "plus one more share a node (Raft's single-server changes, dissertation §4.3)", _single_server),
+    Lemma("sibling-configurations", "(false on purpose) two configurations that each differ from their parent "
+          "by one server share a majority: adding x and removing y need not (the 2015 raft-dev bug)",
+          _siblings, expect=COUNTEREXAMPLE),
     Lemma("bft-3f-is-not-enough", "(false on purpose) two quorums of n - f share f + 1 nodes when n >= 3f",
           _fault_quorums(lambda f: 3 * f, lambda f: f + 1), expect=COUNTEREXAMPLE),
 )
