@@ -30,8 +30,12 @@ def test_every_stored_counterexample_replays(path):
     assert outcome.steps_matched == len(trace.steps)
 
 
-SAFETY = [p for p in STORED if json.loads(p.read_text())["kind"] in ("invariant", "transition")]
-LIVENESS = [p for p in STORED if p not in SAFETY]
+# shown minimal by a search too big for a test: BFS with symmetry finds no violation among the 8.4
+# million states within 26 steps (20 minutes; README, "Raft membership changes")
+PROVED_ELSEWHERE = {"raft--single-server-bug.json"}
+SAFETY = [p for p in STORED if json.loads(p.read_text())["kind"] in ("invariant", "transition")
+          and p.name not in PROVED_ELSEWHERE]
+LIVENESS = [p for p in STORED if json.loads(p.read_text())["kind"] not in ("invariant", "transition")]
 
 
 @pytest.mark.parametrize("path", SAFETY, ids=lambda p: p.name)
