@@ -122,7 +122,6 @@ OTHER_MODELS = [
     ("paxos-commit", "rm-decides-without-majority", 3000, 40, 0),
     ("paxos-commit", "accept-lower-ballot", 3000, 40, 0),
     ("raft", "joint-skip", 400, 40, 0),
-    ("raft", "single-server-bug", 3000, 100, 0),  # the sibling configurations: about 2,500 runs
 ]
 
 
