@@ -28,8 +28,7 @@ from itertools import chain, permutations
 from agree.models import network
 from agree.models.contract import Param, Step, reachable
 from agree.models.raft.model import Raft
-from agree.models.raft.state import (AE_REQ, CANDIDATE, FOLLOWER, LEADER, NO_VOTES, RV_REQ, AppendEntriesRequest,
-                                     RaftState, RequestVoteRequest, _new, last_log_term)
+from agree.models.raft.state import AE_REQ, CANDIDATE, FOLLOWER, LEADER, RaftState
 from agree.models.raft.symmetry import _Renaming
 from agree.models.records import put, update, update_at
 from agree.properties import logs as props
@@ -170,13 +169,7 @@ class RaftMembership(Raft):
             peers = [p for p in sorted(config.voting) if p != name]
             if network.size(s.msgs) + len(peers) > self.max_messages:
                 continue
-            term, log = s.term[i] + 1, s.log[i]
-            asks = [_new(RequestVoteRequest, (RV_REQ, term, name, peer, last_log_term(log), len(log)))
-                    for peer in peers]
-            steps.append(("Timeout", {"server": name, "term": term}, update(
-                s, term=put(s.term, i, term), role=put(s.role, i, CANDIDATE), voted_for=put(s.voted_for, i, name),
-                votes=put(s.votes, i, self.own_vote[i]), next_index=put(s.next_index, i, ()),
-                match_index=put(s.match_index, i, ()), msgs=network.send_all(s.msgs, asks))))
+            steps.append(self.start_election(s, i, name, peers))
         return steps
 
     def become_leader(self, s: RaftState) -> list:
@@ -186,11 +179,7 @@ class RaftMembership(Raft):
         steps = []
         for i, name in enumerate(self.names):
             if s.role[i] == CANDIDATE and self.in_force(s.log[i])[0].is_quorum(s.votes[i]):
-                n, term = self.size, s.term[i]
-                steps.append(("BecomeLeader", {"server": name, "term": term}, update(
-                    s, role=put(s.role, i, LEADER), votes=put(s.votes, i, NO_VOTES),
-                    next_index=put(s.next_index, i, (len(s.log[i]) + 1,) * n),
-                    match_index=put(s.match_index, i, (0,) * n), elected=s.elected | {(term, name)})))
+                steps.append(self.take_lead(s, i, name))
         return steps
 
     def advance_commit_index(self, s: RaftState) -> list:
@@ -231,19 +220,9 @@ class RaftMembership(Raft):
         for i, name in enumerate(self.names):
             if s.role[i] != LEADER:
                 continue
-            log, term = s.log[i], s.term[i]
-            for peer in self.in_force(log)[0].members:
-                if peer == name:
-                    continue
-                prev = s.next_index[i][self.position[peer]] - 1
-                entries = log[prev:prev + 1]
-                m = _new(AppendEntriesRequest, (AE_REQ, term, name, peer, prev, log[prev - 1][0] if prev else 0,
-                                                entries, min(s.commit[i], prev + len(entries))))
-                if network.count(s.msgs, m):
-                    continue
-                steps.append(("AppendEntries", {"src": name, "dst": peer, "term": term, "prev_index": prev,
-                                                "entries": entries, "commit": m.commit},
-                              update(s, msgs=network.send(s.msgs, m))))
+            for peer in self.in_force(s.log[i])[0].members:
+                if peer != name:
+                    self.send_entries(s, i, name, self.position[peer], peer, steps)
         return steps
 
     # ----- guards: the changes do happen

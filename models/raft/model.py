@@ -131,14 +131,17 @@ class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
         for i, name in enumerate(self.names):
             if s.role[i] == LEADER or s.term[i] >= self.max_term:
                 continue
-            term, log = s.term[i] + 1, s.log[i]
-            asks = [_new(RequestVoteRequest, (RV_REQ, term, name, peer, last_log_term(log), len(log)))
-                    for peer in self.names if peer != name]
-            steps.append(("Timeout", {"server": name, "term": term}, update(
-                s, term=put(s.term, i, term), role=put(s.role, i, CANDIDATE), voted_for=put(s.voted_for, i, name),
-                votes=put(s.votes, i, self.own_vote[i]), next_index=put(s.next_index, i, ()),
-                match_index=put(s.match_index, i, ()), msgs=network.send_all(s.msgs, asks))))
+            steps.append(self.start_election(s, i, name, [peer for peer in self.names if peer != name]))
         return steps
+
+    def start_election(self, s: RaftState, i: int, name: str, peers: list) -> tuple:
+        """The Timeout step of server i: next term, a vote for itself, a RequestVote to each of `peers`."""
+        term, log = s.term[i] + 1, s.log[i]
+        asks = [_new(RequestVoteRequest, (RV_REQ, term, name, peer, last_log_term(log), len(log))) for peer in peers]
+        return ("Timeout", {"server": name, "term": term}, update(
+            s, term=put(s.term, i, term), role=put(s.role, i, CANDIDATE), voted_for=put(s.voted_for, i, name),
+            votes=put(s.votes, i, self.own_vote[i]), next_index=put(s.next_index, i, ()),
+            match_index=put(s.match_index, i, ()), msgs=network.send_all(s.msgs, asks)))
 
     def restart(self, s: RaftState) -> list:
         """Restart(i): a server crashes and recovers; currentTerm, votedFor and log are durable
@@ -159,12 +162,16 @@ class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
         steps = []
         for i, name in enumerate(self.names):
             if s.role[i] == CANDIDATE and len(s.votes[i]) >= self.quorum:
-                n, term = self.size, s.term[i]
-                steps.append(("BecomeLeader", {"server": name, "term": term}, update(
-                    s, role=put(s.role, i, LEADER), votes=put(s.votes, i, NO_VOTES),
-                    next_index=put(s.next_index, i, (len(s.log[i]) + 1,) * n),
-                    match_index=put(s.match_index, i, (0,) * n), elected=s.elected | {(term, name)})))
+                steps.append(self.take_lead(s, i, name))
         return steps
+
+    def take_lead(self, s: RaftState, i: int, name: str) -> tuple:
+        """The BecomeLeader step of server i: nextIndex = its log length + 1, matchIndex = 0 (Figure 2)."""
+        n, term = self.size, s.term[i]
+        return ("BecomeLeader", {"server": name, "term": term}, update(
+            s, role=put(s.role, i, LEADER), votes=put(s.votes, i, NO_VOTES),
+            next_index=put(s.next_index, i, (len(s.log[i]) + 1,) * n),
+            match_index=put(s.match_index, i, (0,) * n), elected=s.elected | {(term, name)}))
 
     def client_request(self, s: RaftState) -> list:
         """ClientRequest(i, v) (§5.3): a leader appends a client's value to its log."""
@@ -211,20 +218,22 @@ class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
         for i, name in enumerate(self.names):
             if s.role[i] != LEADER:
                 continue
-            log, term = s.log[i], s.term[i]
             for j, peer in enumerate(self.names):
-                if j == i:
-                    continue
-                prev = s.next_index[i][j] - 1
-                entries = log[prev:prev + 1]
-                m = _new(AppendEntriesRequest, (AE_REQ, term, name, peer, prev, log[prev - 1][0] if prev else 0,
-                                                entries, min(s.commit[i], prev + len(entries))))
-                if network.count(s.msgs, m):
-                    continue  # already in flight: a second copy is the network's Duplicate
-                steps.append(("AppendEntries", {"src": name, "dst": peer, "term": term, "prev_index": prev,
-                                                "entries": entries, "commit": m.commit},
-                              update(s, msgs=network.send(s.msgs, m))))
+                if j != i:
+                    self.send_entries(s, i, name, j, peer, steps)
         return steps
+
+    def send_entries(self, s: RaftState, i: int, name: str, j: int, peer: str, steps: list) -> None:
+        """Add to `steps` leader i's AppendEntries to server j: the entry at nextIndex[j] (or none,
+        a heartbeat), unless that very message is already in flight."""
+        log, prev = s.log[i], s.next_index[i][j] - 1
+        entries = log[prev:prev + 1]
+        m = _new(AppendEntriesRequest, (AE_REQ, s.term[i], name, peer, prev, log[prev - 1][0] if prev else 0,
+                                        entries, min(s.commit[i], prev + len(entries))))
+        if not network.count(s.msgs, m):  # in flight already: a second copy is the network's Duplicate
+            steps.append(("AppendEntries", {"src": name, "dst": peer, "term": s.term[i], "prev_index": prev,
+                                            "entries": entries, "commit": m.commit},
+                          update(s, msgs=network.send(s.msgs, m))))
 
     # ----- views for the properties
 
