@@ -32,9 +32,10 @@ def test_graph_blames_the_model_in_one_line(agree, cls, named):
     assert len(ran.err.strip().splitlines()) == 1
 
 
-def test_graph_names_a_step_that_breaks_the_contract(agree):
+def test_graph_draws_a_step_whose_args_are_not_a_dict(agree):
+    """The graph only encodes a step's args (check is what refuses them): it draws, it never crashes."""
     ran = agree("graph", f"{BAD}:BadStep")
-    assert ran.code in (0, 2) and "Traceback" not in ran.err and "internal error" not in ran.err
+    assert ran.code == 0 and 'label="Up5"' in ran.out and "Traceback" not in ran.err
 
 
 @pytest.mark.parametrize("cls, named", [("InitRaises", "in init"), ("InitNone", "init() returned None")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,8 +49,10 @@ def test_a_violation_found_before_the_model_got_stuck_is_kept():
 
 
 def test_without_a_time_limit_nothing_is_armed():
+    handler = signal.getsignal(signal.SIGALRM)
     with watchdog(None):
-        time.sleep(0.01)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) is handler
 
 
 def test_the_watchdog_interrupts_a_loop_and_is_disarmed_after():
