@@ -122,6 +122,7 @@ OTHER_MODELS = [
     ("paxos-commit", "rm-decides-without-majority", 3000, 40, 0),
     ("paxos-commit", "accept-lower-ballot", 3000, 40, 0),
     ("raft", "joint-skip", 400, 40, 0),
+    ("raft", "single-server-bug", 3000, 100, 2),  # the sibling configurations: 757 runs at seed 2 (seed 0: none in 3,000)
 ]
 
 
