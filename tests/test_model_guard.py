@@ -32,6 +32,28 @@ def test_graph_blames_the_model_in_one_line(agree, cls, named):
     assert len(ran.err.strip().splitlines()) == 1
 
 
+FUZZ_CASES = {  # what Hypothesis's machinery must not swallow or turn into agree's own error
+    "WithinRaises": "in within",
+    "NoInit": "must define init()",
+    "InitNone": "init() returned None",
+    "Exits": "sys.exit",
+}  # a model raising KeyboardInterrupt needs the command's own signal handlers: tests/test_signals.py
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("cls, named", sorted(FUZZ_CASES.items()))
+def test_fuzz_blames_the_model_in_one_line(agree, cls, named, workers):
+    ran = agree("fuzz", f"{BAD}:{cls}", "--examples", "5", "--workers", workers)
+    assert ran.code == 2, (ran.code, ran.out, ran.err)
+    assert named in ran.err and "internal error" not in ran.err and "Traceback" not in ran.err
+    assert len(ran.err.strip().splitlines()) == 1 and ran.out == ""
+
+
+def test_fuzz_refuses_runs_longer_than_hypothesis_can_draw(agree):
+    ran = agree("fuzz", "twophase", "--steps", "99999999999999999999")
+    assert ran.code == 2 and "--steps is at most 1,000" in ran.err and len(ran.err.strip().splitlines()) == 1
+
+
 def test_graph_draws_a_step_whose_args_are_not_a_dict(agree):
     """The graph only encodes a step's args (check is what refuses them): it draws, it never crashes."""
     ran = agree("graph", f"{BAD}:BadStep")

@@ -25,8 +25,10 @@ def test_a_double_signal_still_prints_the_report(tmp_path, sig, code):
     assert "verdict: incomplete" in out and "Traceback" not in err
 
 
-def test_a_model_that_raises_keyboardinterrupt_is_the_models_error(tmp_path):
-    proc = start(["check", f"{FIXTURES / 'misbehaving_models.py'}:RaisesInterrupt"], tmp_path)
+@pytest.mark.parametrize("command", [["check"], ["fuzz", "--examples", "5"], ["fuzz", "--examples", "5", "--workers", "2"]],
+                         ids=["check", "fuzz", "fuzz-workers"])
+def test_a_model_that_raises_keyboardinterrupt_is_the_models_error(tmp_path, command):
+    proc = start([*command, f"{FIXTURES / 'misbehaving_models.py'}:RaisesInterrupt"], tmp_path)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2, (proc.returncode, err)
     assert "KeyboardInterrupt" in err and "in next" in err and "Traceback" not in err

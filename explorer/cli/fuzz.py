@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import click
 
 from agree.explorer.cli.common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, emit_json, model_prints_to_stderr,
                                       parse_params, path_value)
-from agree.explorer.engines.fuzzing.limits import DEFAULT_EXAMPLES, DEFAULT_STEPS
+from agree.explorer.engines.fuzzing.limits import DEFAULT_EXAMPLES, DEFAULT_STEPS, MAX_STEPS
 from agree.explorer.engines.result import REACHED, VIOLATED
 from agree.explorer.traces.report import render_result, result_to_json, verdict_line
 from agree.models.registry import build_model, builtin_name
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 @click.option("--examples", type=int,
               help=f"Runs to make in each process (fresh ones, and guided ones that continue a kept run); "
                    f"default {DEFAULT_EXAMPLES}, or as many as fit in --time-limit.")
-@click.option("--steps", type=int, default=DEFAULT_STEPS, show_default=True, help="Most steps in one run.")
+@click.option("--steps", type=int, default=DEFAULT_STEPS, show_default=True,
+              help=f"Most steps in one run, at most {MAX_STEPS:,} (Hypothesis draws a run from a bounded buffer).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same runs.")
 @click.option("--time-limit", type=float,
               help="Stop after this many seconds; without --examples, runs go on until then.")
@@ -60,6 +62,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, work
     until the limit. With --workers, that many processes search at once and the report names the
     worker and seed that found the violation (--worker-seed replays it alone).
     """
+    started = time.monotonic()  # the time limit counts from here, loading Hypothesis and the model included
     if save_trace is not None:
         files.check_writable(save_trace, "--save-trace file")  # refused before fuzzing, not after
     instance = build_model(model, parse_params(params), variant)
@@ -73,7 +76,7 @@ def fuzz_command(model, params, variant, examples, steps, seed, time_limit, work
     with model_prints_to_stderr(as_json):
         outcome = fuzz(instance, examples=examples, steps=steps, seed=seed if worker_seed is None else worker_seed,
                        time_limit=time_limit, only=list(only) or None, model_ref=builtin_name(model) or model,
-                       progress=None if quiet else _progress, guide=guide, workers=count)
+                       progress=None if quiet else _progress, guide=guide, workers=count, started=started)
     result = outcome.result
     violation = result.violation
     if save_trace is not None:

@@ -20,9 +20,11 @@ from hypothesis import Phase, reporting, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import run_state_machine_as_test
 
-from agree.explorer.engines.fuzzing.limits import (BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS,
+from agree.explorer.engines.fuzzing.limits import (BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS, MAX_STEPS,
                                                   RUNS_PER_EXAMPLE, UNLIMITED_EXAMPLES)
 from agree.explorer.engines.fuzzing.bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
+from agree.explorer.engines.diagnose import check_init, guarded, model_error
+from agree.explorer.engines.interrupts import raised_by_model_code
 from agree.explorer.engines.monitor import ModelError, PropertyMonitor
 from agree.explorer.engines.path import Trace
 from agree.explorer.engines.strategies.shrink import shrink_result
@@ -79,7 +81,8 @@ def examples_for(examples: int | None, time_limit: float | None) -> int:
 def fuzz(model: Model, *, examples: int | None = None, steps: int = DEFAULT_STEPS, seed: int = 0,
          time_limit: float | None = None, only: list[str] | None = None, model_ref: str | None = None,
          progress: Callable[[int, int, int], None] | None = None, batch: int = BATCH, guide: bool = True,
-         segment: int = DEFAULT_SEGMENT, shrink: bool = True, workers: int = 1) -> FuzzOutcome:
+         segment: int = DEFAULT_SEGMENT, shrink: bool = True, workers: int = 1,
+         started: float | None = None) -> FuzzOutcome:
     """Run up to `examples` runs of at most `steps` steps each; stop at the first violation
     (shrunk by Hypothesis) or when `time_limit` seconds have passed. Without `examples`, a time
     limit is the budget (runs go on until it), and without either the budget is DEFAULT_EXAMPLES.
@@ -89,15 +92,20 @@ def fuzz(model: Model, *, examples: int | None = None, steps: int = DEFAULT_STEP
     (strategies.shrink), within the time limit. With `workers` > 1, that many processes search
     with seeds derived from `seed` (explorer.engines.fuzzing.workers), each given `examples`.
     `progress(runs, steps, distinct states)` is called about every 2 s (with workers, also at once
-    when a worker fails, with `found_in=` the run it failed in)."""
+    when a worker fails, with `found_in=` the run it failed in). `started` (a time.monotonic()
+    reading) is when the time limit began to count, the command's start (default: now)."""
     for flag, value in (("--examples", examples_for(examples, time_limit)), ("--steps", steps),
                         ("--segment", segment), ("--workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{flag} must be a whole number of at least 1, got {value}")
+    if steps > MAX_STEPS:
+        raise InputError(f"--steps is at most {MAX_STEPS:,}, got {steps:,}: Hypothesis draws a run's choices from a "
+                         "bounded buffer, so longer runs would be cut short; for deeper states use `agree check` "
+                         "with --strategy random or dfs")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise InputError(f"--seed must be a whole number, got {seed!r}")
     Bounds(time_limit=time_limit)  # validates the time limit
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     deadline = started + time_limit if time_limit else None
     options = dict(examples=examples_for(examples, time_limit), steps=steps, only=only, model_ref=model_ref,
                    batch=batch, guide=guide, segment=segment)
@@ -128,8 +136,10 @@ def search(model: Model, *, examples: int, steps: int, seed: int, deadline: floa
 
     stats = FuzzStats(deadline=deadline, progress=progress, stop=stop, on_failure=failed)
     examples_asked = -(-examples // RUNS_PER_EXAMPLE) if guide else examples
-    machine = state_machine(model, only=only, model_ref=model_ref, stats=stats, max_examples=examples_asked,
-                            steps=steps, batch=batch, guide=guide, segment=segment, runs_per_example=RUNS_PER_EXAMPLE)
+    check_init(model)
+    machine = guarded(model, "computing the initial states", lambda: state_machine(
+        model, only=only, model_ref=model_ref, stats=stats, max_examples=examples_asked, steps=steps, batch=batch,
+        guide=guide, segment=segment, runs_per_example=RUNS_PER_EXAMPLE))
     machine.TestCase.settings = settings(machine.TestCase.settings, derandomize=False, report_multiple_bugs=False,
                                          phases=[Phase.generate, Phase.shrink])
     machine._hypothesis_internal_use_seed = seed  # what @seed(n) sets: Hypothesis's own seeding
@@ -144,7 +154,9 @@ def search(model: Model, *, examples: int, steps: int, seed: int, deadline: floa
             trace, stopped_by = violation.trace, "violation"
         except TimeUp as up:
             trace, stopped_by = stats.best_failure, up.reason
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
+            if raised_by_model_code(err):
+                raise model_error(model, err) from err
             trace, stopped_by = stats.best_failure, "interrupted"
         except HypothesisException as err:
             reason = _asked_to_stop(stats)
@@ -153,8 +165,10 @@ def search(model: Model, *, examples: int, steps: int, seed: int, deadline: floa
             # stopped in the middle of shrinking (Ctrl-C, the time limit, another worker's find),
             # Hypothesis may call the cut-short run inconsistent: keep the best failure found
             trace, stopped_by = stats.best_failure, reason
-        except Exception as err:
-            raise ModelError(f"model {model.label()} raised {type(err).__name__}: {err}") from err
+        except (InputError, ModelError):
+            raise
+        except (Exception, SystemExit) as err:  # the model's code: a sys.exit() in it is its error too
+            raise model_error(model, err) from err
     best = stats.best_failure
     if trace is not None and best is not None and best.property == trace.property and len(best) < len(trace):
         trace = best  # Hypothesis shrinks its choices, which is not always the fewest steps

@@ -106,7 +106,7 @@ def search_in_workers(model: Model, workers: int, seed: int, deadline: float | N
 def _worker(model: Model, w: int, seed: int, deadline: float | None, options: dict, shared, lock, send,
             parent: int) -> None:
     """One worker's search; sends its Search (or the error that ended it) to the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent hears Ctrl-C and sets the flag
+    signal.signal(signal.SIGINT, _parent_hears_it)
     slot = SLOTS + 3 * w
 
     def stop(stats) -> str | None:
@@ -130,6 +130,14 @@ def _worker(model: Model, w: int, seed: int, deadline: float | None, options: di
         found = picklable(err)
     send.send(found)
     send.close()
+
+
+def _parent_hears_it(signum, frame) -> None:
+    """A worker's SIGINT handler: the parent hears Ctrl-C and sets the flag, so here it does nothing,
+    and any KeyboardInterrupt in a worker was raised by model code (interrupts.raised_by_model_code)."""
+
+
+_parent_hears_it.raises_interrupted = True
 
 
 def _merge(found: list[Search | None], seed: int) -> tuple[Search, int | None, int | None]:
