@@ -7,6 +7,7 @@ imports a command, so the package has no import circle.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -81,7 +82,22 @@ def interrupted_exit_code() -> int:
 class AgreeGroup(click.Group):
     """A click group that turns every failure into one line and a documented exit code: 2 for bad
     input (usage, files, the user's model), 3 for a bug in agree itself (its traceback goes to a
-    file), 130/143 when interrupted. `--debug` adds the traceback and never changes the code."""
+    file), 130/143 when interrupted. `--debug` adds the traceback and never changes the code.
+    `lazy_commands` maps a command's name to "module:attribute" in agree.explorer.cli, imported
+    when the command is looked up."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.lazy_commands, *(n for n in super().list_commands(ctx) if n not in self.lazy_commands)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands and name not in self.commands:
+            module, attribute = self.lazy_commands[name].split(":")
+            self.add_command(getattr(importlib.import_module(f"agree.explorer.cli.{module}"), attribute), name)
+        return super().get_command(ctx, name)
 
     def main(self, args=None, prog_name=None, **extra):
         argv = list(sys.argv[1:] if args is None else args)
