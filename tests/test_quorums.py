@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from agree.properties.errors import InputError
 from agree.properties.quorums import (DISJOINT, INTERSECT, Bft, Explicit, FlexiblePaxos, Grid, JointConsensus, Majority,
-                                Threshold, Weighted, check_intersection, min_intersection, node_names,
+                                Threshold, Undecided, Weighted, check_intersection, min_intersection, node_names,
                                 system_from_json)
 from tests.conftest import ROOT
 
@@ -307,3 +307,17 @@ def test_systems_over_different_members_match_brute_force(n, data):
     assert result.min_intersection == min(len(p & q) for p in qa for q in qb)
     if result.witness:
         assert set(result.witness["q1"]) <= set(first) and set(result.witness["q2"]) <= set(second)
+
+
+def test_a_disjoint_verdict_stands_only_on_a_witness_checked_outside_z3():
+    """Z3's two quorums are re-checked with is_quorum; where they do not check out (a solve cut
+    short, or a system whose Z3 condition and is_quorum disagree) the answer is unknown, never
+    a wrong "disjoint"."""
+
+    class Lying(Threshold):  # Z3 is told any 1 of 3 is a quorum; is_quorum wants all 3
+        def is_quorum(self, chosen) -> bool:
+            return set(chosen) >= set(self.members)
+
+    with pytest.raises(Undecided, match="did not check out"):
+        check_intersection(Lying(("a", "b", "c"), 1))
+    assert check_intersection(Threshold(("a", "b", "c"), 1)).verdict == "disjoint"  # the honest one still is

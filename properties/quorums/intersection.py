@@ -83,6 +83,11 @@ def check_intersection(a: QuorumSystem, b: QuorumSystem | None = None, at_least:
     except z3.Z3Exception as err:  # out of memory, or interrupted between two checks
         raise Undecided(str(err)) from None
     holds = smallest >= at_least
+    if not holds and not (a.is_quorum(q1) and b.is_quorum(q2) and len(q1 & q2) == smallest):
+        # a "disjoint" verdict stands only on a witness checked here, outside Z3: an answer from a
+        # solve cut short (a time limit or Ctrl-C arriving mid-check) is never taken for one
+        raise Undecided("Z3's witness did not check out: its solve was cut short, or the system's "
+                        "z3_condition and is_quorum disagree")
     witness = None if holds else _witness(a, b, q1, q2)
     return IntersectionResult(a, b, at_least, INTERSECT if holds else DISJOINT, smallest, witness,
                               time.perf_counter() - started, label)
