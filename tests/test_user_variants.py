@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agree import extend, invariant, put, update, update_at
+from agree import Bounds, extend, invariant, put, update, update_at
 from agree.explorer.engines.check import check
 from agree.explorer.engines.result import HOLDS, VIOLATED
 from agree.models.duelling import DuellingProposers
@@ -162,3 +162,29 @@ class CommitOnAnyPrepared(TwoPhaseBTM):
 def test_a_rule_of_each_model_is_one_override(model, breaks):
     result = check(model, only=[breaks])
     assert result.verdict == VIOLATED and result.violation.name == breaks
+
+
+class ChangesBeforeCommit(Raft):
+    """The 2015 fix left out: a new leader changes the configuration before it has committed an
+    entry of its own term."""
+
+    def term_committed(self, s, i):
+        return True
+
+
+class OnlyRemovals(ChangesBeforeCommit):
+    """Which changes a leader may start is one override too."""
+
+    def next_configs(self, config):
+        return [change for change in super().next_configs(config) if change[0] == "RemoveServer"]
+
+
+@pytest.mark.parametrize("cls, fires", [(Raft, set()), (ChangesBeforeCommit, {"AddNewServer", "RemoveServer"}),
+                                        (OnlyRemovals, {"RemoveServer"})])
+def test_raft_membership_rules_are_one_override_each(cls, fires):
+    # within 7 states a leader is elected but has committed nothing: only without the fix
+    # (term_committed) may it start a change, and next_configs says which
+    model = cls(nodes=3, reconfig="single", max_term=2, max_log=2, max_messages=2)
+    result = check(model, bounds=Bounds(max_depth=7))
+    fired = {a for a in ("AddNewServer", "RemoveServer") if result.coverage[a]["fired"]}
+    assert fired == fires and result.distinct_states > 100
