@@ -35,12 +35,12 @@ class PbftDrawing:
                                                  f"{f' in v{v}' if v else ''} (quorum {', '.join(a['from'])})"))
             return events
         if act == "ViewChange":
-            return [("note", a["replica"], f"multicasts VIEW-CHANGE(v{a['view']}, P={a['P']})")]
+            return [("note", a["replica"], f"multicasts VIEW-CHANGE(v{v}, P={{{', '.join(a['P'])}}})")]
         if act in ("NewView", "AcceptNewView"):
-            by = a.get("primary") or a.get("src")
-            text = f"NEW-VIEW(v{a['view']}, V={{{', '.join(a['V'])}}}, O={a['O']})"
+            o = ", ".join(f"n={n}: {r}" for n, r in enumerate(a["O"], 1))
+            text = f"NEW-VIEW(v{v}{', V={' + ', '.join(a['V']) + '}' if 'V' in a else ''}, O={{{o}}})"
             if act == "NewView":
-                return [("note", self.actor(by), f"multicasts {text}")]
-            return [("msg", self.actor(by), a["dst"], text),
-                    ("note", a["dst"], f"checks O, enters v{a['view']}, multicasts PREPAREs for O")]
+                return [("note", self.actor(a["primary"]), f"multicasts {text}, enters v{v}")]
+            return [("msg", self.actor(a["src"]), a["dst"], text),
+                    ("note", a["dst"], f"checks O against V, enters v{v}, multicasts PREPARE for each of O")]
         return super().chart(step)

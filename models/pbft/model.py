@@ -59,12 +59,14 @@ class PbftState(NamedTuple):
 
 
 class Pbft(PbftSymmetry, PbftDrawing, Model):
-    """PBFT's normal case (Castro & Liskov 1999, section 4.2) with Byzantine replicas; with
-    views >= 2, `PbftViews` (views.py) adds the view change (section 4.4)."""
+    """PBFT with Byzantine replicas (Castro & Liskov 1999): normal case (4.2), view change (4.4) if views>=2.
+
+    With views >= 2 the instance is `PbftViews` (views.py), which adds the view change's rules
+    and the guards that show a commit in a later view."""
 
     name = "pbft"
     params = {
-        "n": Param(int, 4, "number of replicas r0..r(n-1); r0 is the primary", min=1, max=7),
+        "n": Param(int, 4, "number of replicas r0..r(n-1); r(v mod n) is the primary of view v", min=1, max=7),
         "f": Param(int, 1, "faults tolerated (quorums of n - f by default)", min=0, max=3),
         "byzantine": Param(str, "r0", "comma-separated Byzantine replicas ('' for none)"),
         "quorum": Param(int, 0, "quorum size; 0 means n - f (2f + 1 when n = 3f + 1)", min=0, max=7),
@@ -78,7 +80,11 @@ class Pbft(PbftSymmetry, PbftDrawing, Model):
     def __new__(cls, *args, **values):
         """With views >= 2 the model is `PbftViews` (views.py), so that views=1 keeps today's
         rules, states and per-step cost exactly."""
-        if values.get("views", cls.param_defaults().get("views", 1)) > 1:
+        if "views" in values:  # from the command line it is still text: parse it as __init__ will
+            views = cls.params["views"].parse("views", values["views"])
+        else:
+            views = cls.param_defaults().get("views", 1)
+        if views > 1:
             from agree.models.pbft.views import views_class
             cls = views_class(cls)
         return super().__new__(cls)
@@ -101,6 +107,7 @@ class Pbft(PbftSymmetry, PbftDrawing, Model):
         self.client_requests = tuple("abc"[:self.requests])
         self.seq_numbers = tuple(range(1, self.seqs + 1))
         self._quorum_memo: dict[frozenset, bool] = {}
+        self._committed_rows: dict[tuple, tuple] = {}
         if all(self.names[self.primary(v)] in self.faulty for v in range(self.views)):
             # a Byzantine primary never runs the honest PrePrepare rule
             self.actions = tuple(a for a in self.actions if a != "PrePrepare")
@@ -289,14 +296,25 @@ class Pbft(PbftSymmetry, PbftDrawing, Model):
 
     # ----- views for the shared properties (honest replicas only)
 
+    def committed(self, s: PbftState) -> list[tuple]:
+        """(replica index, seq, request) for every honest committed entry, view by view (each
+        log row's committed entries found once: rows recur across many states)."""
+        found, memo = [], self._committed_rows
+        for logs in self.view_logs(s):
+            for i in self.honest:
+                row = logs[i]
+                try:
+                    hits = memo[row]
+                except KeyError:
+                    hits = memo[row] = tuple((seq, e[1]) for seq, e in zip(self.seq_numbers, row)
+                                             if e is not None and e[0] == COMMITTED)
+                found += [(i, seq, r) for seq, r in hits]
+        return found
+
     def decisions(self, s: PbftState) -> dict:
         """(replica, seq) -> request, for every request an honest replica has committed (in the
         earliest view it committed one there: a later, different one breaks agreement)."""
-        found = {}
-        for logs in reversed(self.view_logs(s)):
-            found.update({(self.names[i], seq): e[1] for i in self.honest
-                          for seq, e in zip(self.seq_numbers, logs[i]) if e is not None and e[0] == COMMITTED})
-        return found
+        return {(self.names[i], seq): r for i, seq, r in reversed(self.committed(s))}
 
     def phase_pairs(self, s: PbftState, phases: tuple) -> list[tuple]:
         """(seq, request) for every honest entry in one of `phases`, in any view."""
@@ -310,14 +328,13 @@ class Pbft(PbftSymmetry, PbftDrawing, Model):
         """No two honest replicas commit different requests at one sequence number, in any views
         (the null request counts as a request: committing it where another committed `a` is a
         disagreement)."""
-        return consensus.slot_agreement(self.phase_pairs(s, (COMMITTED,)))
+        return consensus.slot_agreement([(seq, r) for _, seq, r in self.committed(s)])
 
     @invariant
     def validity(self, s: PbftState) -> bool:
         """Every request an honest replica commits was sent (signed) by a client, or is the null
         request of a NEW-VIEW (a no-op, section 4.4)."""
-        return consensus.validity((r for _, r in self.phase_pairs(s, (COMMITTED,)) if r != NULL),
-                                  self.client_requests)
+        return consensus.validity((r for _, _, r in self.committed(s) if r != NULL), self.client_requests)
 
     @transition
     def commit_persistence(self, before: PbftState, step: Step, after: PbftState) -> bool:
@@ -327,7 +344,7 @@ class Pbft(PbftSymmetry, PbftDrawing, Model):
     @reachable
     def honest_commit(self, s: PbftState) -> bool:
         """Some honest replica commits a request."""
-        return bool(self.phase_pairs(s, (COMMITTED,)))
+        return bool(self.committed(s))
 
     @reachable
     def all_honest_commit_every_seq(self, s: PbftState) -> bool:

@@ -17,7 +17,8 @@ O (section 4.4): max-s is the highest sequence number of a certificate in V (min
 are no checkpoints, so the water marks stay 1..seqs); for each n in 1..max-s, the request of
 the certificate for n with the highest view in V, else the null request. Two certificates of
 one view for one n with different requests cannot both be valid while quorums share an honest
-replica; where they can (a broken configuration), either may be chosen.
+replica; where they can (a broken configuration), the paper leaves the choice open and O takes
+the later request name (so renaming requests, --symmetry, is exact only without such ties).
 
 The signed version: a certificate is a PRE-PREPARE and 2f matching PREPAREs, signed, so a
 Byzantine replica can put into its VIEW-CHANGE only certificates whose messages were sent: for
@@ -76,6 +77,7 @@ class PbftViews(Pbft):
         if all(self.names[self.primary(v)] in self.faulty for v in range(1, self.views)):
             self.actions = tuple(a for a in self.actions if a != "NewView")
         self._cert_universe = (*self.client_requests, FORGED, NULL)
+        self._running: dict[tuple, dict] = {}
 
     def init(self):
         empty = (None,) * self.seqs
@@ -94,11 +96,24 @@ class PbftViews(Pbft):
     def view_logs(self, s) -> tuple:
         return (s.log,) + s.later
 
+    def running(self, s) -> dict:
+        """view -> the honest replicas running its normal case (found once per (view, normal)
+        pair of tuples: few recur across all states)."""
+        key = (s.view, s.normal)
+        try:
+            return self._running[key]
+        except KeyError:
+            found = self._running[key] = {}
+            for i in self.honest:
+                if s.normal[i]:
+                    found[s.view[i]] = found.get(s.view[i], ()) + (i,)
+            return found
+
     def in_view(self, s, view: int) -> tuple:
-        return tuple(i for i in self.honest if s.view[i] == view and s.normal[i])
+        return self.running(s).get(view, ())
 
     def live_views(self, s) -> tuple:
-        return tuple(sorted({s.view[i] for i in self.honest if s.normal[i]}))
+        return tuple(sorted(self.running(s)))
 
     def with_entry(self, s, i: int, seq: int, entry: tuple, view: int = 0):
         if view == 0:
@@ -151,7 +166,7 @@ class PbftViews(Pbft):
         best: dict[int, tuple] = {}
         for p in certificates.values():
             for seq, cert in zip(self.seq_numbers, p):
-                if cert is not None and (seq not in best or cert[0] > best[seq][0]):
+                if cert is not None and (seq not in best or cert > best[seq]):  # ties: see the module's notes
                     best[seq] = cert
         top = max(best, default=0)
         return tuple(best[n][1] if n in best else NULL for n in range(1, top + 1))
