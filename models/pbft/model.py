@@ -303,12 +303,12 @@ class Pbft(PbftSymmetry, PbftDrawing, Model):
         for logs in self.view_logs(s):
             for i in self.honest:
                 row = logs[i]
-                try:
-                    hits = memo[row]
-                except KeyError:
+                hits = memo.get(row)
+                if hits is None:
                     hits = memo[row] = tuple((seq, e[1]) for seq, e in zip(self.seq_numbers, row)
                                              if e is not None and e[0] == COMMITTED)
-                found += [(i, seq, r) for seq, r in hits]
+                if hits:
+                    found.extend([(i, seq, r) for seq, r in hits])
         return found
 
     def decisions(self, s: PbftState) -> dict:
