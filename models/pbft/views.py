@@ -1,5 +1,5 @@
 """PBFT's view change, after Castro & Liskov, "Practical Byzantine Fault Tolerance" (OSDI 1999),
-section 4.4, and Castro's thesis (MIT 2001, section 2.3.5 for the signed version modelled here).
+section 4.4, and Castro's thesis (MIT 2001; BFT-PK, the version with signatures, is modelled).
 
 `Pbft(views=k)` with k >= 2 builds `PbftViews`: the normal case of model.py runs in every view
 0..k-1, and these rules move replicas between views:
