@@ -39,7 +39,8 @@ from __future__ import annotations
 from itertools import combinations, product
 
 from agree.models.contract import reachable
-from agree.models.pbft.model import COMMITTED, FORGED, NULL, PRE_PREPARED, PREPARED, Pbft, PbftState
+from agree.models.pbft.messages import COMMITTED, FORGED, NULL, PRE_PREPARED, PREPARED
+from agree.models.pbft.model import Pbft, PbftState
 from agree.models.records import extend, put, update
 from agree.properties.errors import InputError
 
@@ -132,9 +133,9 @@ class PbftViews(Pbft):
     # ----- P, V and O (section 4.4)
 
     def prepared_set(self, s, i: int, before: int) -> tuple:
-        """P of honest replica i's VIEW-CHANGE for view `before`: per sequence number, None or the
-        (view, request) of the highest view below `before` in which i prepared a request there
-        (committed-local implies prepared)."""
+        """P of honest replica i's VIEW-CHANGE for view `before` (section 4.4): per sequence
+        number, None or the (view, request) of the highest view below `before` in which i prepared
+        a request there (committed-local implies prepared)."""
         logs = self.view_logs(s)
         found = []
         for k in range(self.seqs):
@@ -150,7 +151,8 @@ class PbftViews(Pbft):
     def valid_certificates(self, s, seq: int, before: int) -> list:
         """The prepared certificates for seq, of views below `before`, whose messages have been
         sent: the PRE-PREPARE of that view's primary and matching PREPAREs, from a quorum. These
-        are what a Byzantine VIEW-CHANGE may carry (signatures: it cannot invent the others')."""
+        are what a Byzantine VIEW-CHANGE may carry (section 4.4: a backup accepts a NEW-VIEW only
+        if its VIEW-CHANGEs are valid, and signatures stop a replica inventing others' messages)."""
         return [(v, r) for v in range(before) for r in self._cert_universe
                 if r in self.pre_prepares_for(s, seq, v) and self.is_quorum(self.vouchers(s, "PREPARE", seq, r, v))]
 
@@ -172,7 +174,8 @@ class PbftViews(Pbft):
         return tuple(best[n][1] if n in best else NULL for n in range(1, top + 1))
 
     def new_view_quorum(self, members: frozenset) -> bool:
-        """Whether VIEW-CHANGEs from `members` are enough for a NEW-VIEW: 2f+1 (a quorum)."""
+        """Whether VIEW-CHANGEs from `members` are enough for a NEW-VIEW: 2f+1, a quorum (section
+        4.4: the primary waits for 2f valid VIEW-CHANGEs from other replicas, and its own)."""
         return self.is_quorum(members)
 
     def new_view_options(self, s, view: int, including: str | None = None) -> dict:
