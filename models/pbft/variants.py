@@ -4,6 +4,9 @@ views.py)."""
 
 from __future__ import annotations
 
+from itertools import product
+
+from agree.models.pbft.messages import NULL
 from agree.models.pbft.model import Pbft
 from agree.models.pbft.views import PbftViews
 from agree.properties import quorums
@@ -62,3 +65,20 @@ class ViewChangeQuorumF1(PbftViews):
 
     def new_view_quorum(self, members: frozenset) -> bool:
         return len(members) >= self.f + 1
+
+
+@Pbft.variant("unchecked-new-view", breaks="agreement", defaults={"views": 2, "seqs": 1, "byzantine": "r1"},
+              says="backups accept a NEW-VIEW whose V holds VIEW-CHANGEs from a quorum without checking that O is "
+                   "the one V determines, so a Byzantine new primary replaces a request committed in view 0 "
+                   "(exposed with r1, the primary of view 1, Byzantine)")
+class UncheckedNewView(PbftViews):
+    """byzantine_new_views offers every O (client requests or null at each sequence number) as soon
+    as some valid V exists: the check of section 4.4, "O is correct", is skipped."""
+
+    def byzantine_new_views(self, s, view: int) -> dict:
+        valid = super().byzantine_new_views(s, view)
+        if not valid:
+            return {}
+        shown = next(iter(valid.values()))
+        return {o: shown for k in range(self.seqs + 1)
+                for o in product((*self.client_requests, NULL), repeat=k)}

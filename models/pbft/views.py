@@ -198,6 +198,12 @@ class PbftViews(Pbft):
                     found.setdefault(o, members)
         return found
 
+    def byzantine_new_views(self, s, view: int) -> dict:
+        """The NEW-VIEWs for `view` that a Byzantine primary can send now and a backup accepts:
+        O -> the step's args showing V. A backup checks V and O (section 4.4), so these are the
+        O's of every V the primary can assemble."""
+        return {o: {"V": list(members)} for o, members in self.new_view_options(s, view).items()}
+
     # ----- the rules (section 4.4)
 
     def view_change(self, s) -> list:
@@ -242,7 +248,7 @@ class PbftViews(Pbft):
             if not takers:
                 continue
             if src in self.faulty:
-                offers = [(o, {"V": list(members)}) for o, members in self.new_view_options(s, w).items()]
+                offers = list(self.byzantine_new_views(s, w).items())
             else:
                 offers = [] if s.newview[w - 1] is None else [(s.newview[w - 1], {})]
             for i in takers:
