@@ -148,3 +148,23 @@ def test_the_drawing_shows_the_new_view_that_drops_the_commit():
     text = render_mermaid(data, Pbft.with_variant("new-primary-drops-prepared")(**data["params"]))
     assert "COMMITS a at n=1 (quorum" in text and "COMMITS b at n=1 in v1" in text
     assert "VIEW-CHANGE(v1, P={n=1: a@v0})" in text and "NEW-VIEW(v1, V={r0, r1, r2}, O={})" in text
+
+
+def test_symmetry_counts_one_state_per_orbit_across_views(two_views):
+    """Brute force: the images of a state under swapping r2 and r3 (honest, primary of no view in
+    the bound) and under swapping the requests a and b; the canonical form must pick one per orbit."""
+    model, states, _ = two_views
+
+    def image(s, order, names):
+        rename = dict(zip("ab", names))
+
+        def row(r):
+            return r if r is None else tuple(e if e is None else (e[0], rename.get(e[1], e[1])) for e in r)
+        pick = (0, 1, *order)
+        return (tuple(row(s.log[i]) for i in pick), tuple(tuple(row(logs[i]) for i in pick) for logs in s.later),
+                tuple(s.view[i] for i in pick), tuple(s.normal[i] for i in pick), tuple(s.vc[i] for i in pick),
+                tuple(o if o is None else tuple(rename.get(r, r) for r in o) for o in s.newview))
+
+    orbits = {min(repr(image(s, order, names)) for order in ((2, 3), (3, 2)) for names in ("ab", "ba"))
+              for s in states}
+    assert len({model.symmetry(s) for s in states}) == len(orbits) == 7813
