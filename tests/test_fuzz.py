@@ -114,6 +114,9 @@ OTHER_MODELS = [
     ("pbft", "n-equals-3f", 50, 20, 0),
     ("pbft", "quorum-2f", 50, 20, 0),
     ("pbft", "unsigned-requests", 50, 20, 0),
+    ("pbft", "new-primary-drops-prepared", 200, 40, 0),  # across views: 356 runs at seed 0
+    ("pbft", "view-change-quorum-f+1", 1000, 40, 0),  # 629 runs at seed 0 (none in 200)
+    ("pbft", "unchecked-new-view", 200, 40, 0),  # 288 runs at seed 0
     ("vr", "amnesia-rejoin", 50, 20, 0),
     ("vr", "eager-view-update", 3000, 60, 0),
     ("vr", "longest-log-wins", 3000, 60, 0),

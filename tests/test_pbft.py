@@ -21,7 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # own (accept the PRE-PREPARE, become prepared, commit), and none is shared: two honest replicas
 # committing different requests need 6; validity needs one commit of `x` (3 steps) whose COMMIT
 # quorum of 3 includes a second honest replica, prepared for `x` (2 more): 5.
-SHORTEST = {"n-equals-3f": ("agreement", 6), "quorum-2f": ("agreement", 6), "unsigned-requests": ("validity", 5)}
+SHORTEST = {"n-equals-3f": ("agreement", 6), "quorum-2f": ("agreement", 6), "unsigned-requests": ("validity", 5),
+            # across views (views=2, one sequence number): an honest replica commits `a` in view 0
+            # (5 steps, as above); the new primary sends VIEW-CHANGE, a second replica too unless
+            # f+1 suffice, NEW-VIEW with an empty O, PRE-PREPARE of `b`, a backup accepts the
+            # NEW-VIEW and the PRE-PREPARE, both are prepared, one commits: 5 + 9 (or 5 + 8)
+            "new-primary-drops-prepared": ("agreement", 14), "view-change-quorum-f+1": ("agreement", 13),
+            # r1, the new primary, Byzantine: r0 pre-prepares `a`, r2 accepts, both are prepared, r0
+            # commits (5); r0 and r2 send VIEW-CHANGE (2), both accept an unchecked O = [b], are
+            # prepared, and r0 commits `b` (5)
+            "unchecked-new-view": ("agreement", 12)}
 
 
 def _one_seq_states(requests="ab", honest=3, quorum_of_honest=2):

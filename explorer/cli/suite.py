@@ -91,6 +91,8 @@ def default_suite() -> list[Expectation]:
     # paxos-commit with a recovery ballot, pinned to its cross-checked count (tests/test_paxos_commit.py);
     # TLC's own configuration (1,321,761 states) takes minutes: benchmarks/bench_paxos_commit.py
     suite.append(Expectation(model="paxos-commit", params={"rms": 1, "max_ballot": 1}, states=1461, depth=15))
+    # pbft across two views (the view change, section 4.4), pinned (tests/test_pbft_views.py)
+    suite.append(Expectation(model="pbft", params={"views": 2, "seqs": 1}, states=30640, depth=22))
     if COUNTEREXAMPLES.is_dir():
         suite += [Expectation(model="", trace=str(p)) for p in sorted(COUNTEREXAMPLES.glob("*.json"))]
     return suite
