@@ -64,7 +64,7 @@ def conform(model: Model, events: list[Event], adapter: Adapter, *, max_candidat
             for step in adapter.successors(model, event, before):
                 after = step[2]
                 if after not in found and adapter.explains(event, before, step, after):
-                    found[after] = (link, step)
+                    found[after] = link if step[0] is None else (link, step)
         if not found:
             return _diverged(model, adapter, event, pool, len(events), largest, started, model_spec)
         if len(found) > max_candidates:
@@ -87,8 +87,8 @@ def _with_silent_steps(model: Model, adapter: Adapter, candidates: dict) -> dict
     for _ in range(adapter.max_silent):
         grown = {}
         for state, link in frontier.items():
-            for step in model.next(state):
-                if step[0] in adapter.silent and step[2] not in pool:
+            for step in adapter.silent_successors(model, state):
+                if step[2] not in pool:
                     pool[step[2]] = grown[step[2]] = (link, step)
         if not grown:
             break
