@@ -53,11 +53,11 @@ class EtcdRaft(EtcdRules, EtcdReceive, Model):
 
     name = "etcd-raft"
     params = {
-        "nodes": Param(int, 3, "servers, named 1..N as etcd ids", min=1, max=12),
-        "voters": Param(int, 2, "servers bootstrapped as the initial voters (the first ones)", min=1, max=12),
+        "nodes": Param(int, 2, "servers, named 1..N as etcd ids", min=1, max=12),
+        "voters": Param(int, 1, "servers bootstrapped as the initial voters (the first ones)", min=1, max=12),
         "max_term": Param(int, 2, "highest term a Timeout may start (0: no bound)", min=0),
-        "max_log": Param(int, 3, "most entries in a log, bootstrap entries included (0: no bound)", min=0),
-        "max_messages": Param(int, 2, "most messages pending or in flight (0: no bound)", min=0),
+        "max_log": Param(int, 2, "most entries in a log, bootstrap entries included (0: no bound)", min=0),
+        "max_messages": Param(int, 1, "most messages pending or in flight (0: no bound)", min=0),
         "max_changes": Param(int, 1, "most configuration changes proposed in a run (0: no bound)", min=0),
         "max_restarts": Param(int, 0, "most Restart steps in a run", min=0),
         "learners": Param(bool, False, "ChangeConf may add learners"),
