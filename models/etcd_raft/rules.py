@@ -154,6 +154,8 @@ class EtcdRules:
             return []
         if self.max_changes and self.changes_made(s) >= self.max_changes:
             return []
+        if changes is not None and len(changes) > 1 and not self.joint:
+            return []  # several changes at once only through a joint configuration (confchange.Simple)
         options = self.changes_from(s, i) if changes is None else [tuple(changes)]
         steps = []
         for change in options:
