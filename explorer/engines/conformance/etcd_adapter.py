@@ -165,9 +165,15 @@ class EtcdEvents(Adapter):
             return []
         if f["folded"]:
             return self._folded_mismatches(f, name, after)
+        i = model.position.get(f["msg"]["to"] if name in BEFORE else f["nid"])
+        if i is None:
+            return [f"node {f['msg']['to'] if name in BEFORE else f['nid']} is not one of the model's nodes"]
         if name in BEFORE:
-            return node_differs(model, f, before, model.position[f["msg"]["to"]])
-        i = model.position[f["nid"]]
+            taken = [m for m, n in before.msgs if network.count(after.msgs, m) < n]
+            out = node_differs(model, f, before, i)
+            if not any(self.same_message(f["msg"], m) for m in taken):
+                out.append(f"msg: the model receives {_show(taken) or 'nothing'}")
+            return out
         if name in ("Replicate", "ChangeConf"):
             return node_differs(model, f, before, i)
         if name == "ApplyConfChange":

@@ -89,7 +89,8 @@ def step_lines(model: Any, before: Any, step: Any) -> list[dict]:
         return [node_event(model, "Replicate", before, model.position[args["server"]])]
     if action == "ChangeConf":
         changes = [{"nid": node, "action": kind} for kind, node in args["changes"]]
-        return [node_event(model, "ChangeConf", before, model.position[args["server"]], prop={"cc": {"changes": changes}})]
+        i = model.position[args["server"]]
+        return [node_event(model, "ChangeConf", before, i, prop={"cc": {"changes": changes}})]
     if action == "ApplyConfChange":
         i = model.position[args["server"]]
         return [node_event(model, "ApplyConfChange", before, i, prop={"cc": {"newconf": list(after.conf[i][0])}})]
