@@ -214,3 +214,12 @@ def test_etcds_example_trace_with_a_term_changed_diverges_there(tmp_path):
     assert ran.exit_code == 1
     report = json.loads(ran.stdout)
     assert report["verdict"] == "diverges" and report["line"] == k + 1 and report["event"] == k
+
+
+def test_the_etcd_format_needs_the_etcd_raft_model(tmp_path):
+    path = tmp_path / "trace.ndjson"
+    path.write_text("".join(json.dumps(x) + "\n" for x in trace_lines(SIMPLE, 0, 20)))
+    ran = CliRunner().invoke(cli, ["conform", str(path), "--format", "etcd-raft", "--model", "raft"])
+    assert ran.exit_code == 2 and "etcd-raft model" in ran.stderr and ran.stdout == ""
+    ran = CliRunner().invoke(cli, ["conform", str(path), "--format", "etcd-raft"])
+    assert ran.exit_code == 0 and "conforms to etcd-raft" in ran.stdout

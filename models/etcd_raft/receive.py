@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from agree.models import network
 from agree.models.etcd_raft.state import (AE_RESP, APP, CANDIDATE, FOLLOWER, HEARTBEAT, LEADER, NO_VOTES, RV_RESP,
-                                          SNAPSHOT, AppendEntriesResponse, RequestVoteResponse, last_term)
+                                          AppendEntriesResponse, RequestVoteResponse)
 from agree.models.raft.receive import RaftReceive
 from agree.models.records import put, update
 

@@ -23,7 +23,7 @@ from typing import Any
 from agree.explorer.engines.conformance.adapter import Adapter, Event, bad
 from agree.explorer.engines.conformance.etcd import BEFORE, parse_etcd_line
 from agree.models import network
-from agree.models.etcd_raft.state import (AE_REQ, AE_RESP, APP, HEARTBEAT, RV_REQ, RV_RESP, SNAPSHOT, last_term)
+from agree.models.etcd_raft.state import (AE_REQ, AE_RESP, APP, HEARTBEAT, RV_REQ, RV_RESP, SNAPSHOT)
 from agree.properties.errors import InputError
 
 BOOT = frozenset({"InitState", "BecomeFollower", "ApplyConfChange"})
@@ -62,6 +62,9 @@ class EtcdEvents(Adapter):
         self._last: dict[str, Event] = {}
 
     def setup(self, model: Any) -> None:
+        if not all(hasattr(model, rule) for rule in ("apply_conf_change", "append_entries_to_self", "position")):
+            raise InputError(f"--format etcd-raft is checked against the etcd-raft model (or a subclass of it), "
+                             f"not {model.label()}: leave out --model")
         self.model = model
 
     # ----- reading

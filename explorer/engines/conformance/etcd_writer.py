@@ -16,7 +16,7 @@ import json
 from typing import Any, Iterable
 
 from agree.models import network
-from agree.models.etcd_raft.state import AE_REQ, AE_RESP, APP, FOLLOWER, HEARTBEAT, RV_REQ, SNAPSHOT, last_term
+from agree.models.etcd_raft.state import AE_REQ, AE_RESP, APP, FOLLOWER, HEARTBEAT, RV_REQ, SNAPSHOT
 
 _TYPE = {(AE_REQ, APP): "MsgApp", (AE_REQ, HEARTBEAT): "MsgHeartbeat", (AE_REQ, SNAPSHOT): "MsgSnap",
          (AE_RESP, APP): "MsgAppResp", (AE_RESP, HEARTBEAT): "MsgHeartbeatResp"}
