@@ -223,3 +223,12 @@ def test_the_etcd_format_needs_the_etcd_raft_model(tmp_path):
     assert ran.exit_code == 2 and "etcd-raft model" in ran.stderr and ran.stdout == ""
     ran = CliRunner().invoke(cli, ["conform", str(path), "--format", "etcd-raft"])
     assert ran.exit_code == 0 and "conforms to etcd-raft" in ran.stdout
+
+
+def test_a_response_to_another_node_is_checked_though_it_has_no_step(tmp_path):
+    lines = a_run_with(SIMPLE, lambda x: "SendAppendEntriesResponse" in names(x))
+    k = find(lines, "SendAppendEntriesResponse", where=lambda e: e["msg"]["from"] != e["msg"]["to"])
+    lines[k]["event"]["state"]["commit"] = lines[k]["event"]["log"] + 1
+    verdict = check(tmp_path, lines)
+    assert not verdict.conforms and verdict.event.index == k
+    assert [d for d in verdict.differs if d.startswith("commit:")], verdict.differs

@@ -111,6 +111,11 @@ def _diverged(model: Model, adapter: Adapter, event: Event, pool: dict, total: i
                 differs = adapter.mismatches(event, before, step, step[2]) or ["the step does not match the event"]
                 if best is None or len(differs) < best[0]:
                     best = (len(differs), differs, before, link)
+        for step in adapter.successors(model, event, before):
+            if step[0] is None:  # an event without a step of its own: what in it disagrees
+                differs = adapter.mismatches(event, before, step, step[2]) or ["the event does not match"]
+                if best is None or len(differs) < best[0]:
+                    best = (len(differs), differs, before, link)
     if best is None:
         before, link = next(iter(pool.items()))
         differs = [f"no candidate state enables {event.name} ({', '.join(sorted(wanted or ())) or 'no action'})"]
