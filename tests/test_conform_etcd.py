@@ -232,3 +232,17 @@ def test_a_response_to_another_node_is_checked_though_it_has_no_step(tmp_path):
     verdict = check(tmp_path, lines)
     assert not verdict.conforms and verdict.event.index == k
     assert [d for d in verdict.differs if d.startswith("commit:")], verdict.differs
+
+
+def test_the_matched_prefix_of_a_divergence_replays_and_shows(tmp_path):
+    lines = a_run_with(SIMPLE, lambda x: "BecomeLeader" in names(x))
+    k = find(lines, "Ready", find(lines, "BecomeLeader"))
+    lines[k]["event"]["state"]["term"] += 1
+    path, saved = tmp_path / "trace.ndjson", tmp_path / "prefix.json"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    runner = CliRunner()
+    ran = runner.invoke(cli, ["conform", str(path), "--format", "etcd-raft", "--save-trace", str(saved)])
+    assert ran.exit_code == 1 and f"(line {k + 1})" in ran.stdout
+    assert runner.invoke(cli, ["replay", str(saved)]).exit_code == 0
+    for fmt in ("text", "mermaid", "html"):
+        assert runner.invoke(cli, ["show", str(saved), "--format", fmt]).exit_code == 0, fmt

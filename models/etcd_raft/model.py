@@ -42,7 +42,7 @@ from agree.models.contract import Model, Param, invariant, reachable
 from agree.models.etcd_raft.receive import EtcdReceive
 from agree.models.etcd_raft.rules import EtcdRules
 from agree.models.etcd_raft.state import (AE_REQ, AE_RESP, EMPTY_CONF, FOLLOWER, LEADER, NO_VOTES, RV_REQ, RV_RESP,
-                                          EtcdState)
+                                          EtcdState, log_text)
 from agree.models.records import put, update
 from agree.properties import logs as props
 from agree.properties.errors import InputError
@@ -82,6 +82,14 @@ class EtcdRaft(EtcdRules, EtcdReceive, Model):
 
     def node_names(self) -> list[str]:
         return list(self.names)
+
+    def view(self, s: EtcdState) -> EtcdState:
+        """The state as traces show it: each log (and each message's entries) as one line of text,
+        an entry as its term, and a configuration entry as term:change ("1:+3" adds 3, "2:-1"
+        removes 1, "~" a learner, "J(...)" enters a joint configuration, "L" leaves it), so a
+        trace of etcd's thousands of events stays small enough to load."""
+        return s._replace(log=tuple(map(log_text, s.log)), pending=_messages_text(s.pending),
+                          msgs=_messages_text(s.msgs))
 
     def actions_off(self) -> dict[str, str]:
         off = {} if self.loss else {"Drop": "loss=False"}
@@ -180,3 +188,7 @@ class EtcdRaft(EtcdRules, EtcdReceive, Model):
     def configuration_changed(self, s: EtcdState) -> bool:
         """A server applies a configuration other than the bootstrapped one."""
         return any(conf not in (self.boot_conf, EMPTY_CONF) for conf in s.conf)
+
+
+def _messages_text(bag: tuple) -> tuple:
+    return tuple((m._replace(entries=log_text(m.entries)) if m.kind == AE_REQ else m, n) for m, n in bag)

@@ -140,3 +140,27 @@ def apply_change(conf: tuple, value: tuple) -> tuple:
 
 def last_term(log: tuple) -> int:
     return log[-1][0] if log else 0
+
+
+_SIGN = {"AddNewServer": "+", "RemoveServer": "-", "AddLearner": "~"}
+_texts: dict = {}
+
+
+def entry_text(entry: tuple) -> str:
+    term, value = entry
+    if value is None:
+        return str(term)
+    if value[0] == "LeaveJoint":
+        return f"{term}:L"
+    if value[0] == "EnterJoint":
+        return f"{term}:J(" + ",".join(_SIGN[a] + n for a, n in value[1]) + ")"
+    return f"{term}:{_SIGN[value[0]]}{value[1]}"
+
+
+def log_text(log: tuple) -> str:
+    """A log as one line: its entries' texts, space-separated (memoised: logs are shared)."""
+    try:
+        return _texts[log]
+    except KeyError:
+        text = _texts[log] = " ".join(map(entry_text, log))
+        return text
