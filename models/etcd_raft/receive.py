@@ -99,7 +99,9 @@ class EtcdReceive:
             log = merged(log, prev, m.entries)
             new_commit = max(commit, min(m.commit, prev + len(m.entries)))
         match = prev + len(m.entries) if m.subtype == HEARTBEAT or index > commit else commit
-        subtype = HEARTBEAT if m.subtype == HEARTBEAT else APP  # a snapshot is answered by MsgAppResp
+        # a snapshot is answered by MsgAppResp (raft.go handleSnapshot; tla/etcdraft.tla answers with
+        # subtype "snapshot", which Traceetcdraft.tla's RaftMsgSubtype has no response type for)
+        subtype = HEARTBEAT if m.subtype == HEARTBEAT else APP
         answer = _new(AppendEntriesResponse, (AE_RESP, subtype, term, m.dst, m.src, True, match))
         pending, msgs = self.reply(s, i, answer, rest)
         return ("HandleAppendEntriesRequest", {**args, "success": True},

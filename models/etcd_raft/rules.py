@@ -47,7 +47,7 @@ class EtcdRules:
 
     def become_leader(self, s, i: int) -> list:
         """BecomeLeader(i): votes from a quorum of its configuration; matchIndex is its own log
-        length for itself and 0 for the others."""
+        length for itself and 0 for the others (tla/etcdraft.tla BecomeLeader; raft.go reset)."""
         if s.role[i] != CANDIDATE or not is_quorum(s.conf[i], s.granted[i]):
             return []
         match = tuple(len(s.log[i]) if k == i else 0 for k in range(self.nodes))
@@ -116,7 +116,8 @@ class EtcdRules:
         return self.send_append(s, i, j, HEARTBEAT, 1, (), min(s.commit[i], s.match[i][j]))
 
     def send_snapshot(self, s, i: int, j: int, index: int | None = None) -> list:
-        """SendSnapshot(i, j, index): the committed prefix up to `index` (MsgSnap), from index 1."""
+        """SendSnapshot(i, j, index): the committed prefix up to `index` (MsgSnap), from index 1
+        (tla/etcdraft.tla SendSnapshot: an AppendEntries of subtype snapshot)."""
         if not self.may_replicate(s, i, j):
             return []
         indexes = range(1, s.commit[i] + 1) if index is None else ([index] if 1 <= index <= s.commit[i] else [])
@@ -191,7 +192,8 @@ class EtcdRules:
         return []
 
     def ready(self, s, i: int) -> list:
-        """Ready(i): persist the server's state and hand its pending messages to the network."""
+        """Ready(i): persist the server's state and hand its pending messages to the network
+        (tla/etcdraft.tla Ready: PersistState, SendPendingMessages; rawnode.go acceptReady)."""
         name = self.names[i]
         durable = (s.term[i], s.vote[i], len(s.log[i]), s.commit[i], s.conf[i], s.applied[i])
         pending, msgs = s.pending, s.msgs
@@ -204,13 +206,15 @@ class EtcdRules:
         return [("Ready", {"server": name}, update(s, durable=put(s.durable, i, durable), pending=pending, msgs=msgs))]
 
     def step_down(self, s, i: int) -> list:
-        """StepDownToFollower(i): a leader or candidate becomes a follower of its own term."""
+        """StepDownToFollower(i): a leader or candidate becomes a follower of its own term
+        (tla/etcdraft.tla StepDownToFollower; raft.go becomeFollower)."""
         if s.role[i] == FOLLOWER:
             return []
         return [("StepDownToFollower", {"server": self.names[i]}, self.step_down_state(s, i))]
 
     def restart(self, s, i: int) -> list:
-        """Restart(i): back to the persisted state, as a follower; unsent messages are lost."""
+        """Restart(i): back to the persisted state, as a follower; unsent messages are lost
+        (tla/etcdraft.tla Restart, from durableState; ClearPendingMessages)."""
         if s.restarts >= self.max_restarts:
             return []
         term, vote, size, commit, conf, applied = s.durable[i]
