@@ -18,7 +18,9 @@ Differences from Ongaro's raft.tla, each from etcd (raft.go) or tla/etcdraft.tla
   latest in the log (raft.go applyConfChange; tla/etcdraft.tla ApplySimpleConfChange). A leader
   proposes a change only when its previous one is applied (raft.go pendingConfIndex) and never
   while joint; a joint configuration is left automatically (raft.go, AutoLeave: an unlogged
-  empty ConfChangeV2, `AutoLeave` here).
+  empty ConfChangeV2, `AutoLeave` here). Not modelled, as in tla/etcdraft.tla: etcd's new leader
+  also waits until the entries of earlier terms are applied (raft.go becomeLeader sets
+  pendingConfIndex to its last index), since applying a normal entry is not traced.
 - Timeout only sets the candidate up; its votes go out one per step (RequestVote), its own as a
   message to itself (tla/etcdraft.tla RequestVote with i = j), as do the leader's acknowledgements
   of its own entries (AppendEntriesToSelf).
