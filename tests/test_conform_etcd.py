@@ -246,3 +246,9 @@ def test_the_matched_prefix_of_a_divergence_replays_and_shows(tmp_path):
     assert runner.invoke(cli, ["replay", str(saved)]).exit_code == 0
     for fmt in ("text", "mermaid", "html"):
         assert runner.invoke(cli, ["show", str(saved), "--format", fmt]).exit_code == 0, fmt
+    data = json.loads(saved.read_text())  # each step with the log's events it explains
+    assert len(data["log_events"]) == len(data["steps"])
+    first = lines.index(next(x for x in lines if x["event"]["name"] == "BecomeLeader"))
+    assert f"line {first + 1}: BecomeLeader" in sum(data["log_events"], [])
+    page = runner.invoke(cli, ["show", str(saved), "--format", "html"]).stdout
+    assert f"line {first + 1}: BecomeLeader" in page and 'class="log"' in page

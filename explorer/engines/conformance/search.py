@@ -2,9 +2,9 @@
 
 The candidates after event i are every model state reachable by a path that explains events
 0..i (with the silent steps the adapter allows between them). A path is kept as a chain of
-shared links (previous link, step), so memory grows with the log and the candidates, never with
-the square of either, and the matched prefix can be written as an ordinary agree trace for
-`agree show` and `agree replay`.
+shared links (previous link, step, event), so memory grows with the log and the candidates,
+never with the square of either, and the matched prefix can be written as an ordinary agree
+trace for `agree show` and `agree replay`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def conform(model: Model, events: list[Event], adapter: Adapter, *, max_candidat
             for step in adapter.successors(model, event, before):
                 after = step[2]
                 if after not in found and adapter.explains(event, before, step, after):
-                    found[after] = link if step[0] is None else (link, step)
+                    found[after] = (link, None if step[0] is None else step, event)
         if not found:
             return _diverged(model, adapter, event, pool, len(events), largest, started, model_spec)
         if len(found) > max_candidates:
@@ -89,7 +89,7 @@ def _with_silent_steps(model: Model, adapter: Adapter, candidates: dict) -> dict
         for state, link in frontier.items():
             for step in adapter.silent_successors(model, state):
                 if step[2] not in pool:
-                    pool[step[2]] = grown[step[2]] = (link, step)
+                    pool[step[2]] = grown[step[2]] = (link, step, None)  # no event: unlogged
         if not grown:
             break
         frontier = grown
@@ -128,14 +128,29 @@ def _diverged(model: Model, adapter: Adapter, event: Event, pool: dict, total: i
 
 
 def _trace(model: Model, link: tuple, model_spec: str | None) -> Trace:
-    """The run a link chain records, as an ordinary agree trace (states as `view` shows them)."""
-    steps = []
+    """The run a link chain records, as an ordinary agree trace (states as `view` shows them), with
+    the log's events each step explains (`log_events`, shown beside the steps in the HTML view):
+    its own event, and the events with no step of their own that followed it; [] when unlogged."""
+    steps, logged, later = [], [], []
     while link[0] is not None:
-        link, step = link
+        link, step, event = link
+        if step is None:  # an event without a step of its own: it belongs with the step before it
+            later.append(event)
+            continue
         steps.append(step)
+        logged.append([_said(e) for e in ([event] if event is not None else []) + later[::-1]])
+        later = []
     steps.reverse()
+    logged.reverse()
     initial = link[1]
     variant = type(model).variant_name
     return Trace(model=model_spec or model.label(), params=dict(model.parameters), variant=variant,
                  property=None, kind=None, initial=model.view(initial),
-                 steps=[Step(a, args, model.view(s)) for a, args, s in steps], engine="conform")
+                 steps=[Step(a, args, model.view(s)) for a, args, s in steps], engine="conform",
+                 extra={"log_events": logged})
+
+
+def _said(event: Event) -> str:
+    msg = event.fields.get("msg")
+    about = f" {msg.get('type', '')} {msg.get('from', '')}->{msg.get('to', '')}" if isinstance(msg, dict) else ""
+    return f"line {event.line}: {event.name}{about}"
