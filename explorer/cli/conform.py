@@ -83,5 +83,5 @@ def _report(log_file: str, spec: str, verdict, save_trace: str | None) -> str:
         lines.append(f"  the matched prefix ({len(verdict.trace.steps)} steps) is in {save_trace}: "
                      f"agree show {save_trace}")
     else:
-        lines.append(f"  the matched prefix is {len(verdict.trace.steps)} steps: --save-trace FILE writes it")
+        lines.append(f"  the matched prefix is {verdict.steps():,} steps: --save-trace FILE writes it")
     return "\n".join(lines)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Callable
 
 from agree.explorer.engines.conformance.adapter import Adapter, Event
 from agree.explorer.engines.encoding import encode
@@ -32,11 +33,21 @@ class Verdict:
     explained: int  # events explained (all of them when it conforms)
     largest: int  # the largest candidate set met
     seconds: float
-    trace: Trace  # the model's run of the matched prefix (to the closest candidate on divergence)
+    run: Callable[[], Trace] = field(repr=False)  # builds `trace` when asked (views of every state)
     event: Event | None = None  # the event at which it diverges
     allowed: list[str] = field(default_factory=list)  # what the model allowed there instead
     closest: Any = None  # the closest candidate state (encoded, as traces show it)
     differs: list[str] = field(default_factory=list)  # how the closest step differs from the event
+
+    @cached_property
+    def trace(self) -> Trace:
+        """The model's run of the matched prefix (to the closest candidate on a divergence), built
+        on first use: a long log's thousands of states are viewed only if the run is shown or saved."""
+        return self.run()
+
+    def steps(self) -> int:
+        """How many model steps the matched prefix takes (without building the trace)."""
+        return self.run.steps
 
     def to_json(self) -> dict:
         data = {"verdict": "conforms" if self.conforms else "diverges", "events": self.events,
@@ -75,7 +86,7 @@ def conform(model: Model, events: list[Event], adapter: Adapter, *, max_candidat
         candidates = found
     state, link = next(iter(candidates.items()))
     return Verdict(True, len(events), len(events), largest, time.perf_counter() - started,
-                   _trace(model, link, model_spec))
+                   _lazy(model, link, model_spec))
 
 
 def _with_silent_steps(model: Model, adapter: Adapter, candidates: dict) -> dict:
@@ -121,10 +132,22 @@ def _diverged(model: Model, adapter: Adapter, event: Event, pool: dict, total: i
         differs = [f"no candidate state enables {event.name} ({', '.join(sorted(wanted or ())) or 'no action'})"]
     else:
         _, differs, before, link = best
-    return Verdict(False, total, event.index, largest, time.perf_counter() - started, _trace(model, link, model_spec),
+    return Verdict(False, total, event.index, largest, time.perf_counter() - started, _lazy(model, link, model_spec),
                    event=event, allowed=allowed[:MAX_ALLOWED] + ([f"... {len(allowed) - MAX_ALLOWED} more"]
                                                                 if len(allowed) > MAX_ALLOWED else []),
                    closest=encode(model.view(before)), differs=differs)
+
+
+def _lazy(model: Model, link: tuple, model_spec: str | None) -> Callable[[], Trace]:
+    """`_trace` for later, knowing already how many steps it will have."""
+    def run() -> Trace:
+        return _trace(model, link, model_spec)
+    count, at = 0, link
+    while at[0] is not None:
+        count += at[1] is not None
+        at = at[0]
+    run.steps = count
+    return run
 
 
 def _trace(model: Model, link: tuple, model_spec: str | None) -> Trace:
