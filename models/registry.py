@@ -24,7 +24,7 @@ def builtin_models() -> dict[str, type[Model]]:
 
     found = [TwoPhase, TCommit, TwoPhaseBTM]
     found += _optional("agree.models.paxos", "Paxos") + _optional("agree.models.multipaxos", "MultiPaxos")
-    found += _optional("agree.models.raft", "Raft")
+    found += _optional("agree.models.raft", "Raft") + _optional("agree.models.etcd_raft", "EtcdRaft")
     found += _optional("agree.models.threepc", "ThreePC") + _optional("agree.models.lease", "Lease")
     found += _optional("agree.models.primary_backup", "PrimaryBackup")
     found += _optional("agree.models.pbft", "Pbft") + _optional("agree.models.vr", "ViewstampedReplication")

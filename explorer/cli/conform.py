@@ -23,9 +23,11 @@ from agree.properties.errors import InputError
 @click.command("conform")
 @click.argument("log_file", metavar="TRACE")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True,
-              help="The log's format: agree (JSON lines of action/args/state, for any model).")
+              help="The log's format: agree (JSON lines of action/args/state, for any model) or etcd-raft "
+                   "(etcd's raft traces, built with -tags with_tla; checked against the etcd-raft model).")
 @click.option("--model", "model_spec", metavar="MODEL|FILE.py:CLASS",
-              help="The model to check against (required for the agree format).")
+              help="The model to check against (required for the agree format; etcd-raft by default for "
+                   "etcd-raft logs, its nodes and voters read from the log).")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A model parameter (repeatable).")
 @click.option("--variant", help="A registered variant of the model.")
 @click.option("--silent", multiple=True, metavar="ACTION",
@@ -49,8 +51,9 @@ def conform_command(log_file: str, fmt: str, model_spec: str | None, params: tup
     spec = model_spec or adapter.default_model
     if spec is None:
         raise InputError(f"--format {fmt} fits any model: name it with --model MODEL (or FILE.py:CLASS)")
-    model = build_model(spec, parse_params(params), variant)
     events = read_events(log_file, adapter)
+    implied = adapter.model_params(events) if spec == adapter.default_model else {}
+    model = build_model(spec, {**implied, **parse_params(params)}, variant)
     with model_prints_to_stderr(as_json):
         verdict = guarded(model, "checking the log", lambda: conform(model, events, adapter,
                                                                      max_candidates=max_candidates, model_spec=spec))
@@ -80,5 +83,5 @@ def _report(log_file: str, spec: str, verdict, save_trace: str | None) -> str:
         lines.append(f"  the matched prefix ({len(verdict.trace.steps)} steps) is in {save_trace}: "
                      f"agree show {save_trace}")
     else:
-        lines.append(f"  the matched prefix is {len(verdict.trace.steps)} steps: --save-trace FILE writes it")
+        lines.append(f"  the matched prefix is {verdict.steps():,} steps: --save-trace FILE writes it")
     return "\n".join(lines)

@@ -105,7 +105,7 @@ def load_trace(path: str | os.PathLike) -> Trace:
 
 NOTES = ("comment", "notes")  # free text a person may add to a trace; agree keeps it and reads nothing in it
 _FIELDS = {"format", "model", "params", "variant", "property", "kind", "engine", "length", "initial", "steps",
-           "loop", "shrunk_from", *NOTES}
+           "loop", "shrunk_from", "log_events", *NOTES}
 
 
 def trace_from_json(data: Any, where: str = "trace") -> Trace:
@@ -139,6 +139,10 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
     loop = data.get("loop")
     need(loop is None or (_is_int(loop) and 0 <= loop < len(steps)),
          f'"loop" must be the index of a state before the last (0 to {len(steps) - 1}), got {_short(loop)}')
+    logged = data.get("log_events")  # agree conform: the log's events each step explains
+    need(logged is None or (isinstance(logged, list) and len(logged) == len(steps) and all(
+        isinstance(x, list) and all(isinstance(e, str) for e in x) for x in logged)),
+        '"log_events" must hold one list of event descriptions per step')
     for i, step in enumerate(steps, 1):
         need(isinstance(step, dict), f"step {i} must be an object")
         for key in sorted(set(step) - {"action", "args", "state"}):
@@ -151,6 +155,7 @@ def trace_from_json(data: Any, where: str = "trace") -> Trace:
                  steps=[{"action": s["action"], "args": s.get("args", {}), "state": s["state"]} for s in steps],
                  engine=data.get("engine") or "bfs", loop=loop,
                  extra={**({} if shrunk_from is None else {"shrunk_from": shrunk_from}),
+                        **({} if logged is None else {"log_events": logged}),
                         **{key: data[key] for key in NOTES if key in data}})
 
 

@@ -66,10 +66,15 @@ def viewer(trace: dict, model: Model | None = None, anchor: str = "trace") -> st
     shape, names = model_shape(model), node_names_of(model)
     states = [trace["initial"]] + [s["state"] for s in trace["steps"]]
     labels = ["initial state"] + [step_label(s) for s in trace["steps"]]
+    logged = trace.get("log_events")  # agree conform: the log's events beside the model's steps
     items, panels = [], []
     for i, label in enumerate(labels):
         looped = " in-loop" if loop is not None and i > loop else ""
-        items.append(f'<li class="step-item{looped}" data-step="{i}"><span class="n">{i}.</span> {escape(label)}</li>')
+        beside = ""
+        if isinstance(logged, list) and 0 < i <= len(logged):
+            beside = f'<span class="log">⟵ {escape("; ".join(logged[i - 1]) or "not in the log")}</span>'
+        items.append(f'<li class="step-item{looped}" data-step="{i}"><span class="n">{i}.</span> {escape(label)}'
+                     f'{beside}</li>')
         body = state_panel(i, label, states[i], states[i - 1] if i else None, shape, names)
         panels.append(f'<div class="state" data-step="{i}"{"" if i == 0 else " hidden"}>{body}</div>')
     return (f'<section class="viewer" id="{escape(anchor)}" tabindex="0">'

@@ -52,10 +52,21 @@ class Adapter:
         """The model actions that may explain `event` (None: any action)."""
         return None
 
+    def model_params(self, events: list[Event]) -> dict:
+        """Parameters of the format's default model that the log itself implies (its nodes, say);
+        the user's -p values override them."""
+        return {}
+
+    def silent_successors(self, model: Any, state: Any):
+        """The unlogged steps from `state`: by default the steps of `model.next(state)` whose
+        action is in `silent`. An adapter that knows the model may ask it for just those."""
+        return [step for step in model.next(state) if step[0] in self.silent]
+
     def successors(self, model: Any, event: Event, state: Any):
         """The model steps from `state` that may explain `event`: by default every step of
         `model.next(state)` whose action `actions(event)` names. An adapter that knows the model
-        may ask it for just those steps (faster on big states; the same steps)."""
+        may ask it for just those steps (faster on big states; the same steps). A step whose
+        action is None is an event with no step of its own: the state stays, no step is recorded."""
         wanted = self.actions(event)
         return [step for step in model.next(state) if wanted is None or step[0] in wanted]
 

@@ -7,8 +7,9 @@ What each event means follows etcd's own checker (tla/Traceetcdraft.tla in etcd-
 receive events describe the state BEFORE the message is handled, the others the state after.
 
 This module parses and validates the lines (a malformed one is one error naming its line and
-field). The model the events are checked against, `etcd-raft`, is not written yet, so the
-format is not offered by `agree conform` (see the README, "Checking an implementation's log").
+field). What each event means to the `etcd-raft` model, and which step explains it, is the
+adapter's (`etcd_adapter.EtcdEvents`, offered as `agree conform --format etcd-raft`; see the
+README, "Checking an implementation's log").
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def parse_etcd_line(data: Any, line: int, index: int) -> Event | None:
     conf = need_field(event, "conf", list, line, "event.")
     if len(conf) != 2 or not all(isinstance(c, list) and all(isinstance(n, str) for n in c) for c in conf):
         raise bad(line, "field 'event.conf' must be [voters, outgoing voters], two arrays of node ids")
-    fields["conf"] = (frozenset(conf[0]), frozenset(conf[1]))
+    fields["conf"] = [sorted(conf[0], key=_id_order), sorted(conf[1], key=_id_order)]
     if name.startswith(("Send", "Receive")):
         msg = need_field(event, "msg", dict, line, "event.")
         kind = need_field(msg, "type", str, line, "event.msg.")
@@ -64,3 +65,8 @@ def parse_etcd_line(data: Any, line: int, index: int) -> Event | None:
     if "prop" in event:
         fields["prop"] = need_field(event, "prop", dict, line, "event.")
     return Event(index, line, name, fields)
+
+
+def _id_order(nid: str) -> tuple:
+    """etcd ids are numbers: "2" before "10"."""
+    return (len(nid), nid)

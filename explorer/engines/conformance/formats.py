@@ -6,11 +6,12 @@ from typing import Any, Callable
 
 from agree.explorer.engines.conformance.adapter import Adapter
 from agree.explorer.engines.conformance.agree_format import AgreeEvents
+from agree.explorer.engines.conformance.etcd_adapter import EtcdEvents
 
 
 FORMATS: dict[str, Callable[..., Adapter]] = {
     "agree": lambda silent=(), max_silent=0, **_: AgreeEvents(silent, max_silent),
-    # "etcd-raft": etcd's traces parse (conformance.etcd), but the etcd-raft model is not written yet
+    "etcd-raft": lambda **_: EtcdEvents(),
 }
 
 
