@@ -13,7 +13,7 @@ import pytest
 
 import agree.explorer.engines.parallel.local_shards
 import agree.explorer.engines.storage.packed
-import agree.explorer.engines.parallel.shard
+import agree.explorer.engines.strategies.bfs
 from agree.explorer.engines.check import Parallel, Storage, check
 from agree.explorer.engines.monitor import ModelError
 from agree.explorer.engines.result import INCOMPLETE, Bounds
@@ -126,12 +126,10 @@ def test_fingerprints_partitioned(workers):
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_fingerprint_batches_packed_a_few_successors_at_a_time(monkeypatch, workers):
-    """Successors packed every few expansions (each block checked against the earlier ones of the
-    level and the visited set), states pickled a few to a chunk: the same answers."""
-    monkeypatch.setattr(agree.explorer.engines.storage.packed, "BLOCK", 5)
+def test_levels_packed_a_few_states_at_a_time(monkeypatch, workers):
+    """States pickled a few to a chunk, the clock looked at every few expansions: the same answers."""
     monkeypatch.setattr(agree.explorer.engines.storage.packed, "CHUNK", 7)
-    monkeypatch.setattr(agree.explorer.engines.parallel.shard, "TICK", 3)
+    monkeypatch.setattr(agree.explorer.engines.strategies.bfs, "TICK", 3)
     for model in (build_model("twophase", {"rms": 4}), build_model("twophase", {"rms": 3}, "tm-commits-early"),
                   mutex(procs=3, max_turns=2), build_model("paxos", variant="minority-quorum")):
         assert summary(check(model, storage=Storage(True), parallel=Parallel(workers))) == summary(check(model))

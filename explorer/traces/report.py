@@ -28,6 +28,7 @@ def result_to_json(result: CheckResult) -> dict:
         "state_storage": ("64-bit fingerprints" if result.fingerprints
                           else "exact (no fingerprint collisions possible)"),
         "collision_probability": result.collision_probability,
+        "exchanged_bytes": result.exchanged,
         "properties": {name: p.status for name, p in result.properties.items()},
         "property_details": {name: {"kind": p.kind, "status": p.status, "detail": p.detail,
                                     "trace_length": len(p.trace) if p.trace is not None else None}
