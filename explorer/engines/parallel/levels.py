@@ -56,6 +56,9 @@ def a_level(saved: Any) -> bool:
     return True
 
 
+PACK_AT = 1 << 18  # states in a shard's part of a level, from which fingerprint mode keeps it pickled
+
+
 class Level:
     """A shard's part of a BFS level: its states by ascending position, with their keys; the
     states as objects, or (fingerprints) pickled in chunks (explorer.engines.storage.packed)."""
@@ -77,6 +80,9 @@ class Level:
 
     @classmethod
     def of(cls, states: list, keys: Any, positions: Any, packed: bool) -> Level:
+        """A level of these states; pickled in chunks when `packed` and big enough for memory to
+        matter more than the time pickling takes (PACK_AT states or more)."""
+        packed = packed and len(states) >= PACK_AT
         return cls(keys, positions, chunks=[dumps(states[i:i + packing.CHUNK]) for i in range(0, len(states), packing.CHUNK)]) \
             if packed else cls(keys, positions, objects=states)
 

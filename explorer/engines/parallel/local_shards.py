@@ -40,7 +40,7 @@ def make_shards(run: Run, count: int, store_type: type) -> list[Shard]:
         graph = run.paths.graph if inline else None
         shards.append(Shard(run.model, i, count, run.key_function(), store,
                             PropertyMonitor(run.model, [s.name for s in monitor.specs]),
-                            on_edge=graph.add if graph is not None else None))
+                            on_edge=graph.add if graph is not None else None, canon=run.canon))
     return shards
 
 

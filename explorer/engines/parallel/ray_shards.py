@@ -66,7 +66,7 @@ def _actor_class() -> Any:
             self.asked = False
             self.failure: BaseException | None = None
             self.shard = Shard(model, index, count, run.key_function(), store(),
-                               PropertyMonitor(model, properties))
+                               PropertyMonitor(model, properties), canon=run.canon)
             self.shard.should_stop = lambda: self.asked
             self.shard.check_owners = True
 

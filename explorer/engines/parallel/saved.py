@@ -63,8 +63,7 @@ def load_shard(shard: Any, folder: str, shards: int) -> None:
                          "in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
                          "address): resume on Python 3.12 or newer, or start anew")
     keys = [key for _, _, key in found]
-    shard.level = Level.of([state for _, state, _ in found], keys if shard.inline else np.array(keys, dtype=np.int64),
-                           [position for position, _, _ in found], shard.packed)
+    shard.level = Level.of([state for _, state, _ in found], keys, [position for position, _, _ in found], shard.packed)
     shard.links = [None] * count
 
 

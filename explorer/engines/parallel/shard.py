@@ -35,9 +35,11 @@ __all__ = ["HASHED_APART", "ROOT", "STRIDE", "LevelReport", "Shard", "hash_probe
 
 class Shard:
     def __init__(self, model: Model, index: int, count: int, key_of: Callable | None,
-                 store: Any, monitor: PropertyMonitor, on_edge: Callable | None = None) -> None:
+                 store: Any, monitor: PropertyMonitor, on_edge: Callable | None = None,
+                 canon: Callable | None = None) -> None:
         self.model, self.index, self.count = model, index, count
-        self.key_of = key_of
+        self.key_of = key_of  # a state's key in the visited set (a fingerprint, unless exact)
+        self.canon = canon  # the state's representative under symmetry (None: the state itself)
         self.store = store  # explorer.engines.storage.stores: the visited set with parent keys
         self.inline = store.quick_contains is not None  # exact (one worker): new or not at once
         if not self.inline and key_of is None:
@@ -72,10 +74,11 @@ class Shard:
         self.generated = 0
         self.events: list = []
         self.count_ = Expansion()
-        self.found = Found(self.key_of is not None)
+        self.found = Found(self.canon is not None)
         self.seen: dict = self.store.parents if self.inline else {}
         self.sent: list = []  # per owner, the indexes in `found` of the successors offered to it
         self.won: Any = None  # the indexes in `found` of the successors this shard won, ascending
+        self.won_fps: Any = None  # and their fingerprints
         self.bytes_sent = 0
 
     def expand(self, live: list[str]) -> list[tuple] | None:
@@ -89,7 +92,7 @@ class Shard:
         return None if self.inline else self._offers()
 
     def _expand_root(self) -> None:
-        within, key_of, found, seen = self.model.within, self.key_of, self.found, self.seen
+        within, key_of, found, seen = self.model.within, self.canon, self.found, self.seen
         for i, state in enumerate(self.model.init()):
             self.generated += 1
             if within is None or within(state):
@@ -105,7 +108,7 @@ class Shard:
         monitor, count = self.monitor, self.count_
         transitions = self._on_transition if monitor.transitions else None
         try:
-            expand(self.model, self.level, self.key_of, self.model.within, self.seen, self.found, count,
+            expand(self.model, self.level, self.canon, self.model.within, self.seen, self.found, count,
                    transitions, self.on_edge, self._tick)
         except KeyboardInterrupt as err:  # one process: stop here, keep what was found
             if raised_by_model_code(err):
@@ -144,7 +147,7 @@ class Shard:
         import numpy as np
 
         found, count = self.found, self.count
-        self.fps = np.fromiter(found.keys, dtype=np.int64, count=len(found))
+        self.fps = np.fromiter(map(hash, found.keys), dtype=np.int64, count=len(found))  # the loop keys by state
         self.orders = np.fromiter(found.orders, dtype=np.int64, count=len(found))
         if count == 1:
             self.sent = [slice(None)]
@@ -204,16 +207,20 @@ class Shard:
                 mask[sent] = np.unpackbits(bits, count=size).view(bool)
             won = self.won = np.flatnonzero(mask)
             orders = array("q", self.orders[won].tobytes())
+            self.won_fps = self.fps[won]
             self.fps = self.orders = None
         if monitor.invariants or monitor.reachables:
-            states, keys, at = found.states, found.keys, found.orders
+            states, at = found.states, found.orders
+            keys = found.keys if answers is None else dict(zip(won.tolist(), self.won_fps.tolist()))
+            on_state, guards = monitor.on_state, monitor.reachables
             for j in won.tolist() if answers is not None else won:
-                failed, reached = len(monitor.failed), len(monitor.reached)
-                monitor.on_state(states[j], keys[j])
-                if len(monitor.failed) > failed:
-                    self._record(at[j], 2, "failed", keys[j])
-                if len(monitor.reached) > reached:
+                on_state(states[j], keys[j])
+                if monitor.reachables is not guards:  # something failed or was reached (the monitor prunes)
+                    self._record(at[j], 2, "failed", keys[j])  # (each name once)
                     self._record(at[j], 2, "reached", keys[j])
+                    guards = monitor.reachables
+                    if not (monitor.invariants or monitor.reachables):
+                        break
         count = self.count_
         return LevelReport(orders, self.generated, self.fired, count.dead, count.first_dead, self.events,
                            count.stopped, self.bytes_sent)
@@ -231,16 +238,17 @@ class Shard:
         take = range(keep) if self.won is None else self.won[:keep].tolist()
         states = [found.states[j] for j in take] if self.won is not None else found.states[:keep]
         actions = found.actions
-        counted = Counter(actions[j] for j in take)
+        counted = Counter(actions[:keep] if self.won is None else [actions[j] for j in take])
         if self.inline:
             keys = found.keys[:keep]
         else:
-            keys = np.fromiter((found.keys[j] for j in take), dtype=np.int64, count=keep)
-            seen = self.seen
-            parents = np.fromiter((fp if seen[fp] is None else seen[fp] for fp in keys.tolist()),
-                                  dtype=np.int64, count=keep)
-            self._link(keys, parents)
-        self.found, self.seen = Found(self.key_of is not None), {}
+            keys, seen, found_keys = self.won_fps[:keep], self.seen, found.keys
+            parents = np.fromiter((seen[found_keys[j]] for j in take), dtype=object, count=keep)
+            roots = parents == None  # noqa: E711 - elementwise: initial states have no parent
+            parents[roots] = keys[roots]  # an initial state is stored as its own parent
+            self._link(keys, parents.astype(np.int64))
+            keys = keys.tolist()  # Python ints: the loop hands them on as parent keys
+        self.found, self.seen, self.won_fps = Found(self.canon is not None), {}, None
         self.level = Level.of(states, keys, ranks, self.packed)
         del states
         if self.packed:
