@@ -106,10 +106,10 @@ class Shard:
 
     def _expand_states(self) -> None:
         monitor, count = self.monitor, self.count_
-        transitions = self._on_transition if monitor.transitions else None
+        transitions = monitor.on_transition if monitor.transitions else None
         try:
             expand(self.model, self.level, self.canon, self.model.within, self.seen, self.found, count,
-                   transitions, self.on_edge, self._tick)
+                   transitions, self._failed, self.on_edge, self._tick)
         except KeyboardInterrupt as err:  # one process: stop here, keep what was found
             if raised_by_model_code(err):
                 self.current = count.current
@@ -121,9 +121,8 @@ class Shard:
         finally:
             self._drain()
 
-    def _on_transition(self, order: int, state: Any, step: Any, key: Any) -> None:
-        if self.monitor.on_transition(state, step, key):
-            self._record(order, 0, "failed", key)
+    def _failed(self, order: int, key: Any) -> None:
+        self._record(order, 0, "failed", key)
 
     def _drain(self) -> None:
         fired = self.count_.fired

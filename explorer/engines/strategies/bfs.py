@@ -62,15 +62,16 @@ class Expansion:
 
 
 def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: Callable | None, seen: dict,
-           found: Found, count: Expansion, transitions: Callable | None, on_edge: Callable | None,
-           tick: Callable[[], bool]) -> None:
+           found: Found, count: Expansion, transitions: Callable | None, failed: Callable,
+           on_edge: Callable | None, tick: Callable[[], bool]) -> None:
     """THE expansion loop. For each (position, state, key) of `level`, generate its successors and
     keep in `found` those whose key is not in `seen` (adding it there, with the parent's key).
 
     `seen` is the visited set itself when this process owns every key (one worker, exact), so a
     successor is new or not at once; or, with several workers, this level's keys only, and the owners
     of the keys arbitrate between the workers afterwards (explorer.engines.parallel.shard).
-    `transitions(order, state, step, key)` checks the transition properties; `on_edge` records
+    `transitions(state, step, key)` checks the transition properties (PropertyMonitor.on_transition)
+    and `failed(order, key)` is told when one fails; `on_edge` records
     every step when liveness keeps the graph; `tick()` is called every TICK states (it drains
     `count.fired`) and returns True to stop (time limit, Ctrl-C elsewhere)."""
     next_states = model.next
@@ -102,8 +103,8 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
                 fire(action)
                 if on_edge is not None:  # liveness keeps the state graph
                     on_edge(state, action, args, succ)
-                if transitions is not None:
-                    transitions(base + i, state, Step(action, args, succ), state_key)
+                if transitions is not None and transitions(state, Step(action, args, succ), state_key):
+                    failed(base + i, state_key)
                 if succ is state or (within is not None and not within(succ)):
                     continue
                 key = succ if key_of is None else key_of(succ)
