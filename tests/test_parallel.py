@@ -60,11 +60,14 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_partitioned_search_matches_the_one_process_one(case, workers):
+    """Several workers arbitrate by fingerprint; one worker does so too with --fingerprints."""
     model = CASES[case]()
-    assert summary(check(model, parallel=Parallel(workers))) == summary(check(model))
+    parallel = check(model, parallel=Parallel(workers), storage=Storage(fingerprints=workers == 1))
+    assert summary(parallel) == summary(check(model))
+    assert parallel.fingerprints and parallel.collision_probability > 0 or parallel.distinct_states == parallel.generated
 
 
 OPTIONS = [{"symmetry": True}, {"keep_going": True}, {"bounds": Bounds(max_states=500)},
@@ -93,7 +96,7 @@ def test_every_cut_of_a_level_is_where_one_process_stops(shards_in_process, name
         kwargs = {"bounds": Bounds(max_states=rng.randint(1, 2500), max_depth=rng.choice([None, rng.randint(1, 14)])),
                   "keep_going": rng.random() < 0.5}
         one = summary(check(MODELS[name](), **kwargs))
-        for workers in (2, 5):
+        for workers in (2, 3, 4, 5):
             assert summary(check(MODELS[name](), parallel=Parallel(workers), **kwargs)) == one, kwargs
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +23,9 @@ from tests.conftest import ROOT
 
 pytest.importorskip("ray", reason="the Ray backend's tests need Ray: pip install -e '.[ray]'")
 
-RAY = str(Path(sys.executable).parent / "ray")
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+RAY = [sys.executable, "-c", "from ray.scripts.scripts import main; main()"]  # this Python: the nodes' workers run it
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0", "RAY_USAGE_STATS_ENABLED": "0",
+       "RAY_AUTH_MODE": "disabled"}  # a cluster of this test's own, on 127.0.0.1: no token to hand round
 TIMING = ("seconds", "states_per_second", "warnings")
 
 
@@ -38,11 +40,10 @@ def free_ports(count: int) -> list[int]:
 
 
 def start_node(*args: str) -> subprocess.Popen:
-    client, agent, grpc, metrics, runtime = free_ports(5)
-    return subprocess.Popen([RAY, "start", "--block", "--num-cpus=1", "--node-ip-address=127.0.0.1",
+    agent, grpc, metrics, runtime = free_ports(4)
+    return subprocess.Popen([*RAY, "start", "--block", "--num-cpus=1", "--node-ip-address=127.0.0.1",
                              f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={grpc}",
-                             f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={runtime}", *args]
-                            + ([f"--ray-client-server-port={client}"] if "--head" in args else []),
+                             f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={runtime}", *args],
                             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
@@ -73,7 +74,8 @@ def alive_nodes(address: str) -> int:
 def cluster():
     (port,) = free_ports(1)
     address = f"127.0.0.1:{port}"
-    nodes = [start_node("--head", f"--port={port}", "--include-dashboard=false")]
+    temp = tempfile.mkdtemp(prefix="rayc-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
+    nodes = [start_node("--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={temp}")]
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -94,6 +96,7 @@ def cluster():
     finally:
         for node in reversed(nodes):
             stop(node)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def agree(*args: str) -> dict:
