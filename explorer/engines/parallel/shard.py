@@ -234,23 +234,25 @@ class Shard:
 
         found, keep = self.found, len(ranks)
         recount = self._recount(cut) if cut is not None else None
-        take = range(keep) if self.won is None else self.won[:keep].tolist()
-        states = [found.states[j] for j in take] if self.won is not None else found.states[:keep]
-        actions = found.actions
-        counted = Counter(actions[:keep] if self.won is None else [actions[j] for j in take])
+        every = self.won is None or (keep == len(found) and len(self.won) == keep)  # a prefix of `found`
+        take = None if every else self.won[:keep].tolist()
+        states = found.states[:keep] if every else [found.states[j] for j in take]
+        counted = Counter(found.actions[:keep] if every else [found.actions[j] for j in take])
         if self.inline:
             keys = found.keys[:keep]
         else:
-            keys, seen, found_keys = self.won_fps[:keep], self.seen, found.keys
-            parents = np.fromiter((seen[found_keys[j]] for j in take), dtype=object, count=keep)
-            roots = parents == None  # noqa: E711 - elementwise: initial states have no parent
-            parents[roots] = keys[roots]  # an initial state is stored as its own parent
-            self._link(keys, parents.astype(np.int64))
+            keys = self.won_fps[:keep]
+            if self.level.positions[:1] == array("q", [ROOT]):
+                parents = keys  # an initial state is stored as its own parent
+            else:  # `seen` got one entry a state found, in that order: its values are the parents
+                parents = np.fromiter(self.seen.values(), dtype=np.int64, count=len(self.seen))
+                parents = parents[:keep] if every else parents[self.won[:keep]]
+            self._link(keys, parents)
             keys = keys.tolist()  # Python ints: the loop hands them on as parent keys
         self.found, self.seen, self.won_fps = Found(self.canon is not None), {}, None
         self.level = Level.of(states, keys, ranks, self.packed)
         del states
-        if self.packed:
+        if self.level.chunks is not None:  # the big level went into pickles: hand its pages back
             memory.trim()
         return {"found": counted, "recount": recount}
 
