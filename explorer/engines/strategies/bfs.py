@@ -9,9 +9,10 @@ and its index among that state's successors. A one-process search meets transiti
 so keeping, for each new state, the smallest order that reached it, and numbering the next level by
 those orders, gives the same states, parents, counts and shortest traces for any number of workers.
 
-A key is the state itself, its canonical representative under symmetry, or a fingerprint (a 64-bit
-hash) of either (see `Run.key_function`). The visited set maps each key to its parent's key; traces
-are rebuilt by re-executing the model along that chain (as TLC does).
+The loop keys a state by itself or by its canonical representative under symmetry; the visited set
+keys it by that, or (several workers, `--fingerprints`) by a 64-bit fingerprint of it, computed for
+the level's new candidates only (see `Run.key_function`). The visited set maps each key to its
+parent's key; traces are rebuilt by re-executing the model along that chain (as TLC does).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
            found: Found, count: Expansion, transitions: Callable | None, failed: Callable,
            on_edge: Callable | None, tick: Callable[[], bool]) -> None:
     """THE expansion loop. For each (position, state, key) of `level`, generate its successors and
-    keep in `found` those whose key is not in `seen` (adding it there, with the parent's key).
+    keep in `found` those whose key (the state, or `key_of(state)`: its canonical form) is not in
+    `seen`, adding it there with the parent's key (as the visited set stores it).
 
     `seen` is the visited set itself when this process owns every key (one worker, exact), so a
     successor is new or not at once; or, with several workers, this level's keys only, and the owners
@@ -83,14 +85,14 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
     for n, (position, state, state_key) in enumerate(level):
         count.current = state
         base, i = position * STRIDE, -1
-        if plain and key_of is None:  # the fast paths: a state is its own key, or hashed, and no step is checked
+        if plain and key_of is None:  # the fast paths: no step is checked or recorded, and a state is its own key
             for i, (action, _args, succ) in enumerate(next_states(state)):
                 fire(action)
                 if succ is state or succ in seen:  # (a step back to `state` itself is never new)
                     continue
                 seen[succ] = state_key
                 keep_order(base + i), keep_state(succ), keep_action(action)
-        elif plain:
+        elif plain:  # or its canonical form is
             for i, (action, _args, succ) in enumerate(next_states(state)):
                 fire(action)
                 key = key_of(succ)
