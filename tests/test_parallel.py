@@ -12,7 +12,6 @@ import time
 import pytest
 
 import agree.explorer.engines.parallel.local_shards
-import agree.explorer.engines.parallel.levels
 import agree.explorer.engines.storage.packed
 import agree.explorer.engines.strategies.bfs
 from agree.explorer.engines.check import Parallel, Storage, check
@@ -133,7 +132,7 @@ def test_fingerprints_partitioned(workers):
 def test_levels_packed_a_few_states_at_a_time(monkeypatch, workers):
     """States pickled a few to a chunk, the clock looked at every few expansions: the same answers."""
     monkeypatch.setattr(agree.explorer.engines.storage.packed, "CHUNK", 7)
-    monkeypatch.setattr(agree.explorer.engines.parallel.levels, "PACK_AT", 0)
+    monkeypatch.setattr("agree.explorer.engines.parallel.levels.PACK_AT", 0)
     monkeypatch.setattr(agree.explorer.engines.strategies.bfs, "TICK", 3)
     for model in (build_model("twophase", {"rms": 4}), build_model("twophase", {"rms": 3}, "tm-commits-early"),
                   mutex(procs=3, max_turns=2), build_model("paxos", variant="minority-quorum")):

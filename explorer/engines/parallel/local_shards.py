@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from agree.explorer.engines.diagnose import ModelError, model_error
 from agree.explorer.engines.run import Run
+from agree.properties.errors import InputError
 from agree.explorer.engines.parallel.shard import Shard, no_offers
 from agree.explorer.engines.parallel.workers import Board, picklable
 
@@ -229,7 +230,7 @@ def _exchange(shard: Shard, live: list[str], inboxes: list) -> Any:
     try:
         offers = shard.expand(live)
     except Exception as err:  # noqa: BLE001 - model code failed: say where, on which state
-        failure = err if isinstance(err, ModelError) else model_error(shard.model, err, shard.current)
+        failure = err if isinstance(err, (ModelError, InputError)) else model_error(shard.model, err, shard.current)
         offers = no_offers(shard.count)
     early: dict = {}  # answers that came before the last offer
     received = _all_to_all(shard, "offers", offers, inboxes, early)
@@ -261,7 +262,7 @@ def _all_to_all(shard: Shard, phase: str, parts: list, inboxes: list, early: dic
 def _guarded(model: Any, shard: Shard, work: Callable[[], Any]) -> Any:
     try:
         return work()
-    except ModelError:
+    except (ModelError, InputError):  # the model's own refusal (a bound it cannot honour) is said as it is
         raise
     except Exception as err:
         raise model_error(model, err, shard.current) from err
