@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -97,6 +98,18 @@ def cluster():
         for node in reversed(nodes):
             stop(node)
         shutil.rmtree(temp, ignore_errors=True)
+        forget(port)
+
+
+def forget(port: int) -> None:
+    """`ray start --head` may name its cluster in /tmp/ray/ray_current_cluster, where every later
+    ray.init() on this machine would look for it: remove that line if it names this test's cluster."""
+    pointer = Path("/tmp/ray/ray_current_cluster")
+    try:
+        if pointer.read_text().strip().endswith(f":{port}"):
+            pointer.unlink()
+    except OSError:
+        pass
 
 
 def agree(*args: str) -> dict:
