@@ -1,21 +1,34 @@
-"""How the partitioned search scales with workers, and what each stored state costs.
+"""How the parallel search scales with workers, predicted from few cores, and what each state costs.
 
-    python benchmarks/bench_scale.py                       # every configuration, 1, 2, 4, ... workers
-    python benchmarks/bench_scale.py twophase8 paxos        # some configurations
+    python benchmarks/bench_scale.py                        # every configuration, 1, 2, 4 and 8 workers
+    python benchmarks/bench_scale.py twophase8 raft         # some configurations
     python benchmarks/bench_scale.py --workers 1,2 twophase8
 
-Each run is `agree check` in a fresh process (exactly what a user runs). Peak memory counts every
-process of the run: the coordinator's and its workers' resident memory (from /proc) is summed
-every 50 ms and the largest sum kept. For each configuration it prints states, seconds and peak
-memory per worker count (exact storage), then one `--fingerprints` run and its bytes per state.
-Writes benchmarks/results/scale.json. The speed-up a machine can show is bounded by its free
-cores: the table says how many there were.
+Each run is `agree check` in a fresh process (exactly what a user runs). For each configuration it
+prints one exact run with one worker, one `--fingerprints` run with one worker, then a run for
+each worker count (several workers always identify states by fingerprint), with:
+
+- wall: seconds from start to exit;
+- cpu: user + system seconds of every process of the run (the workers are waited for by the
+  run, so the operating system adds theirs to it);
+- inflation: cpu / cpu of the one-worker `--fingerprints` run (the same algorithm), and in
+  brackets / cpu of the one-worker exact run. On a machine with fewer free cores than workers the
+  wall time says little; the inflation does not: with inflation f at w workers, w free cores give
+  about w / f times the one-worker speed;
+- B/succ: bytes the workers sent each other per successor generated (fingerprints, orders,
+  parent links and answers);
+- peak MiB: the largest sum of the resident memory of the run's processes (from /proc, every
+  50 ms), and B/state that peak per distinct state.
+
+Writes benchmarks/results/scale.json. The load average at the start is printed: on a loaded
+machine compare CPU seconds and inflation, not wall time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -29,6 +42,7 @@ CONFIGS = {
     "paxos": ["paxos", "-p", "max_ballot=2"],
     "raft": ["raft"],
 }
+DEFAULT = ["twophase8", "paxos", "raft"]
 
 
 def tree_rss(pid: int) -> int:
@@ -50,6 +64,7 @@ def tree_rss(pid: int) -> int:
 def measure(name: str, workers: int, fingerprints: bool) -> dict:
     args = [sys.executable, "-c", "from agree.explorer.cli import main; main()", "check", *CONFIGS[name],
             "--workers", str(workers), "--json", "--quiet"] + (["--fingerprints"] if fingerprints else [])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started, peak = time.monotonic(), 0
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -58,47 +73,49 @@ def measure(name: str, workers: int, fingerprints: bool) -> dict:
         time.sleep(0.05)
     out, err = proc.communicate()
     wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args[3:])} failed: {err.strip()}")
     result = json.loads(out)
-    return {"config": name, "workers": workers, "fingerprints": fingerprints, "states": result["distinct_states"],
+    return {"config": name, "workers": workers, "storage": "fingerprints" if result["state_storage"] != "exact (no "
+            "fingerprint collisions possible)" else "exact", "states": result["distinct_states"],
             "generated": result["generated"], "verdict": result["verdict"], "search_s": round(result["seconds"], 2),
-            "wall_s": round(wall, 2), "peak_mib": round(peak / 2**20, 1),
-            "bytes_per_state": round(peak / max(result["distinct_states"], 1))}
-
-
-def worker_counts(cores: int) -> list[int]:
-    counts, n = [], 1
-    while n < cores:
-        counts.append(n)
-        n *= 2
-    return counts + [cores]
+            "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mib": round(peak / 2**20, 1),
+            "bytes_per_state": round(peak / max(result["distinct_states"], 1)),
+            "bytes_per_successor": round(result.get("exchanged_bytes", 0) / max(result["generated"], 1), 2)}
 
 
 def main(argv: list[str]) -> None:
     cores = len(os.sched_getaffinity(0))
-    counts = worker_counts(cores)
+    counts = [1, 2, 4, 8]
     if "--workers" in argv:
         at = argv.index("--workers")
         counts = [int(n) for n in argv[at + 1].split(",")]
         argv = argv[:at] + argv[at + 2:]
-    names = argv or list(CONFIGS)
+    names = argv or DEFAULT
     rows = []
     print(f"{cores} usable cores, load average {os.getloadavg()[0]:.2f} at the start")
-    print(f"{'config':<11}{'workers':>8}{'fp':>4}{'states':>12}{'search s':>10}{'speed-up':>9}{'peak MiB':>10}"
-          f"{'B/state':>9}")
+    print(f"{'config':<11}{'workers':>8}{'storage':>13}{'states':>12}{'wall s':>8}{'cpu s':>8}{'inflation':>16}"
+          f"{'B/succ':>8}{'peak MiB':>10}{'B/state':>9}")
     for name in names:
-        base = None
-        for workers, fingerprints in [(w, False) for w in counts] + [(counts[0], True)]:
+        runs = [(1, False), (1, True)] + [(w, True) for w in counts if w > 1]
+        exact = fp = None
+        for workers, fingerprints in runs:
             row = measure(name, workers, fingerprints)
-            base = base or row["search_s"]
-            row["speed_up"] = round(base / row["search_s"], 2) if not fingerprints else None
+            if workers == 1:
+                exact, fp = (row, fp) if not fingerprints else (exact, row)
+            row["inflation"] = round(row["cpu_s"] / fp["cpu_s"], 2) if fp else None
+            row["inflation_vs_exact"] = round(row["cpu_s"] / exact["cpu_s"], 2) if exact else None
             rows.append(row)
-            print(f"{name:<11}{workers:>8}{'yes' if fingerprints else '':>4}{row['states']:>12,}{row['search_s']:>10}"
-                  f"{row['speed_up'] or '':>9}{row['peak_mib']:>10}{row['bytes_per_state']:>9}", flush=True)
+            inflation = f"{row['inflation'] or '-'} ({row['inflation_vs_exact']})"
+            print(f"{name:<11}{workers:>8}{row['storage']:>13}{row['states']:>12,}{row['wall_s']:>8}{row['cpu_s']:>8}"
+                  f"{inflation:>16}{row['bytes_per_successor']:>8}{row['peak_mib']:>10}{row['bytes_per_state']:>9}",
+                  flush=True)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     out = HERE / "results" / "scale.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"cores": cores, "rows": rows}, indent=2) + "\n")
+    out.write_text(json.dumps({"cores": cores, "load_at_end": os.getloadavg()[0], "rows": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from tests.conftest import ROOT, reachable_states
 AGREE = [sys.executable, "-c", "from agree.explorer.cli import main; main()"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
 CHECK = ["check", "twophase", "-p", "rms=2", "--quiet"]
-MODES = {"exact": ["--workers", "1"], "exact-2": ["--workers", "2"],
+MODES = {"exact": ["--workers", "1"], "workers-2": ["--workers", "2"],
          "fingerprints-2": ["--fingerprints", "--workers", "2"]}
 
 
@@ -206,8 +206,7 @@ def reseal(level: Path) -> None:
 
 
 FILES = {"exact": ["search.pickle", "shard-0-level.pickle", "shard-0-visited.pickle"],
-         "exact-2": ["search.pickle", "shard-0-level.pickle", "shard-1-level.pickle", "shard-0-visited.pickle",
-                     "shard-1-visited.pickle"],
+         "workers-2": ["search.pickle", "shard-0-level.pickle", "shard-1-level.pickle"],  # fingerprints: .npz
          "fingerprints-2": ["search.pickle", "shard-0-level.pickle", "shard-1-level.pickle"]}
 FORMS = ["GLOBAL", "STACK_GLOBAL", "INST-os.system", "OBJ-os.system", "STACK_GLOBAL-dotted"]
 CALLS = ["exec", "eval", "getattr+__import__", "open", "os.system", "subprocess"]
@@ -263,15 +262,15 @@ def _swap(level: Path, a: str, b: str) -> None:
 
 DAMAGE = {
     "truncated level": (lambda lv: _truncate(lv, "shard-0-level.pickle"), "not the one agree wrote"),
-    "truncated visited": (lambda lv: _truncate(lv, "shard-1-visited.pickle"), "not the one agree wrote"),
+    "truncated visited": (lambda lv: _truncate(lv, "shard-1-visited.npz"), "not the one agree wrote"),
     "truncated search": (lambda lv: _truncate(lv, SEARCH), "cannot be read"),
     "empty search": (lambda lv: (lv / SEARCH).write_bytes(b""), "cannot be read"),
     "garbage search": (lambda lv: (lv / SEARCH).write_bytes(b"\x80\x05garbage"), "cannot be read"),
     "swapped shards": (lambda lv: _swap(lv, "shard-0-level.pickle", "shard-1-level.pickle"), "not the one agree wrote"),
-    "swapped level and visited": (lambda lv: _swap(lv, "shard-0-level.pickle", "shard-0-visited.pickle"),
+    "swapped level and visited": (lambda lv: _swap(lv, "shard-0-level.pickle", "shard-0-visited.npz"),
                                   "not the one agree wrote"),
     "swapped search and level": (lambda lv: _swap(lv, SEARCH, "shard-0-level.pickle"), "not an agree checkpoint"),
-    "missing shard file": (lambda lv: (lv / "shard-1-visited.pickle").unlink(), "missing or added"),
+    "missing shard file": (lambda lv: (lv / "shard-1-visited.npz").unlink(), "missing or added"),
     "added file": (lambda lv: (lv / "shard-2-level.pickle").write_bytes(b"x"), "missing or added"),
     "search of plain data": (lambda lv: (lv / SEARCH).write_bytes(pickle.dumps([1, 2])), "not an agree checkpoint"),
 }
@@ -280,19 +279,19 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_damaged_truncated_or_swapped_files_are_one_line(written, resume, tmp_path, damage):
     folder = tmp_path / "ck"
-    shutil.copytree(written["exact-2"], folder)
+    shutil.copytree(written["workers-2"], folder)
     spoil, words = DAMAGE[damage]
     spoil(level_of(folder))
-    one_line(resume("exact-2", folder), words)
+    one_line(resume("workers-2", folder), words)
 
 
 def test_a_well_formed_level_file_of_the_wrong_shape_is_one_line(written, resume, tmp_path):
     folder = tmp_path / "ck"
-    shutil.copytree(written["exact-2"], folder)
+    shutil.copytree(written["workers-2"], folder)
     level = level_of(folder)
     (level / "shard-0-level.pickle").write_bytes(pickle.dumps({"states": [[1]], "keys": [[1]], "positions": ["x"]}))
     reseal(level)
-    one_line(resume("exact-2", folder), "is not a shard's level")
+    one_line(resume("workers-2", folder), "is not a shard's level")
 
 
 # ----- CURRENT names a level folder of agree's, inside the checkpoint folder, and nothing else

@@ -27,7 +27,7 @@ def agree(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 def outcome(stdout: str) -> dict:
     data = json.loads(stdout)
-    for timing in ("seconds", "states_per_second", "warnings"):
+    for timing in ("seconds", "states_per_second", "warnings", "exchanged_bytes"):  # bytes: of this run only
         data.pop(timing)
     return data
 
@@ -89,9 +89,10 @@ def reseal(folder: Path) -> None:
 
 @pytest.mark.parametrize("change, message", [
     (["-p", "rms=4"], "the checkpoint is of another search (params was {'rms': 3}, now {'rms': 4})"),
-    (["-p", "rms=3", "--fingerprints"], "(fingerprints was False, now True)"),
+    (["-p", "rms=3", "--workers", "1"], "(fingerprints was True, now False)"),  # several workers: fingerprints
     (["-p", "rms=3", "--property", "consistent"], "(properties was"),
-    (["-p", "rms=3", "--workers", "1"], None),
+    (["-p", "rms=3", "--workers", "3"], None),
+    (["-p", "rms=3", "--workers", "1", "--fingerprints"], None),
 ])
 def test_a_checkpoint_of_another_search_is_refused(tmp_path, change, message):
     checkpointed(tmp_path)
@@ -104,19 +105,21 @@ def test_a_checkpoint_of_another_search_is_refused(tmp_path, change, message):
     assert ran.stderr.count("\n") == 1 and "Traceback" not in ran.stderr
 
 
-@pytest.mark.parametrize("workers", ["1", "3"])
-def test_exact_storage_resumes_with_another_number_of_workers(tmp_path, workers):
+@pytest.mark.parametrize("workers", [["1", "--fingerprints"], ["3"], ["4"]])
+def test_a_search_by_fingerprint_resumes_with_another_number_of_workers(tmp_path, workers):
     args = ["check", "twophase", "-p", "rms=5", "--json", "--quiet"]
     stopped = agree(*args, "--workers", "2", "--max-depth", "9", "--checkpoint", tmp_path, "--checkpoint-every", "0")
     assert stopped.returncode == 0, stopped.stderr
-    resumed, whole = agree(*args, "--workers", workers, "--resume", tmp_path), agree(*args)
-    assert {**outcome(resumed.stdout), "workers": None} == {**outcome(whole.stdout), "workers": None}
+    resumed, whole = agree(*args, "--workers", *workers, "--resume", tmp_path), agree(*args)
+    assert {**outcome(resumed.stdout), "workers": None, "state_storage": None, "collision_probability": None} == \
+        {**outcome(whole.stdout), "workers": None, "state_storage": None, "collision_probability": None}
 
 
-def test_fingerprints_resume_with_as_many_workers_only(tmp_path):
-    checkpointed(tmp_path, "--fingerprints")
-    ran = agree("check", "twophase", "-p", "rms=3", "--fingerprints", "--workers", "3", "--resume", tmp_path)
-    assert ran.returncode == 2 and "with --fingerprints, resume with --workers 2" in ran.stderr
+def test_exact_storage_is_one_workers(tmp_path):
+    args = ["check", "twophase", "-p", "rms=3", "--quiet"]
+    assert agree(*args, "--checkpoint", tmp_path, "--checkpoint-every", "0").returncode == 0
+    ran = agree(*args, "--workers", "2", "--resume", tmp_path)
+    assert ran.returncode == 2 and "(fingerprints was False, now True)" in ran.stderr
 
 
 def test_resuming_from_nothing_is_refused(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 
 import agree.explorer.engines.parallel.local_shards
 import agree.explorer.engines.storage.packed
-import agree.explorer.engines.parallel.shard
+import agree.explorer.engines.strategies.bfs
 from agree.explorer.engines.check import Parallel, Storage, check
 from agree.explorer.engines.monitor import ModelError
 from agree.explorer.engines.result import INCOMPLETE, Bounds
@@ -59,11 +59,14 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_partitioned_search_matches_the_one_process_one(case, workers):
+    """Several workers arbitrate by fingerprint; one worker does so too with --fingerprints."""
     model = CASES[case]()
-    assert summary(check(model, parallel=Parallel(workers))) == summary(check(model))
+    parallel = check(model, parallel=Parallel(workers), storage=Storage(fingerprints=workers == 1))
+    assert summary(parallel) == summary(check(model))
+    assert parallel.fingerprints and parallel.collision_probability > 0 or parallel.distinct_states == parallel.generated
 
 
 OPTIONS = [{"symmetry": True}, {"keep_going": True}, {"bounds": Bounds(max_states=500)},
@@ -92,7 +95,7 @@ def test_every_cut_of_a_level_is_where_one_process_stops(shards_in_process, name
         kwargs = {"bounds": Bounds(max_states=rng.randint(1, 2500), max_depth=rng.choice([None, rng.randint(1, 14)])),
                   "keep_going": rng.random() < 0.5}
         one = summary(check(MODELS[name](), **kwargs))
-        for workers in (2, 5):
+        for workers in (2, 3, 4, 5):
             assert summary(check(MODELS[name](), parallel=Parallel(workers), **kwargs)) == one, kwargs
 
 
@@ -126,12 +129,11 @@ def test_fingerprints_partitioned(workers):
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_fingerprint_batches_packed_a_few_successors_at_a_time(monkeypatch, workers):
-    """Successors packed every few expansions (each block checked against the earlier ones of the
-    level and the visited set), states pickled a few to a chunk: the same answers."""
-    monkeypatch.setattr(agree.explorer.engines.storage.packed, "BLOCK", 5)
+def test_levels_packed_a_few_states_at_a_time(monkeypatch, workers):
+    """States pickled a few to a chunk, the clock looked at every few expansions: the same answers."""
     monkeypatch.setattr(agree.explorer.engines.storage.packed, "CHUNK", 7)
-    monkeypatch.setattr(agree.explorer.engines.parallel.shard, "TICK", 3)
+    monkeypatch.setattr("agree.explorer.engines.parallel.levels.PACK_AT", 0)
+    monkeypatch.setattr(agree.explorer.engines.strategies.bfs, "TICK", 3)
     for model in (build_model("twophase", {"rms": 4}), build_model("twophase", {"rms": 3}, "tm-commits-early"),
                   mutex(procs=3, max_turns=2), build_model("paxos", variant="minority-quorum")):
         assert summary(check(model, storage=Storage(True), parallel=Parallel(workers))) == summary(check(model))

@@ -36,15 +36,16 @@ def test_ray_matches_local_processes(outcomes, name):
     on_ray = outcomes[name]["ray"]
     if "refused" in on_ray:
         assert sys.version_info < (3, 12) and HASHED_APART in on_ray["refused"]
-        # states holding None, or fingerprints (which no later check could catch hashing apart)
-        assert "null" in json.dumps(outcomes[name]["local"]["traces"]) or "fingerprints" in name
+        # states holding None: their fingerprints differ between processes (caught at the start, or
+        # by the owner a fingerprint is sent to)
+        assert "null" in json.dumps(outcomes[name]["local"]["traces"])
     else:
         assert on_ray == outcomes[name]["local"]
 
 
 def test_most_cases_run_on_ray(outcomes):
     ran = [name for name, outcome in outcomes.items() if "refused" not in outcome["ray"]]
-    assert len(ran) >= len(outcomes) // 2 and any("fingerprints" in name for name in ran) == (sys.version_info >= (3, 12))
+    assert len(ran) >= len(outcomes) // 2 and any("fingerprints" in name for name in ran)
 
 
 def agree(*args: str) -> subprocess.CompletedProcess:
@@ -59,7 +60,7 @@ def test_a_checkpoint_written_on_ray_resumes_on_local_processes(tmp_path):
     assert stopped.returncode == 0, stopped.stderr
     resumed, whole = agree(*args, "--resume", tmp_path), agree(*args)
     assert resumed.returncode == whole.returncode == 0, resumed.stderr
-    drop = ("seconds", "states_per_second", "warnings")
+    drop = ("seconds", "states_per_second", "warnings", "exchanged_bytes")  # (bytes: since the resumption)
     assert {k: v for k, v in json.loads(resumed.stdout).items() if k not in drop} == \
         {k: v for k, v in json.loads(whole.stdout).items() if k not in drop}
 

@@ -56,6 +56,8 @@ def check(model: Model, options: Options | None = None, *, model_ref: str | None
             storage.fingerprints or options.symmetry or storage.checkpoint or storage.resume):
         run.warnings.append(f"--workers {workers} was ignored: liveness keeps the state graph, in one process")
         workers, partitioned = 1, False
+    if (workers > 1 or parallel.backend == "ray") and strategy == "bfs":  # workers arbitrate by fingerprint
+        run.fingerprints = True
     if not partitioned:
         keep_graph(model, run, liveness, strategy)
     ref = model_ref or model.label()
@@ -100,13 +102,13 @@ def _run_strategy(model: Model, run: Run, options: Options, model_ref: str, work
     strategy, storage = options.strategy, options.storage
     if strategy == "bfs" and partitioned:
         identity = {"model": model_ref, "params": dict(model.parameters),
-                    "variant": model.variant_name, "symmetry": run.symmetry, "fingerprints": storage.fingerprints,
+                    "variant": model.variant_name, "symmetry": run.symmetry, "fingerprints": run.fingerprints,
                     "properties": [s.name for s in run.monitor.specs], "keep_going": options.keep_going}
         search_partitioned(run, workers, options.parallel.backend, options.parallel.address,
                            checkpoints_for(storage.checkpoint, storage.resume, storage.checkpoint_every, identity),
                            (identity["model"], identity["params"], identity["variant"]))
     elif strategy == "bfs":
-        bfs(run)
+        bfs(run)  # the same search, one worker in this process
     elif strategy == "dfs":
         dfs(run)
     else:
@@ -163,7 +165,7 @@ def _result(model: Model, run: Run, strategy: str, model_ref: str, workers: int)
         exhausted=run.exhausted, stopped_by=run.stopped_by, distinct_states=run.distinct,
         generated=run.generated, depth=run.depth, seconds=run.elapsed, symmetry=run.symmetry,
         properties=results, coverage=coverage, warnings=warnings, workers=workers,
-        fingerprints=run.fingerprints, about=model.about(), dead_ends=run.paths.dead_ends if strategy == "bfs" else None,
+        fingerprints=run.fingerprints, exchanged=run.exchanged, about=model.about(), dead_ends=run.paths.dead_ends if strategy == "bfs" else None,
         dead_end=_dead_end_trace(model, run, model_ref) if strategy == "bfs" else None)
 
 

@@ -64,6 +64,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
     workers: int = 1  # processes that shared the BFS levels
     fingerprints: bool = False  # states stored as 64-bit hashes rather than exactly
+    exchanged: int = 0  # bytes the workers sent each other (fingerprints, orders, links, answers)
     about: str = ""  # the model's own line on its configuration (Model.about)
     dead_ends: int | None = None  # expanded states with no step at all (None: not counted)
     dead_end: Any = None  # a Trace to the first dead end found, when there is one

@@ -32,6 +32,7 @@ class Run:
         self.fingerprints = fingerprints
         self.distinct = 0
         self.generated = 0
+        self.exchanged = 0  # bytes the workers of a parallel search sent each other
         self.generated_elsewhere = 0  # by parallel helpers, not yet merged (shown in progress only)
         self.depth = 0
         self.queued = 0

@@ -28,6 +28,7 @@ def result_to_json(result: CheckResult) -> dict:
         "state_storage": ("64-bit fingerprints" if result.fingerprints
                           else "exact (no fingerprint collisions possible)"),
         "collision_probability": result.collision_probability,
+        "exchanged_bytes": result.exchanged,
         "properties": {name: p.status for name, p in result.properties.items()},
         "property_details": {name: {"kind": p.kind, "status": p.status, "detail": p.detail,
                                     "trace_length": len(p.trace) if p.trace is not None else None}
@@ -55,7 +56,8 @@ def verdict_line(result: CheckResult) -> str:
               f"{result.seconds:.2f} s, {result.states_per_second:,.0f} states/s")
     symmetry = ", symmetry reduced" if result.symmetry else ""
     if result.fingerprints:
-        symmetry += (f", 64-bit fingerprints (chance a collision hid a state: {result.collision_probability:.1e},"
+        workers = f"{result.workers} workers arbitrate by fingerprint; " if result.workers > 1 else ""
+        symmetry += (f", 64-bit fingerprints ({workers}chance a collision hid a state: {result.collision_probability:.1e},"
                      " assuming uniform hashes)")
     if result.verdict == HOLDS:
         return f"holds within bounds: search exhausted, {counts}{symmetry}"

@@ -1,10 +1,11 @@
 """Shards on this machine: all in this process, or one forked process each.
 
 Forked shards start as copies of the searching process, so they have the model (even one loaded
-from a user's file) without sending it. Each keeps its visited set to itself. A level is one
-command to every shard; the shards then send each other their batches through one queue per
-shard (a queue's feeder thread writes while its owner reads, so no exchange can deadlock), merge
-what they received and reply with a LevelReport. Shards publish progress counters and read a
+from a user's file) without sending it. Each keeps its visited set and its states to itself. A
+level is one command to every shard; the shards then send each other their offers (fingerprints
+and orders in numpy arrays) and the owners' answers (a bit per offer) through one queue per shard
+(a queue's feeder thread writes while its owner reads, so no exchange can deadlock), and reply
+with a LevelReport. Shards publish progress counters and read a
 stop flag in shared memory (explorer.engines.parallel.workers.Board); they ignore Ctrl-C, which the
 coordinator turns into that flag.
 """
@@ -19,18 +20,29 @@ from typing import Any, Callable
 
 from agree.explorer.engines.diagnose import ModelError, model_error
 from agree.explorer.engines.run import Run
-from agree.explorer.engines.parallel.shard import Shard, empty_batches
+from agree.properties.errors import InputError
+from agree.explorer.engines.parallel.shard import Shard, no_offers
 from agree.explorer.engines.parallel.workers import Board, picklable
 
 POLL = 0.25  # seconds between looks at the clock while the shards work
 
 
 def make_shards(run: Run, count: int, store_type: type) -> list[Shard]:
+    """One shard per worker. One worker with exact storage keeps its visited set in `run.paths`
+    (where traces are rebuilt from) and records the state graph there when liveness asks."""
     from agree.explorer.engines.monitor import PropertyMonitor
 
-    monitor = run.monitor
-    return [Shard(run.model, i, count, run.key_function(), store_type(),
-                  PropertyMonitor(run.model, [s.name for s in monitor.specs])) for i in range(count)]
+    monitor, shards = run.monitor, []
+    for i in range(count):
+        store = store_type()
+        inline = count == 1 and store.quick_contains is not None
+        if inline:
+            store.parents = run.paths.parents
+        graph = run.paths.graph if inline else None
+        shards.append(Shard(run.model, i, count, run.key_function(), store,
+                            PropertyMonitor(run.model, [s.name for s in monitor.specs]),
+                            on_edge=graph.add if graph is not None else None, canon=run.canon))
+    return shards
 
 
 class InProcessShards:
@@ -50,14 +62,18 @@ class InProcessShards:
             shard.start()
 
     def level(self, live: list[str]) -> list:
-        sent = [_guarded(self.run.model, shard, lambda s=shard: s.expand(live)) for shard in self.shards]
-        return [shard.merge([batches[i] for batches in sent]) for i, shard in enumerate(self.shards)]
+        shards = self.shards
+        sent = [_guarded(self.run.model, shard, lambda s=shard: s.expand(live)) for shard in shards]
+        if sent[0] is None:  # one worker, exact: nothing to arbitrate
+            return [shards[0].settle(None)]
+        answers = [shard.arbitrate([offers[i] for offers in sent]) for i, shard in enumerate(shards)]
+        return [shard.settle([answer[i] for answer in answers]) for i, shard in enumerate(shards)]
 
     def commit(self, ranks: list, cut: int | None) -> list[dict]:
         return [shard.commit(r, cut) for shard, r in zip(self.shards, ranks)]
 
     def parent_of(self, key: Any) -> Any:
-        return _parent(self.shards[hash(key) % self.count].parent_of(key), key)
+        return _parent(_held([shard.parent_of(key) for shard in self.shards]), key)
 
     def save(self, folder: str) -> None:
         for shard in self.shards:
@@ -135,9 +151,7 @@ class ForkedShards:
         return self.ask("commit", [(r, cut) for r in ranks])
 
     def parent_of(self, key: Any) -> Any:
-        owner = hash(key) % self.count
-        self.pipes[owner].send(("parent_of", key))
-        return _parent(_unwrap(self.pipes[owner].recv()), key)
+        return _parent(_held(self.ask("parent_of", [key] * self.count)), key)
 
     def save(self, folder: str) -> None:
         self.ask("save", [folder] * self.count)
@@ -210,33 +224,53 @@ def _die_with_parent() -> None:
 
 
 def _exchange(shard: Shard, live: list[str], inboxes: list) -> Any:
-    """Expand, send each shard its batch, take ours from every shard, merge. A failure to expand
-    still sends empty batches, so no other shard waits for us forever."""
-    me, failure = shard.index, None
+    """Expand, send each owner its offers, arbitrate ours, send each sender its answer, settle.
+    A failure to expand still sends empty offers (and answers), so no shard waits forever."""
+    failure = None
     try:
-        batches = shard.expand(live)
+        offers = shard.expand(live)
     except Exception as err:  # noqa: BLE001 - model code failed: say where, on which state
-        failure = err if isinstance(err, ModelError) else model_error(shard.model, err, shard.current)
-        batches = empty_batches(shard.count)
-    for other, batch in enumerate(batches):
-        if other != me:
-            inboxes[other].put((me, batch))
-    received = {me: batches[me]}
-    while len(received) < shard.count:
-        sender, batch = inboxes[me].get()
-        received[sender] = batch
+        failure = err if isinstance(err, (ModelError, InputError)) else model_error(shard.model, err, shard.current)
+        offers = no_offers(shard.count)
+    early: dict = {}  # answers that came before the last offer
+    received = _all_to_all(shard, "offers", offers, inboxes, early)
+    answers = shard.arbitrate(received)
+    received = _all_to_all(shard, "answers", answers, inboxes, early)
     if failure is not None:
         raise failure
-    return shard.merge([received[i] for i in range(shard.count)])
+    return shard.settle(received)
+
+
+def _all_to_all(shard: Shard, phase: str, parts: list, inboxes: list, early: dict) -> list:
+    """Send part i to shard i; return what every shard sent us in this phase, by sender."""
+    me = shard.index
+    for other, part in enumerate(parts):
+        if other != me:
+            inboxes[other].put((phase, me, part))
+    received = {me: parts[me]}
+    for sender in [s for (p, s) in early if p == phase]:
+        received[sender] = early.pop((phase, sender))
+    while len(received) < shard.count:
+        kind, sender, part = inboxes[me].get()
+        if kind == phase:
+            received[sender] = part
+        else:
+            early[(kind, sender)] = part
+    return [received[i] for i in range(shard.count)]
 
 
 def _guarded(model: Any, shard: Shard, work: Callable[[], Any]) -> Any:
     try:
         return work()
-    except ModelError:
+    except (ModelError, InputError):  # the model's own refusal (a bound it cannot honour) is said as it is
         raise
     except Exception as err:
         raise model_error(model, err, shard.current) from err
+
+
+def _held(replies: list) -> tuple:
+    """The first shard's answer that holds the key, else (False, None)."""
+    return next((reply for reply in replies if reply[0]), (False, None))
 
 
 def _unwrap(reply: tuple) -> Any:

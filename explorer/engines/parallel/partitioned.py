@@ -133,6 +133,7 @@ class Coordinator:
         while True:
             last_level = max_depth is not None and run.depth >= max_depth
             reports = backend.level(self.live())
+            run.exchanged += sum(r.sent for r in reports)
             with held_interrupts():  # a level is kept whole; Ctrl-C then stops the search
                 stop, cut, keep = self.judge(reports, last_level)
                 self.keep(reports, cut, keep)

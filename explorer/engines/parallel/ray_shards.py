@@ -2,9 +2,11 @@
 
 Each actor builds the model itself from its name, parameters and variant (so a model file must
 be at the same path on every node, with agree installed there) and holds one shard. A level is
-one `expand` call per actor returning one batch per owner; the driver hands each owner the
-references to its batches, so batches go from actor to actor through Ray's object store, never
-through the driver. Every process hashes strings alike (PYTHONHASHSEED is passed to the actors),
+three calls per actor (shard.py): `expand` returns one offer per owner (fingerprints and orders,
+numpy arrays), `arbitrate` takes every sender's offer and returns one answer per sender (a bit an
+offer), `settle` takes every owner's answer. The driver hands each actor the references to what
+it needs, so the arrays go from actor to actor through Ray's object store (zero-copy on one
+node), never through the driver, and no state ever leaves the actor that generated it. Every process hashes strings alike (PYTHONHASHSEED is passed to the actors),
 so shard ownership and fingerprints agree everywhere, and checkpoints written on a shared folder
 can be resumed by local processes too.
 
@@ -64,7 +66,7 @@ def _actor_class() -> Any:
             self.asked = False
             self.failure: BaseException | None = None
             self.shard = Shard(model, index, count, run.key_function(), store(),
-                               PropertyMonitor(model, properties))
+                               PropertyMonitor(model, properties), canon=run.canon)
             self.shard.should_stop = lambda: self.asked
             self.shard.check_owners = True
 
@@ -72,18 +74,28 @@ def _actor_class() -> Any:
             return _guard(self.shard, lambda: getattr(self.shard, method)(*args))
 
         def expand(self, live: list[str]) -> Any:
-            from agree.explorer.engines.parallel.shard import empty_batches
+            """Offers to each owner: numpy arrays, which travel through the object store."""
+            from agree.explorer.engines.parallel.shard import no_offers
 
             self.asked, self.failure = False, None
-            batches = _guard(self.shard, lambda: self.shard.expand(live))
-            if isinstance(batches, _Failure):
-                self.failure, batches = batches.error, empty_batches(self.shard.count)
-            return batches if len(batches) > 1 else batches[0]
+            offers = _guard(self.shard, lambda: self.shard.expand(live))
+            if isinstance(offers, _Failure):
+                self.failure, offers = offers.error, no_offers(self.shard.count)
+            return offers if len(offers) > 1 else offers[0]
 
-        def merge(self, *batches: dict) -> Any:
+        def arbitrate(self, *offers: tuple) -> Any:
+            answers = _guard(self.shard, lambda: self.shard.arbitrate(list(offers)))
+            if isinstance(answers, _Failure):
+                self.failure = self.failure or answers.error
+                answers = [None] * self.shard.count
+            return answers if len(answers) > 1 else answers[0]
+
+        def settle(self, *answers: Any) -> Any:
             if self.failure is not None:
                 return _Failure(self.failure)
-            return _guard(self.shard, lambda: self.shard.merge(list(batches)))
+            if any(answer is None for answer in answers):
+                return _Failure(RuntimeError("another Ray worker failed while arbitrating"))
+            return _guard(self.shard, lambda: self.shard.settle(list(answers)))
 
         def stop(self) -> None:
             self.asked = True
@@ -155,9 +167,16 @@ class RayShards:
         self._all("start")
 
     def level(self, live: list[str]) -> list:
-        sent = [a.expand.options(num_returns=self.count).remote(live) for a in self.actors]
-        sent = [refs if self.count > 1 else [refs] for refs in sent]
-        return self._get([a.merge.remote(*[sent[j][i] for j in range(self.count)]) for i, a in enumerate(self.actors)])
+        """Expand, arbitrate, settle: each step's arrays go from actor to actor as object refs."""
+        count = self.count
+
+        def each(refs: Any) -> list:
+            return refs if count > 1 else [refs]
+
+        sent = [each(a.expand.options(num_returns=count).remote(live)) for a in self.actors]
+        answers = [each(a.arbitrate.options(num_returns=count).remote(*[sent[j][i] for j in range(count)]))
+                   for i, a in enumerate(self.actors)]
+        return self._get([a.settle.remote(*[answers[j][i] for j in range(count)]) for i, a in enumerate(self.actors)])
 
     def commit(self, ranks: list, cut: int | None) -> list[dict]:
         return self._all("commit", [(r, cut) for r in ranks])

@@ -1,141 +1,69 @@
-"""One partition of a partitioned breadth-first search: the states whose key hashes to it.
+"""One worker of the breadth-first search, and the owner of the keys that hash to it.
 
-A shard keeps its own visited set (key -> parent key) and its part of the current level. To
-expand a level it generates the successors of its states and sorts them into one batch per
-owning shard (deduplicated within the batch); the owners merge the batches they receive against
-their visited sets. Nothing is shared: shards exchange batches, and the coordinator sees only
-counts, orders and findings (explorer.engines.parallel.partitioned).
+States stay where they are generated. A level goes in three steps, each shard at once:
+1. `expand`: the shard runs the one expansion loop (explorer.engines.strategies.bfs.expand) over
+   its part of the level, keeps the successors new to this level *here*, and sends each owner
+   only their fingerprints and orders (two int64 arrays, 16 bytes a successor), with the parent
+   links of the states it kept last level that the owner owns (16 bytes a state);
+2. `arbitrate`: each owner takes the links into its visited set, drops the fingerprints it has
+   seen, lets the smallest order win among the rest and answers each sender which of its
+   successors won (one bit each);
+3. `settle`: each shard checks the properties of the states it won and reports their orders;
+   the coordinator (partitioned.py) judges the level and `commit` keeps the winners, numbered,
+   as this shard's part of the next level.
 
-Every transition has an *order*, `position * STRIDE + i`: the global position of its source in
-the level and its index among that state's successors. The one-process BFS meets transitions in
-exactly that order, so keeping, for each new state, the smallest order that reached it, and
-numbering the next level by those orders, reproduces its states, parents and positions.
+With one worker and exact storage there is nothing to arbitrate: the loop adds successors to the
+visited set (a dict of states) as it meets them, as a one-process BFS does.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
 from array import array
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from agree.explorer.engines.interrupts import raised_by_model_code
-from agree.explorer.engines.storage import memory
 from agree.explorer.engines.monitor import PropertyMonitor
-from agree.explorer.engines.storage.packed import CHUNK, LevelWriter, Packer, dumps, unpacked
-from agree.explorer.engines.run import TICK
-from agree.explorer.engines.storage.stores import Rows
-from agree.models.contract import Model, Step
+from agree.explorer.engines.storage import memory
+from agree.explorer.engines.parallel.levels import HASHED_APART, ROOT, Level, LevelReport, hash_probe, no_offers
+from agree.explorer.engines.parallel.saved import load_shard, save_shard
+from agree.explorer.engines.strategies.bfs import STRIDE, Expansion, Found, expand
+from agree.models.contract import Model
 from agree.properties.errors import InputError
 
-STRIDE = 1 << 20  # successors of one state at most; orders stay below 2**63 up to 2**43 positions
-HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
-                "hashes by its address, which differs between processes): use --backend local, or Python 3.12 "
-                "or newer on every node")
-ROOT = -1  # the position of the virtual state whose successors are the initial states
-
-
-def empty_batches(count: int) -> list[dict]:
-    """One batch per owning shard: key -> (order, state, parent key, action), the smallest order."""
-    return [{} for _ in range(count)]
-
-
-@dataclass
-class LevelReport:
-    """What one shard tells the coordinator after merging a level (before anything is kept)."""
-
-    orders: array  # the orders of its new states, ascending
-    generated: int
-    fired: Counter
-    dead: int  # expanded states with no step at all
-    first_dead: tuple | None  # (position, key) of the first of them
-    events: list  # (order, phase, what, name, key, step): first failures and reached guards
-    stopped: str | None  # why the expansion stopped early: "interrupted", or "asked" (the time limit...)
-
-
-def _a_level(saved: Any) -> bool:
-    """Whether a loaded level file has the shape Shard.save gives it (a crafted one may not)."""
-    if not isinstance(saved, dict) or not all(isinstance(saved.get(k), list) for k in ("states", "keys", "positions")):
-        return False
-    positions = saved["positions"]
-    if not len(saved["states"]) == len(saved["keys"]) == len(positions) or any(type(p) is not int for p in positions):
-        return False
-    try:
-        for key in saved["keys"]:
-            hash(key)
-    except TypeError:
-        return False
-    return True
-
-
-class Level:
-    """A shard's part of a BFS level: its states by ascending position, with their keys; the
-    states as objects, or (fingerprints) pickled in chunks (explorer.engines.storage.packed)."""
-
-    def __init__(self, keys: Any, positions: Any, objects: list | None = None, chunks: list | None = None) -> None:
-        self.positions = positions if isinstance(positions, array) else array("q", positions)
-        self.keys = keys if chunks is None else array("q", keys)
-        self.objects, self.chunks = objects, chunks
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def states(self) -> Iterator:
-        return iter(self.objects) if self.chunks is None else unpacked(self.chunks)
-
-    def __iter__(self) -> Iterator[tuple]:
-        """(position, state, key) for each state of the level."""
-        return zip(self.positions, self.states(), self.keys)
-
-    @classmethod
-    def of(cls, states: list, keys: list, positions: Any, packed: bool) -> Level:
-        return cls(keys, positions, chunks=[dumps(states[i:i + CHUNK]) for i in range(0, len(states), CHUNK)]) \
-            if packed else cls(keys, positions, objects=states)
-
-
-def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:
-    """What this process makes of the initial states' keys (and, for fingerprints, which no
-    later check can catch, of None): processes that share states out must agree on it."""
-    key_of = key_of or (lambda state: state)
-    return [hash(key_of(state)) for state in model.init()][:100] + [hash(None) if fingerprints else 0]
-
+__all__ = ["HASHED_APART", "ROOT", "STRIDE", "LevelReport", "Shard", "hash_probe", "no_offers"]
 
 class Shard:
     def __init__(self, model: Model, index: int, count: int, key_of: Callable | None,
-                 store: Any, monitor: PropertyMonitor) -> None:
+                 store: Any, monitor: PropertyMonitor, on_edge: Callable | None = None,
+                 canon: Callable | None = None) -> None:
         self.model, self.index, self.count = model, index, count
-        self.key_of = key_of
+        self.key_of = key_of  # a state's key in the visited set (a fingerprint, unless exact)
+        self.canon = canon  # the state's representative under symmetry (None: the state itself)
         self.store = store  # explorer.engines.storage.stores: the visited set with parent keys
+        self.inline = store.quick_contains is not None  # exact (one worker): new or not at once
+        if not self.inline and key_of is None:
+            raise ValueError("a shard that arbitrates by fingerprint needs a key function")
+        if self.inline and count != 1:
+            raise ValueError("exact storage is for one worker: several identify states by fingerprint")
         self.monitor = monitor
+        self.on_edge = on_edge  # one worker judging liveness: every step recorded
         self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
-        self.packed = store.quick_contains is None  # fingerprints: keep levels pickled, compact
+        self.packed = not self.inline  # fingerprints: keep levels pickled, compact
         if self.packed:
             memory.fix_mmap_threshold()
         self.level = Level([], [], objects=[])  # this shard's part of the current level
-        self.written: LevelWriter | None = None  # packed: the level's new states, in order
-        self.pending: Any = Rows([])  # the states new in this level, by order (explorer.engines.storage.stores)
+        self.links: list = [None] * count  # (fps, parents) kept last level, for their owners
         self.should_stop: Callable[[], bool] = lambda: False
         self.current: Any = None  # the state being expanded, named when model code raises
         self.check_owners = False  # shards in separate interpreters (Ray) check that they hash alike
         self._start_level([])
 
-    # ----- expanding
+    @property
+    def expanded(self) -> int:
+        return self.count_.expanded
 
-    def expand(self, live: list[str]) -> list[dict]:
-        """Generate the successors of this shard's states, sorted into one batch per owner. A
-        batch keeps a key's first offer (the smallest order: the one a one-process search meets
-        first) and, when this shard owns the key, only if it is not visited yet. With fingerprints
-        the batches are packed as they fill (explorer.engines.storage.packed.Packer)."""
-        self._start_level(live)
-        packer = Packer(self.count, self.index, self.store.table) if self.packed else None
-        batches = packer.blocks if packer is not None else empty_batches(self.count)
-        if self.level.positions[:1] == array("q", [ROOT]):
-            self._expand_root(batches)
-        else:
-            self._expand_states(batches, packer.drain if packer is not None else None)
-        return packer.close() if packer is not None else batches
+    # ----- 1. expanding
 
     def _start_level(self, live: list[str]) -> None:
         monitor = self.monitor
@@ -143,67 +71,68 @@ class Shard:
         monitor.invariants, monitor.transitions, monitor.reachables = (
             [(n, f) for n, f in checks if n in live] for checks in self.checks)
         self.fired: Counter = Counter()
+        self.generated = 0
         self.events: list = []
-        self.dead, self.first_dead = 0, None
-        self.stopped: str | None = None
-        self.expanded = self.generated = 0  # progress within the level
+        self.count_ = Expansion()
+        self.found = Found(self.canon is not None)
+        self.seen: dict = self.store.parents if self.inline else {}
+        self.sent: list = []  # per owner, the indexes in `found` of the successors offered to it
+        self.won: Any = None  # the indexes in `found` of the successors this shard won, ascending
+        self.won_fps: Any = None  # and their fingerprints
+        self.bytes_sent = 0
 
-    def _expand_root(self, batches: list[dict]) -> None:
-        within, key_of, count = self.model.within, self.key_of, self.count
+    def expand(self, live: list[str]) -> list[tuple] | None:
+        """Expand this shard's part of the level; for each owner, (fingerprints, orders, link
+        fingerprints, link parents) as int64 arrays (None with one worker, exact)."""
+        self._start_level(live)
+        if self.level.positions[:1] == array("q", [ROOT]):
+            self._expand_root()
+        else:
+            self._expand_states()
+        return None if self.inline else self._offers()
+
+    def _expand_root(self) -> None:
+        within, key_of, found, seen = self.model.within, self.canon, self.found, self.seen
         for i, state in enumerate(self.model.init()):
             self.generated += 1
             if within is None or within(state):
                 key = state if key_of is None else key_of(state)
-                owner = hash(key) % count
-                if key not in batches[owner]:
-                    batches[owner][key] = (i, state, None, "")
-        self.expanded = 1
+                if key not in seen:
+                    seen[key] = None
+                    found.orders.append(i), found.states.append(state), found.actions.append("")
+                    if key_of is not None:
+                        found.keys.append(key)
+        self.count_.expanded = 1
 
-    def _expand_states(self, batches: list[dict], drain: Callable | None) -> None:
-        model, monitor, key_of, within, count = self.model, self.monitor, self.key_of, self.model.within, self.count
-        mine, known = batches[self.index], self.store.quick_contains
-        fired, state = [], None
+    def _expand_states(self) -> None:
+        monitor, count = self.monitor, self.count_
+        transitions = monitor.on_transition if monitor.transitions else None
         try:
-            for n, (position, state, state_key) in enumerate(self.level):
-                base, i = position * STRIDE, -1
-                for i, (action, args, succ) in enumerate(model.next(state)):
-                    fired.append(action)
-                    if monitor.transitions and monitor.on_transition(state, Step(action, args, succ), state_key):
-                        self._record(base + i, 0, "failed", state_key)
-                    if succ is state or (within is not None and not within(succ)):
-                        continue
-                    key = succ if key_of is None else key_of(succ)
-                    owner = hash(key) % count if count > 1 else 0  # (one shard: no hashing)
-                    batch = batches[owner]
-                    if key in batch or (batch is mine and known is not None and known(key)):
-                        continue
-                    batch[key] = (base + i, succ, state_key, action)
-                if i < 0:
-                    self.dead += 1
-                    self.first_dead = self.first_dead or (position, state_key)
-                elif i >= STRIDE:
-                    raise ValueError(f"a state has {i + 1} successors; the partitioned search allows {STRIDE}")
-                if n % TICK == TICK - 1:
-                    self.expanded, self.generated = n + 1, self.generated + len(fired)
-                    self.fired.update(fired)
-                    fired.clear()
-                    if drain is not None:
-                        drain()
-                    if self.should_stop():
-                        self.stopped = "asked"
-                        return
-            self.expanded = len(self.level)
+            expand(self.model, self.level, self.canon, self.model.within, self.seen, self.found, count,
+                   transitions, self._failed, self.on_edge, self._tick)
         except KeyboardInterrupt as err:  # one process: stop here, keep what was found
             if raised_by_model_code(err):
-                self.current = state
+                self.current = count.current
                 raise
-            self.stopped = "interrupted"
+            count.stopped = "interrupted"
         except Exception:
-            self.current = state
+            self.current = count.current
             raise
         finally:
-            self.generated += len(fired)
-            self.fired.update(fired)
+            self._drain()
+
+    def _failed(self, order: int, key: Any) -> None:
+        self._record(order, 0, "failed", key)
+
+    def _drain(self) -> None:
+        fired = self.count_.fired
+        self.generated += len(fired)
+        self.fired.update(fired)
+        fired.clear()
+
+    def _tick(self) -> bool:
+        self._drain()
+        return self.should_stop()
 
     def _record(self, order: int, phase: int, what: str, key: Any) -> None:
         """Note the properties that failed (or guards reached) just now: the first of each."""
@@ -213,51 +142,132 @@ class Shard:
             if name not in named:
                 events.append((order, phase, what, name, key, monitor.failed_step.get(name)))
 
-    # ----- merging what the owners received
+    def _offers(self) -> list[tuple]:
+        import numpy as np
 
-    def merge(self, batches: list[dict]) -> LevelReport:
-        """Keep, for each received key not yet visited, the offer with the smallest order; check
-        the new states' invariants and guards in that order."""
-        if self.check_owners:
-            self.verify_owners(batches)
-        self.pending = self.store.new_in(batches, self.index)
-        monitor = self.monitor
-        if self.packed:  # the new states, unpickled from the batches and pickled again in order
-            self.written = LevelWriter()
-        for order, key, state in self.pending.entries(batches):
-            if self.written is not None:
-                self.written.add(state)
-            if not (monitor.invariants or monitor.reachables):
-                if self.written is None:
-                    break  # nothing left to look for in this level
-                continue
-            failed, reached = len(monitor.failed), len(monitor.reached)
-            monitor.on_state(state, key)
-            if len(monitor.failed) > failed:
-                self._record(order, 2, "failed", key)
-            if len(monitor.reached) > reached:
-                self._record(order, 2, "reached", key)
-        return LevelReport(self.pending.orders(), self.generated, self.fired, self.dead,
-                           self.first_dead, self.events, self.stopped)
+        found, count = self.found, self.count
+        self.fps = np.fromiter(map(hash, found.keys), dtype=np.int64, count=len(found))  # the loop keys by state
+        self.orders = np.fromiter(found.orders, dtype=np.int64, count=len(found))
+        if count == 1:
+            self.sent = [slice(None)]
+        else:
+            by_owner = np.argsort(self.fps % count, kind="stable")  # each owner's in ascending order
+            bounds = np.searchsorted((self.fps % count)[by_owner], np.arange(count + 1))
+            self.sent = [by_owner[bounds[o]:bounds[o + 1]] for o in range(count)]
+        empty = np.zeros(0, dtype=np.int64)
+        links = [link if link is not None else (empty, empty) for link in self.links]
+        self.links = [None] * count
+        offers = [(self.fps[sent], self.orders[sent]) + links[o] for o, sent in enumerate(self.sent)]
+        self.bytes_sent = sum(sum(part.nbytes for part in offer) for o, offer in enumerate(offers) if o != self.index)
+        return offers
+
+    # ----- 2. arbitrating, as the owner of some keys
+
+    def arbitrate(self, offers: list[tuple]) -> list:
+        """Take the links sent, then answer each sender which of its offers won: not visited, and
+        the smallest order offered for that fingerprint. One bit an offer (numpy.packbits)."""
+        import numpy as np
+
+        table = self.store.table
+        for _fps, _orders, link_fps, link_parents in offers:
+            if len(link_fps):
+                table.add(link_fps, link_parents)
+        sizes = [len(offer[0]) for offer in offers]
+        fps = np.concatenate([offer[0] for offer in offers])
+        if self.check_owners and (fps % self.count != self.index).any():
+            raise InputError(HASHED_APART.format(model=self.model.label()))
+        fresh = np.flatnonzero(~table.contains(fps)) if len(table) else np.arange(len(fps))
+        if sum(1 for size in sizes if size) > 1:  # a sender offers a fingerprint once: settle ties across them
+            orders = np.concatenate([offer[1] for offer in offers])[fresh]
+            by_key = np.lexsort((orders, fps[fresh]))  # each key's offers together, the smallest order first
+            grouped = fps[fresh][by_key]
+            fresh = fresh[by_key[np.concatenate(([True], grouped[1:] != grouped[:-1]))]]
+        won = np.zeros(len(fps), dtype=bool)
+        won[fresh] = True
+        starts = np.cumsum([0] + sizes)
+        answers = [np.packbits(won[starts[s]:starts[s + 1]]) for s in range(len(offers))]
+        self.bytes_sent += sum(answer.nbytes for s, answer in enumerate(answers) if s != self.index)
+        return answers
+
+    # ----- 3. settling what this shard won
+
+    def settle(self, answers: list | None) -> LevelReport:
+        """Check the properties of the states this shard won, in order; report their orders."""
+        import numpy as np
+
+        found, monitor = self.found, self.monitor
+        if answers is None:  # one worker, exact: every state found is new
+            won = range(len(found))
+            orders = array("q", found.orders)
+        else:
+            mask = np.zeros(len(found), dtype=bool)
+            for sent, bits in zip(self.sent, answers):
+                size = len(self.fps[sent])
+                mask[sent] = np.unpackbits(bits, count=size).view(bool)
+            won = self.won = np.flatnonzero(mask)
+            orders = array("q", self.orders[won].tobytes())
+            self.won_fps = self.fps[won]
+            self.fps = self.orders = None
+        if monitor.invariants or monitor.reachables:
+            states, at = found.states, found.orders
+            keys = found.keys if answers is None else dict(zip(won.tolist(), self.won_fps.tolist()))
+            on_state, guards = monitor.on_state, monitor.reachables
+            for j in won.tolist() if answers is not None else won:
+                on_state(states[j], keys[j])
+                if monitor.reachables is not guards:  # something failed or was reached (the monitor prunes)
+                    self._record(at[j], 2, "failed", keys[j])  # (each name once)
+                    self._record(at[j], 2, "reached", keys[j])
+                    guards = monitor.reachables
+                    if not (monitor.invariants or monitor.reachables):
+                        break
+        count = self.count_
+        return LevelReport(orders, self.generated, self.fired, count.dead, count.first_dead, self.events,
+                           count.stopped, self.bytes_sent)
 
     # ----- keeping the level
 
-    def commit(self, ranks: list[int], cut: int | None) -> dict:
-        """Keep the first len(ranks) new states (those before the cut) at the given positions.
+    def commit(self, ranks: Any, cut: int | None) -> dict:
+        """Keep the first len(ranks) states won (those before the cut) at the given positions.
         When the level was cut at transition order `cut`, recount the transitions, actions and
         dead ends a one-process search met before stopping there."""
-        keys, parents, found, states = self.pending.kept(len(ranks))
-        self.pending = Rows([])  # what the level does not keep goes before the visited set grows (peak memory)
+        import numpy as np
+
+        found, keep = self.found, len(ranks)
         recount = self._recount(cut) if cut is not None else None
-        if self.written is not None:
-            self.level, self.written = Level(keys, ranks, chunks=self.written.first(len(ranks))), None
+        every = self.won is None or (keep == len(found) and len(self.won) == keep)  # a prefix of `found`
+        take = None if every else self.won[:keep].tolist()
+        states = found.states[:keep] if every else [found.states[j] for j in take]
+        counted = Counter(found.actions[:keep] if every else [found.actions[j] for j in take])
+        if self.inline:
+            keys = found.keys[:keep]
         else:
-            self.level = Level(keys, ranks, objects=states)
+            keys = self.won_fps[:keep]
+            if self.level.positions[:1] == array("q", [ROOT]):
+                parents = keys  # an initial state is stored as its own parent
+            else:  # `seen` got one entry a state found, in that order: its values are the parents
+                parents = np.fromiter(self.seen.values(), dtype=np.int64, count=len(self.seen))
+                parents = parents[:keep] if every else parents[self.won[:keep]]
+            self._link(keys, parents)
+            keys = keys.tolist()  # Python ints: the loop hands them on as parent keys
+        self.found, self.seen, self.won_fps = Found(self.canon is not None), {}, None
+        self.level = Level.of(states, keys, ranks, self.packed)
         del states
-        if self.packed:  # the level's batches went: hand their pages back before the visited set grows
+        if self.level.chunks is not None:  # the big level went into pickles: hand its pages back
             memory.trim()
-        self.store.add(keys, parents)
-        return {"found": found, "recount": recount}
+        return {"found": counted, "recount": recount}
+
+    def _link(self, fps: Any, parents: Any) -> None:
+        """Store this shard's own new fingerprints; keep the others' for their owners."""
+        if self.count == 1:
+            self.store.add(fps, parents)
+            return
+        owners = fps % self.count
+        for o in range(self.count):
+            mine = owners == o
+            if o == self.index:
+                self.store.add(fps[mine], parents[mine])
+            else:
+                self.links[o] = (fps[mine], parents[mine])
 
     def _recount(self, last: int) -> dict:
         """Transitions with order <= `last`, generated again (the model is deterministic)."""
@@ -279,7 +289,7 @@ class Shard:
                 first_dead = first_dead or (position, key)
         return {"generated": generated, "fired": fired, "dead": dead, "first_dead": first_dead}
 
-    # ----- the first level, and lookups for traces
+    # ----- the first level, checkpoints, and lookups for traces
 
     def start(self) -> None:
         """Make the virtual root (whose successors are the initial states) shard 0's only state."""
@@ -287,55 +297,25 @@ class Shard:
             self.level = Level([None], [ROOT], objects=[None])
 
     def save(self, folder: str) -> None:
-        """Write this shard's visited set and its part of the next level (checkpoints.py)."""
-        path = os.path.join(folder, f"shard-{self.index}")
-        self.store.save(path + "-visited")
-        with open(path + "-level.pickle", "wb") as out:
-            level = self.level
-            pickle.dump({"states": list(level.states()), "keys": list(level.keys),
-                         "positions": level.positions.tolist()}, out, protocol=pickle.HIGHEST_PROTOCOL)
+        save_shard(self, folder)
 
     def load(self, folder: str, shards: int) -> None:
-        """Take this shard's part of a checkpoint. States are shared out again by this process's
-        hash (Python before 3.12 hashes None by its address, which differs between processes),
-        so exact storage resumes with any number of workers; fingerprints cannot be recomputed,
-        so they need as many workers as before and this process must fingerprint alike."""
-        from agree.explorer.engines.storage.checkpoints import load
-
-        exact = self.store.quick_contains is not None
-        if not exact and shards != self.count:
-            raise InputError(f"the checkpoint in {folder} was written by {shards} workers: with --fingerprints, "
-                             f"resume with --workers {shards}")
-        states, keys, positions = [], [], []
-        for i in range(shards) if exact else [self.index]:
-            path = os.path.join(folder, f"shard-{i}")
-            self.store.load(path + "-visited", self.model, self.owns if exact else None)
-            level = load(path + "-level.pickle", self.model)
-            if not _a_level(level):
-                raise InputError(f"checkpoint file {path}-level.pickle is not a shard's level as agree writes it; "
-                                 "start the search anew")
-            for position, state, key in zip(level["positions"], level["states"], level["keys"]):
-                if not exact or self.owns(key):
-                    states.append(state), keys.append(key), positions.append(position)
-        if not exact and any(self.key_of(state) != key for state, key in zip(states, keys)):
-            raise InputError(f"the states of model {self.model.label()} get other fingerprints in this process than "
-                             "in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
-                             "address): resume without --fingerprints, or on Python 3.12 or newer")
-        order = sorted(range(len(states)), key=positions.__getitem__)  # expanded by ascending position
-        self.level = Level.of([states[i] for i in order], [keys[i] for i in order], [positions[i] for i in order],
-                              self.packed)
-
-    def owns(self, key: Any) -> bool:
-        return hash(key) % self.count == self.index
-
-    def verify_owners(self, batches: list[dict]) -> None:
-        """Every key sent here must hash to this shard here too; else processes hash apart."""
-        if not all(self.owns(key) for batch in batches for key in batch):
-            raise InputError(HASHED_APART.format(model=self.model.label()))
+        load_shard(self, folder, shards)
 
     def probe(self) -> list:
-        return hash_probe(self.model, self.key_of, self.store.quick_contains is None)
+        return hash_probe(self.model, self.key_of, not self.inline)
 
     def parent_of(self, key: Any) -> tuple[bool, Any]:
-        """(True, parent key) when this shard holds `key`, else (False, None)."""
-        return self.store.parent_of(key)
+        """(True, parent key) when this shard holds `key` (in its visited set, or among the links
+        it keeps for another owner), else (False, None)."""
+        held = self.store.parent_of(key)
+        if held[0]:
+            return held
+        for link in self.links:
+            if link is not None:
+                at = (link[0] == key).nonzero()[0]
+                if len(at):
+                    parent = int(link[1][at[0]])
+                    return True, None if parent == key else parent
+        return False, None
+

@@ -1,0 +1,105 @@
+"""What the shards of a breadth-first search hold and say between levels: their part of a level
+(`Level`), what they report once a level is arbitrated (`LevelReport`), and the checks of a level
+file read back from a checkpoint."""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from agree.explorer.engines.storage import packed as packing
+from agree.explorer.engines.storage.packed import dumps, unpacked
+from agree.models.contract import Model
+
+HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
+                "hashes by its address, which differs between processes): use --backend local, or Python 3.12 "
+                "or newer on every node")
+ROOT = -1  # the position of the virtual state whose successors are the initial states
+
+
+def no_offers(count: int) -> list[tuple]:
+    """What a shard whose expansion failed sends every owner: nothing, so no owner waits for it."""
+    import numpy as np
+
+    empty = np.zeros(0, dtype=np.int64)
+    return [(empty, empty, empty, empty) for _ in range(count)]
+
+
+@dataclass
+class LevelReport:
+    """What one shard tells the coordinator once the owners arbitrated (before anything is kept)."""
+
+    orders: array  # the orders of the new states it won, ascending
+    generated: int
+    fired: Counter
+    dead: int  # expanded states with no step at all
+    first_dead: tuple | None  # (position, key) of the first of them
+    events: list  # (order, phase, what, name, key, step): first failures and reached guards
+    stopped: str | None  # why the expansion stopped early: "interrupted", or "asked" (the time limit...)
+    sent: int = 0  # bytes of offers, links and answers this shard sent other shards in this level
+
+
+def a_level(saved: Any) -> bool:
+    """Whether a loaded level file has the shape Shard.save gives it (a crafted one may not)."""
+    if not isinstance(saved, dict) or not all(isinstance(saved.get(k), list) for k in ("states", "keys", "positions")):
+        return False
+    positions = saved["positions"]
+    if not len(saved["states"]) == len(saved["keys"]) == len(positions) or any(type(p) is not int for p in positions):
+        return False
+    try:
+        for key in saved["keys"]:
+            hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+PACK_AT = 1 << 18  # states in a shard's part of a level, from which fingerprint mode keeps it pickled
+
+
+class Level:
+    """A shard's part of a BFS level: its states by ascending position, with their keys; the
+    states as objects, or (fingerprints) pickled in chunks (explorer.engines.storage.packed)."""
+
+    def __init__(self, keys: Any, positions: Any, objects: list | None = None, chunks: list | None = None) -> None:
+        self.positions = positions if isinstance(positions, array) else array("q", positions)
+        self.keys = keys
+        self.objects, self.chunks = objects, chunks
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def states(self) -> Iterator:
+        return iter(self.objects) if self.chunks is None else unpacked(self.chunks)
+
+    def __iter__(self) -> Iterator[tuple]:
+        """(position, state, key) for each state of the level."""
+        return zip(self.positions, self.states(), self.keys)
+
+    @classmethod
+    def of(cls, states: list, keys: Any, positions: Any, packed: bool) -> Level:
+        """A level of these states; pickled in chunks when `packed` and big enough for memory to
+        matter more than the time pickling takes (PACK_AT states or more)."""
+        packed = packed and len(states) >= PACK_AT
+        return cls(keys, positions, chunks=[dumps(states[i:i + packing.CHUNK]) for i in range(0, len(states), packing.CHUNK)]) \
+            if packed else cls(keys, positions, objects=states)
+
+
+def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:
+    """What this process makes of the initial states' keys: processes that share states out must
+    agree on it. (Before Python 3.12 None hashes by its address, which differs between processes
+    that were not forked from one another: a state holding None then gets another fingerprint
+    in each. Initial states holding None are caught here; a later one is caught by its owner,
+    which checks that every fingerprint sent to it is its own (`Shard.check_owners`): one such
+    state passes that check with chance 1/workers, so a run of them cannot.)"""
+    key_of = key_of or (lambda state: state)
+    return [hash(key_of(state)) for state in model.init()][:100]
+
+
+def links_of(links: Any, count: int) -> bool:
+    """Whether saved links have the shape Shard.save gives them."""
+    return isinstance(links, list) and len(links) == count and all(
+        link is None or (isinstance(link, tuple) and len(link) == 2 and len(link[0]) == len(link[1])
+                         and all(type(v) is int for part in link for v in part)) for link in links)
