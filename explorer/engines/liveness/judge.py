@@ -15,6 +15,7 @@ from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.result import Bounds, HOLDS, INCOMPLETE, NOT_CHECKED, VIOLATED, PropertyResult
 from agree.explorer.engines.run import Run
 from agree.explorer.engines.path import ParentLinks, Trace
+from agree.explorer.engines.watchdog import OutOfTime
 from agree.models.contract import EVENTUALLY, Fair, Model, PropertySpec, Step
 
 if TYPE_CHECKING:  # numpy and scipy load only when liveness is judged: a safety-only run (and
@@ -130,4 +131,6 @@ def explored_graph(model: Model, max_states: int) -> StateGraph | None:
     recorder = EdgeRecorder(model, type(model).fairness, run.within)
     run.paths = links = ParentLinks(graph=recorder)
     bfs(run)
+    if run.stopped_by == "time-limit":  # the watchdog stopped model code: the caller's deadline passed
+        raise OutOfTime
     return recorder.finish(links.parents) if run.exhausted else None
