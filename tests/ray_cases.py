@@ -34,7 +34,7 @@ def _options(options: dict, backend: str) -> dict:
 
 
 def main() -> None:
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+    ray.init(address="local", num_cpus=3, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
              runtime_env={"env_vars": {"PYTHONHASHSEED": "0"}})
     out = {}
     for name, (make, options) in RUNS.items():

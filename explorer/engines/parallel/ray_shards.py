@@ -55,7 +55,7 @@ def _actor_class() -> Any:
     @ray.remote(max_concurrency=2)  # a second thread takes `stop` while `expand` runs
     class ShardActor:
         def __init__(self, spec: tuple, index: int, count: int, fingerprints: bool, symmetry: bool,
-                     properties: list[str], store: type) -> None:
+                     properties: list[str], store: type, state_limit: int | None = None) -> None:
             from agree.explorer.engines.monitor import PropertyMonitor
             from agree.explorer.engines.result import Bounds
             from agree.explorer.engines.parallel.shard import Shard
@@ -66,7 +66,7 @@ def _actor_class() -> Any:
             self.asked = False
             self.failure: BaseException | None = None
             self.shard = Shard(model, index, count, run.key_function(), store(),
-                               PropertyMonitor(model, properties), canon=run.canon)
+                               PropertyMonitor(model, properties), canon=run.canon, state_limit=state_limit)
             self.shard.should_stop = lambda: self.asked
             self.shard.check_owners = True
 
@@ -128,15 +128,16 @@ class RayShards:
         if self.started_here:
             env = {"env_vars": {"PYTHONHASHSEED": os.environ["PYTHONHASHSEED"]}}
             try:
-                ray.init(address=address, num_cpus=None if address else count, runtime_env=env,
+                # without --address, a Ray of its own ("local"), never a cluster this machine happens to run
+                ray.init(address=address or "local", num_cpus=None if address else count, runtime_env=env,
                          include_dashboard=False, log_to_driver=False, logging_level="ERROR")
             except Exception as err:  # Ray's own failure to start or join, never the model's
                 raise InputError(f"--backend ray could not start or join Ray at {address or 'this machine'}: "
                                  f"{type(err).__name__}: {err}") from None
         actor = _actor_class()
         names = [s.name for s in run.monitor.specs]
-        self.actors = [actor.remote(spec, i, count, run.fingerprints, run.symmetry, names, store)
-                       for i in range(count)]
+        self.actors = [actor.remote(spec, i, count, run.fingerprints, run.symmetry, names, store,
+                                    run.bounds.max_states) for i in range(count)]
         from agree.explorer.engines.parallel.shard import HASHED_APART, hash_probe
 
         here = hash_probe(run.model, run.key_function(), run.fingerprints)  # traces are rebuilt here
