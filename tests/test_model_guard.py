@@ -89,3 +89,13 @@ def test_what_a_model_prints_never_breaks_verify_json(agree, tmp_path):
     suite.write_text(f'[[check]]\nmodel = "{PRINTER}:Printer"\nexpect = "violated"\nproperty = "fine"\n')
     ran = agree("verify", "--config", suite, "--json")
     assert ran.code == 0 and json.loads(ran.out)[0]["met"] and "hello from" in ran.err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_max_states_holds_against_a_state_with_endless_successors(agree, workers):
+    """A level's expansion stops once the state bound surely falls before the rest, so a model
+    whose `next` never ends still stops at --max-states (no time limit needed), with one worker's
+    counts."""
+    ran = agree("check", f"{BAD}:Endless", "--max-states", "10", "--workers", workers, "--json")
+    data = json.loads(ran.out)
+    assert ran.code == 0 and data["stopped_by"] == "max-states" and data["distinct_states"] == 10

@@ -185,3 +185,41 @@ def test_workers_must_be_positive():
 
     with pytest.raises(InputError, match="--workers"):
         check(build_model("tcommit"), parallel=Parallel(0))
+
+
+def test_the_work_is_dealt_out_when_one_shard_holds_most_of_a_level():
+    """A state stays where it was generated and wins ties by order, so the shard holding the
+    initial states would expand nearly everything: a surplus over a shard's share moves, the
+    highest positions first, and each shard's part stays in ascending position."""
+    from agree.explorer.engines.parallel.levels import Level, balance_plan, hand_over, taken_in
+
+    assert balance_plan([100, 0]) == [{1: 50}, {}]
+    assert balance_plan([10, 90, 20]) == [{}, {0: 30, 2: 20}, {}]
+    assert balance_plan([50, 51]) is None and balance_plan([1, 0]) is None  # near enough
+    level = Level([f"k{p}" for p in range(10)], list(range(10)), objects=[f"s{p}" for p in range(10)])
+    stays, parts = hand_over(level, {1: 3, 2: 2}, 3, packed=False)
+    assert list(stays) == [(p, f"s{p}", f"k{p}") for p in range(5)]
+    assert parts[1] == [(p, f"s{p}", f"k{p}") for p in (5, 6, 7)] and parts[2] == [(8, "s8", "k8"), (9, "s9", "k9")]
+    other = Level(["k20"], [2], objects=["s20"])
+    assert [p for p, _, _ in taken_in(other, [parts[1], []], packed=False)] == [2, 5, 6, 7]
+
+
+def test_two_workers_share_the_work():
+    """Both forked workers win states of their own to expand (without the dealing, the second one
+    never would: it would never hold a state to generate from)."""
+    from agree.explorer.engines.parallel import local_shards
+
+    seen = []
+    original = local_shards.ForkedShards.commit
+
+    def commit(self, ranks, cut):
+        seen.append([len(r) for r in ranks])
+        return original(self, ranks, cut)
+
+    local_shards.ForkedShards.commit = commit
+    try:
+        result = check(build_model("twophase", {"rms": 5}), parallel=Parallel(workers=2))
+    finally:
+        local_shards.ForkedShards.commit = original
+    assert result.distinct_states == check(build_model("twophase", {"rms": 5})).distinct_states
+    assert any(min(sizes) > 0 for sizes in seen[3:]), seen  # the second worker wins states of its own

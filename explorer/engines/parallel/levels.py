@@ -103,3 +103,48 @@ def links_of(links: Any, count: int) -> bool:
     return isinstance(links, list) and len(links) == count and all(
         link is None or (isinstance(link, tuple) and len(link) == 2 and len(link[0]) == len(link[1])
                          and all(type(v) is int for part in link for v in part)) for link in links)
+
+
+BALANCE_SLACK = 0.05  # a level is dealt again when a shard holds this much more than its share
+
+
+def balance_plan(sizes: list[int]) -> list[dict[int, int]] | None:
+    """Which shard hands how many of its states to which, so that every shard expands about as
+    many states of the next level (None: balanced enough). A state stays where it was generated
+    and wins its ties by order, so without this one shard (the one holding the initial states,
+    and then the lowest positions) would do nearly all the work."""
+    total, count = sum(sizes), len(sizes)
+    shares = [total // count + (1 if i < total % count else 0) for i in range(count)]
+    if count < 2 or max(sizes) <= max(shares) * (1 + BALANCE_SLACK) + 1:
+        return None
+    plan: list[dict[int, int]] = [{} for _ in sizes]
+    short = [[i, shares[i] - n] for i, n in enumerate(sizes) if n < shares[i]]
+    for giver, n in enumerate(sizes):
+        surplus = n - shares[giver]
+        while surplus > 0 and short:
+            taker = short[0]
+            moved = min(surplus, taker[1])
+            plan[giver][taker[0]] = plan[giver].get(taker[0], 0) + moved
+            surplus, taker[1] = surplus - moved, taker[1] - moved
+            if not taker[1]:
+                short.pop(0)
+    return plan
+
+
+def hand_over(level: Level, plan: dict[int, int], count: int, packed: bool) -> tuple[Level, list[list]]:
+    """Split off the states `plan` gives away (the highest positions): (what stays, for each
+    shard the (position, state, key) items it receives)."""
+    items = list(level)
+    keep = len(items) - sum(plan.values())
+    parts: list[list] = [[] for _ in range(count)]
+    at = keep
+    for taker, n in sorted(plan.items()):
+        parts[taker], at = items[at:at + n], at + n
+    kept = items[:keep]
+    return Level.of([s for _, s, _ in kept], [k for _, _, k in kept], [p for p, _, _ in kept], packed), parts
+
+
+def taken_in(level: Level, parts: list[list], packed: bool) -> Level:
+    """`level` with the items other shards handed over, by ascending position again."""
+    items = sorted([*level, *(item for part in parts for item in part)], key=lambda item: item[0])
+    return Level.of([s for _, s, _ in items], [k for _, _, k in items], [p for p, _, _ in items], packed)

@@ -41,7 +41,8 @@ def make_shards(run: Run, count: int, store_type: type) -> list[Shard]:
         graph = run.paths.graph if inline else None
         shards.append(Shard(run.model, i, count, run.key_function(), store,
                             PropertyMonitor(run.model, [s.name for s in monitor.specs]),
-                            on_edge=graph.add if graph is not None else None, canon=run.canon))
+                            on_edge=graph.add if graph is not None else None, canon=run.canon,
+                            state_limit=run.bounds.max_states))
     return shards
 
 
@@ -71,6 +72,11 @@ class InProcessShards:
 
     def commit(self, ranks: list, cut: int | None) -> list[dict]:
         return [shard.commit(r, cut) for shard, r in zip(self.shards, ranks)]
+
+    def balance(self, plan: list[dict[int, int]]) -> None:
+        parts = [shard.hand_over(p) for shard, p in zip(self.shards, plan)]
+        for i, shard in enumerate(self.shards):
+            shard.take_in([part[i] for part in parts])
 
     def parent_of(self, key: Any) -> Any:
         return _parent(_held([shard.parent_of(key) for shard in self.shards]), key)
@@ -150,6 +156,9 @@ class ForkedShards:
         self.run.generated_elsewhere = 0
         return self.ask("commit", [(r, cut) for r in ranks])
 
+    def balance(self, plan: list[dict[int, int]]) -> None:
+        self.ask("balance", plan)
+
     def parent_of(self, key: Any) -> Any:
         return _parent(_held(self.ask("parent_of", [key] * self.count)), key)
 
@@ -199,6 +208,9 @@ def _serve(shard: Shard, pipe: Any, inboxes: list, board: Board) -> None:
                 reply = _exchange(shard, arg, inboxes)
             elif command == "commit":
                 reply = shard.commit(*arg)
+            elif command == "balance":  # states travel only here, and only a surplus
+                shard.take_in(_all_to_all(shard, "states", shard.hand_over(arg), inboxes, {}))
+                reply = None
             elif command == "load":
                 reply = shard.load(*arg)
             else:  # start, parent_of, save

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from agree.explorer.engines.interrupts import held_interrupts
 from agree.explorer.engines.options import BACKENDS
+from agree.explorer.engines.parallel.levels import balance_plan
 from agree.explorer.engines.path import ParentLinks
 from agree.explorer.engines.run import Run
 from agree.explorer.engines.watchdog import OutOfTime
@@ -196,7 +197,11 @@ class Coordinator:
     def keep(self, reports: list, cut: int | None, keep: int) -> None:
         """Have the shards keep the first `keep` new states, numbered; add up the level."""
         run, kept = self.run, self.news[:keep]
-        replies = self.backend.commit([_ranks(kept, _orders(r)) for r in reports], cut)
+        ranks = [_ranks(kept, _orders(r)) for r in reports]
+        replies = self.backend.commit(ranks, cut)
+        plan = balance_plan([len(r) for r in ranks]) if hasattr(self.backend, "balance") else None
+        if plan is not None:
+            self.backend.balance(plan)
         counts = [reply["recount"] for reply in replies] if cut is not None else [
             {"generated": r.generated, "fired": r.fired, "dead": r.dead, "first_dead": r.first_dead} for r in reports]
         run.generated += sum(c["generated"] for c in counts)

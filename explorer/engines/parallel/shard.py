@@ -25,7 +25,8 @@ from typing import Any, Callable
 from agree.explorer.engines.interrupts import raised_by_model_code
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.storage import memory
-from agree.explorer.engines.parallel.levels import HASHED_APART, ROOT, Level, LevelReport, hash_probe, no_offers
+from agree.explorer.engines.parallel.levels import (HASHED_APART, ROOT, Level, LevelReport, hand_over, hash_probe,
+                                                   no_offers, taken_in)
 from agree.explorer.engines.parallel.saved import load_shard, save_shard
 from agree.explorer.engines.strategies.bfs import STRIDE, Expansion, Found, expand
 from agree.models.contract import Model
@@ -36,10 +37,11 @@ __all__ = ["HASHED_APART", "ROOT", "STRIDE", "LevelReport", "Shard", "hash_probe
 class Shard:
     def __init__(self, model: Model, index: int, count: int, key_of: Callable | None,
                  store: Any, monitor: PropertyMonitor, on_edge: Callable | None = None,
-                 canon: Callable | None = None) -> None:
+                 canon: Callable | None = None, state_limit: int | None = None) -> None:
         self.model, self.index, self.count = model, index, count
         self.key_of = key_of  # a state's key in the visited set (a fingerprint, unless exact)
         self.canon = canon  # the state's representative under symmetry (None: the state itself)
+        self.state_limit = state_limit  # --max-states: a level's expansion stops once past it
         self.store = store  # explorer.engines.storage.stores: the visited set with parent keys
         self.inline = store.quick_contains is not None  # exact (one worker): new or not at once
         if not self.inline and key_of is None:
@@ -109,7 +111,7 @@ class Shard:
         transitions = monitor.on_transition if monitor.transitions else None
         try:
             expand(self.model, self.level, self.canon, self.model.within, self.seen, self.found, count,
-                   transitions, self._failed, self.on_edge, self._tick)
+                   transitions, self._failed, self.on_edge, self._tick, self._cap())
         except KeyboardInterrupt as err:  # one process: stop here, keep what was found
             if raised_by_model_code(err):
                 self.current = count.current
@@ -120,6 +122,15 @@ class Shard:
             raise
         finally:
             self._drain()
+
+    def _cap(self) -> int | None:
+        """How many successors this level's expansion may keep before the state bound surely falls
+        before the rest: one worker, exact, keeps only new states, so the room left; several keep
+        candidates, of which at most the states visited so far are old, so the bound itself (the
+        new ones among the first `state_limit + 1` outnumber the room, and orders only grow)."""
+        if self.state_limit is None:
+            return None
+        return max(self.state_limit - len(self.seen), 0) if self.inline else self.state_limit
 
     def _failed(self, order: int, key: Any) -> None:
         self._record(order, 0, "failed", key)
@@ -177,7 +188,7 @@ class Shard:
         if self.check_owners and (fps % self.count != self.index).any():
             raise InputError(HASHED_APART.format(model=self.model.label()))
         fresh = np.flatnonzero(~table.contains(fps)) if len(table) else np.arange(len(fps))
-        if sum(1 for size in sizes if size) > 1:  # a sender offers a fingerprint once: settle ties across them
+        if len(fresh) and sum(1 for size in sizes if size) > 1:  # a sender offers a fingerprint once: settle ties
             orders = np.concatenate([offer[1] for offer in offers])[fresh]
             by_key = np.lexsort((orders, fps[fresh]))  # each key's offers together, the smallest order first
             grouped = fps[fresh][by_key]
@@ -255,6 +266,14 @@ class Shard:
         if self.level.chunks is not None:  # the big level went into pickles: hand its pages back
             memory.trim()
         return {"found": counted, "recount": recount}
+
+    def hand_over(self, plan: dict[int, int]) -> list[list]:
+        """Give states of the next level away to balance the work (levels.balance_plan)."""
+        self.level, parts = hand_over(self.level, plan, self.count, self.packed)
+        return parts
+
+    def take_in(self, parts: list[list]) -> None:
+        self.level = taken_in(self.level, parts, self.packed)
 
     def _link(self, fps: Any, parents: Any) -> None:
         """Store this shard's own new fingerprints; keep the others' for their owners."""

@@ -64,7 +64,7 @@ class Expansion:
 
 def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: Callable | None, seen: dict,
            found: Found, count: Expansion, transitions: Callable | None, failed: Callable,
-           on_edge: Callable | None, tick: Callable[[], bool]) -> None:
+           on_edge: Callable | None, tick: Callable[[], bool], cap: int | None = None) -> None:
     """THE expansion loop. For each (position, state, key) of `level`, generate its successors and
     keep in `found` those whose key (the state, or `key_of(state)`: its canonical form) is not in
     `seen`, adding it there with the parent's key (as the visited set stores it).
@@ -75,12 +75,15 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
     `transitions(state, step, key)` checks the transition properties (PropertyMonitor.on_transition)
     and `failed(order, key)` is told when one fails; `on_edge` records
     every step when liveness keeps the graph; `tick()` is called every TICK states (it drains
-    `count.fired`) and returns True to stop (time limit, Ctrl-C elsewhere)."""
+    `count.fired`) and returns True to stop (time limit, Ctrl-C elsewhere). With `cap`, the loop
+    stops once `found` holds more than `cap` successors: the caller knows the state bound falls
+    before them (so a state with endless successors ends under `--max-states`)."""
     next_states = model.next
     keep_order, keep_state, keep_action = found.orders.append, found.states.append, found.actions.append
     keep_key = found.keys.append if found.keys is not found.states else None
     fire = count.fired.append
     plain = within is None and transitions is None and on_edge is None  # no step is checked or recorded
+    orders, cap = found.orders, (1 << 62) if cap is None else cap
     n = -1
     for n, (position, state, state_key) in enumerate(level):
         count.current = state
@@ -92,6 +95,8 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
                     continue
                 seen[succ] = state_key
                 keep_order(base + i), keep_state(succ), keep_action(action)
+                if len(orders) > cap:
+                    break
         elif plain:  # or its canonical form is
             for i, (action, _args, succ) in enumerate(next_states(state)):
                 fire(action)
@@ -100,6 +105,8 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
                     continue
                 seen[key] = state_key
                 keep_order(base + i), keep_state(succ), keep_action(action), keep_key(key)
+                if len(orders) > cap:
+                    break
         else:
             for i, (action, args, succ) in enumerate(next_states(state)):
                 fire(action)
@@ -116,6 +123,8 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
                 keep_order(base + i), keep_state(succ), keep_action(action)
                 if keep_key is not None:
                     keep_key(key)
+                if len(orders) > cap:
+                    break
         if i < 0:  # no step at all: a dead end (TLC's deadlock)
             count.dead += 1
             if count.first_dead is None:
@@ -124,6 +133,9 @@ def expand(model: Any, level: Iterable[tuple], key_of: Callable | None, within: 
                 on_edge(state, None, None, None)
         elif i >= STRIDE:
             raise ValueError(f"a state has {i + 1} successors; the breadth-first search allows {STRIDE}")
+        if len(orders) > cap:
+            count.expanded = n + 1
+            return
         if n % TICK == TICK - 1:
             count.expanded = n + 1
             if tick():
