@@ -46,23 +46,34 @@ def one_row(path: str) -> dict:
     started = time.perf_counter()
     verdict = conform(model, events, adapter)
     seconds = time.perf_counter() - started
+    return row_of(events, verdict, seconds)
+
+
+def row_of(events: list, verdict, seconds: float) -> dict:
+    """One table row: the verdict, its time and this process's peak memory."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"events": len(events), "verdict": "conforms" if verdict.conforms else "diverges",
             "largest": verdict.largest, "seconds": round(seconds, 2), "peak_mib": round(peak, 1)}
 
 
-def main(lengths: list[int]) -> None:
+def print_table(script: str, lengths: list[int], make, name: str) -> None:
+    """For each length, make a log of it (`make(path, n)`, named `name` with {n}) and time it in a
+    fresh process (`script --row PATH`), so each row's peak memory is its own."""
     print("| events | verdict | largest candidate set | seconds | µs / event | peak memory |")
     print("| --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:
         for n in lengths:
-            path = Path(folder) / f"log{n}.jsonl"
-            make_log(path, n)
-            out = subprocess.run([sys.executable, __file__, "--row", str(path)], capture_output=True, text=True,
+            path = Path(folder) / name.format(n=n)
+            make(path, n)
+            out = subprocess.run([sys.executable, script, "--row", str(path)], capture_output=True, text=True,
                                  check=True).stdout
             row = json.loads(out)
             print(f"| {row['events']:,} | {row['verdict']} | {row['largest']} | {row['seconds']} "
                   f"| {row['seconds'] / row['events'] * 1e6:.0f} | {row['peak_mib']} MiB |", flush=True)
+
+
+def main(lengths: list[int]) -> None:
+    print_table(__file__, lengths, make_log, "log{n}.jsonl")
 
 
 if __name__ == "__main__":

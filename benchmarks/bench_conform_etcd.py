@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import json
 import random
-import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +28,7 @@ from agree.explorer.engines.conformance import conform, read_events  # noqa: E40
 from agree.explorer.engines.conformance.etcd_adapter import EtcdEvents  # noqa: E402
 from agree.explorer.engines.conformance.etcd_writer import bootstrap_lines, step_lines  # noqa: E402
 from agree.models.registry import build_model  # noqa: E402
+from bench_conform import print_table, row_of  # noqa: E402  (the same table; this folder is on the path)
 
 REPEAT = 3
 PARAMS = {"nodes": 5, "voters": 3, "max_term": 0, "max_log": 40, "max_messages": 8, "max_changes": 2}
@@ -83,23 +81,11 @@ def one_row(path: str) -> dict:
         started = time.perf_counter()
         verdict = conform(model, events, adapter)
         seconds = min(seconds, time.perf_counter() - started)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"events": len(events), "verdict": "conforms" if verdict.conforms else "diverges",
-            "largest": verdict.largest, "seconds": round(seconds, 2), "peak_mib": round(peak, 1)}
+    return row_of(events, verdict, seconds)
 
 
 def main(lengths: list[int]) -> None:
-    print("| events | verdict | largest candidate set | seconds | µs / event | peak memory |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    with tempfile.TemporaryDirectory() as folder:
-        for n in lengths:
-            path = Path(folder) / f"trace{n}.ndjson"
-            make_trace(path, n)
-            out = subprocess.run([sys.executable, __file__, "--row", str(path)], capture_output=True, text=True,
-                                 check=True).stdout
-            row = json.loads(out)
-            print(f"| {row['events']:,} | {row['verdict']} | {row['largest']} | {row['seconds']} "
-                  f"| {row['seconds'] / row['events'] * 1e6:.0f} | {row['peak_mib']} MiB |", flush=True)
+    print_table(__file__, lengths, make_trace, "trace{n}.ndjson")
 
 
 if __name__ == "__main__":
