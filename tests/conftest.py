@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,18 @@ from agree.explorer.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TRACES = ROOT.parent / "shared" / "traces"  # real systems' logs, beside the checkout (not in it)
+
+
+def real_trace(name: str) -> Path:
+    """A real trace from ../shared/traces: skipped with the reason where the folder is absent,
+    failed instead when AGREE_REQUIRE_TRACES=1 (CI)."""
+    path = TRACES / name
+    if not path.is_file():
+        if os.environ.get("AGREE_REQUIRE_TRACES") == "1":
+            pytest.fail(f"{path} is missing and AGREE_REQUIRE_TRACES=1")
+        pytest.skip(f"{path} is absent (the shared traces folder beside the checkout)")
+    return path
 
 
 def reachable_states(model) -> set:

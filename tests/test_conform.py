@@ -5,12 +5,12 @@ event where it becomes impossible."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import real_trace
 from click.testing import CliRunner
 
 from agree.explorer.cli import cli
@@ -128,18 +128,6 @@ def test_the_agree_format_needs_a_model_and_the_candidate_set_is_bounded(tmp_pat
 
 # --------------------------------------------------------------------------- etcd's real trace
 
-TRACES = Path(__file__).resolve().parent.parent.parent / "shared" / "traces"
-
-
-def real_trace(name: str) -> Path:
-    """A real trace from ../shared/traces: skipped with the reason where the folder is absent,
-    failed instead when AGREE_REQUIRE_TRACES=1 (CI)."""
-    path = TRACES / name
-    if not path.is_file():
-        if os.environ.get("AGREE_REQUIRE_TRACES") == "1":
-            pytest.fail(f"{path} is missing and AGREE_REQUIRE_TRACES=1")
-        pytest.skip(f"{path} is absent (the shared traces folder beside the checkout)")
-    return path
 
 
 class EtcdLines(Adapter):

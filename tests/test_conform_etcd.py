@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import real_trace
 from click.testing import CliRunner
 
 from agree.explorer.cli import cli
@@ -180,18 +180,6 @@ def test_a_malformed_conf_change_is_one_line_naming_line_and_field(tmp_path):
 
 # --------------------------------------------------------------------------- etcd's real trace
 
-TRACES = Path(__file__).resolve().parent.parent.parent / "shared" / "traces"
-
-
-def real_trace(name: str) -> Path:
-    """A real trace from ../shared/traces: skipped with the reason where the folder is absent,
-    failed instead when AGREE_REQUIRE_TRACES=1 (CI)."""
-    path = TRACES / name
-    if not path.is_file():
-        if os.environ.get("AGREE_REQUIRE_TRACES") == "1":
-            pytest.fail(f"{path} is missing and AGREE_REQUIRE_TRACES=1")
-        pytest.skip(f"{path} is absent (the shared traces folder beside the checkout)")
-    return path
 
 
 def test_etcds_example_trace_conforms():
