@@ -23,7 +23,7 @@ from collections import Counter
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agree.explorer.engines.interrupts import held_interrupts
+from agree.explorer.engines.interrupts import held_interrupts, raised_by_model_code
 from agree.explorer.engines.options import BACKENDS
 from agree.explorer.engines.parallel.levels import balance_plan
 from agree.explorer.engines.path import ParentLinks
@@ -108,7 +108,9 @@ def search_partitioned(run: Run, workers: int, backend: str = "local", address: 
     try:
         try:
             coordinator.go()
-        except KeyboardInterrupt:  # between levels, or while this process's shards merged
+        except KeyboardInterrupt as err:  # between levels, or while this process's shards merged
+            if raised_by_model_code(err):
+                raise  # the model's own error (check names it), not the user's Ctrl-C
             run.stopped_by, run.exhausted = "interrupted", False
         except OutOfTime:  # model code in a shard ran past the time limit: the shards may not
             run.stopped_by, run.exhausted = "time-limit", False  # answer, so nothing more is asked

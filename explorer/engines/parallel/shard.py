@@ -96,6 +96,7 @@ class Shard:
     def _expand_root(self) -> None:
         within, key_of, found, seen = self.model.within, self.canon, self.found, self.seen
         for i, state in enumerate(self.model.init()):
+            self.current = state  # named if it cannot be keyed (unhashable)
             self.generated += 1
             if within is None or within(state):
                 key = state if key_of is None else key_of(state)
@@ -117,6 +118,7 @@ class Shard:
                 self.current = count.current
                 raise
             count.stopped = "interrupted"
+            self.found.trim()
         except Exception:
             self.current = count.current
             raise

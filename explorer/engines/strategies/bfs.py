@@ -48,6 +48,13 @@ class Found:
     def __len__(self) -> int:
         return len(self.orders)
 
+    def trim(self) -> None:
+        """Drop a successor half kept when a signal stopped the loop between two of its appends."""
+        lists = [self.orders, self.states, self.actions] + ([self.keys] if self.keys is not self.states else [])
+        whole = min(len(part) for part in lists)
+        for part in lists:
+            del part[whole:]
+
 
 class Expansion:
     """What one expansion of (a shard's part of) a level counts besides the states it keeps."""
