@@ -96,3 +96,20 @@ class RecordModel:
     def make_state(self, **fields: Any) -> Any:
         """A state of this model's record type; fields left out take their defaults."""
         return self.State(**fields)
+
+
+_MIXED: dict = {}
+
+
+def mixed_in(cls: type, base: type, extension: type) -> type:
+    """The class a model built with richer parameters runs as (Raft with reconfig, Pbft with
+    views >= 2): `extension` (a subclass of `base`) itself for `base`, `cls` unchanged when it
+    already extends it, or else `cls` (a variant, a user's subclass) with `extension`'s rules mixed
+    in, the same class each time (so its instances compare and pickle alike)."""
+    if issubclass(cls, extension):
+        return cls
+    if cls is base:
+        return extension
+    if (cls, extension) not in _MIXED:
+        _MIXED[cls, extension] = type(cls.__name__, (extension, cls), {"__module__": cls.__module__})
+    return _MIXED[cls, extension]

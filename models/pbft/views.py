@@ -41,7 +41,7 @@ from itertools import combinations, product
 from agree.models.contract import reachable
 from agree.models.pbft.messages import COMMITTED, FORGED, NULL, PRE_PREPARED, PREPARED
 from agree.models.pbft.model import Pbft, PbftState
-from agree.models.records import extend, put, update
+from agree.models.records import extend, mixed_in, put, update
 from agree.properties.errors import InputError
 
 # view[i]: the view honest replica i is in (or moving to); normal[i]: it runs that view's normal
@@ -50,20 +50,11 @@ from agree.properties.errors import InputError
 # view v's honest primary multicast (None before it does; a Byzantine primary's are not state).
 PbftViewState = extend(PbftState, "PbftViewState", view=(), normal=(), vc=(), later=(), newview=())
 
-_classes: dict = {}
-
-
 def views_class(cls: type) -> type:
     """The class `Pbft(..., views=k)` builds for k >= 2: PbftViews, a subclass of it unchanged,
     or for another subclass of Pbft (a variant, a user's model), that subclass with the view
     change mixed in."""
-    if issubclass(cls, PbftViews):
-        return cls
-    if cls is Pbft:
-        return PbftViews
-    if cls not in _classes:
-        _classes[cls] = type(cls.__name__, (PbftViews, cls), {"__module__": cls.__module__})
-    return _classes[cls]
+    return mixed_in(cls, Pbft, PbftViews)
 
 
 class PbftViews(Pbft):

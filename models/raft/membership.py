@@ -30,24 +30,16 @@ from agree.models.contract import Param, Step, reachable
 from agree.models.raft.model import Raft
 from agree.models.raft.state import AE_REQ, CANDIDATE, FOLLOWER, LEADER, RaftState
 from agree.models.raft.symmetry import _Renaming
-from agree.models.records import put, update, update_at
+from agree.models.records import mixed_in, put, update, update_at
 from agree.properties import logs as props
 from agree.properties.errors import InputError
 from agree.properties.quorums.membership import Configuration
-
-_classes: dict = {}
 
 
 def membership_class(cls: type) -> type:
     """The class `Raft(..., reconfig=...)` builds: RaftMembership itself, a subclass of it
     unchanged, or for a user's subclass of Raft, that subclass with membership changes mixed in."""
-    if issubclass(cls, RaftMembership):
-        return cls
-    if cls is Raft:
-        return RaftMembership
-    if cls not in _classes:
-        _classes[cls] = type(cls.__name__, (RaftMembership, cls), {"__module__": cls.__module__})
-    return _classes[cls]
+    return mixed_in(cls, Raft, RaftMembership)
 
 
 class _ConfigRenaming(_Renaming):
