@@ -4,6 +4,7 @@ file read back from a checkpoint."""
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from collections import Counter
 from dataclasses import dataclass
@@ -146,5 +147,5 @@ def hand_over(level: Level, plan: dict[int, int], count: int, packed: bool) -> t
 
 def taken_in(level: Level, parts: list[list], packed: bool) -> Level:
     """`level` with the items other shards handed over, by ascending position again."""
-    items = sorted([*level, *(item for part in parts for item in part)], key=lambda item: item[0])
+    items = list(heapq.merge(level, *parts, key=lambda item: item[0]))  # each already ascending
     return Level.of([s for _, s, _ in items], [k for _, _, k in items], [p for p, _, _ in items], packed)
