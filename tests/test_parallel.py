@@ -204,6 +204,24 @@ def test_the_work_is_dealt_out_when_one_shard_holds_most_of_a_level():
     assert [p for p, _, _ in taken_in(other, [parts[1], []], packed=False)] == [2, 5, 6, 7]
 
 
+def test_a_packed_level_is_dealt_out_a_chunk_at_a_time(monkeypatch):
+    """With fingerprints a big level stays pickled while it is dealt out: what stays and what is
+    taken in are packed again chunk by chunk, never unpickled whole."""
+    from agree.explorer.engines.parallel.levels import Level, hand_over, taken_in
+
+    monkeypatch.setattr("agree.explorer.engines.parallel.levels.PACK_AT", 0)
+    monkeypatch.setattr(agree.explorer.engines.storage.packed, "CHUNK", 4)
+    level = Level.of([f"s{p}" for p in range(10)], [f"k{p}" for p in range(10)], list(range(10)), packed=True)
+    assert len(level.chunks) == 3
+    stays, parts = hand_over(level, {1: 4}, 2, packed=True)
+    assert stays.objects is None and len(stays.chunks) == 2
+    assert list(stays) == [(p, f"s{p}", f"k{p}") for p in range(6)]
+    assert parts[1] == [(p, f"s{p}", f"k{p}") for p in range(6, 10)]
+    other = Level.of(["s1", "s11"], ["k1", "k11"], [1, 11], packed=True)
+    merged = taken_in(other, [[], parts[1]], packed=True)
+    assert merged.objects is None and [p for p, _, _ in merged] == [1, 6, 7, 8, 9, 11]
+
+
 def test_two_workers_share_the_work():
     """Both forked workers win states of their own to expand (without the dealing, the second one
     never would: it would never hold a state to generate from)."""

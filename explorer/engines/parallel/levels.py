@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
+from itertools import islice
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -87,6 +88,26 @@ class Level:
         return cls(keys, positions, chunks=[dumps(states[i:i + packing.CHUNK]) for i in range(0, len(states), packing.CHUNK)]) \
             if packed else cls(keys, positions, objects=states)
 
+    @classmethod
+    def streamed(cls, items: Iterator[tuple], count: int, packed: bool) -> Level:
+        """A level of `count` (position, state, key) items, packed as they come when it is packed:
+        a packed level is never whole as objects, only one chunk at a time."""
+        positions, keys = array("q"), []
+        if not (packed and count >= PACK_AT):
+            states = []
+            for position, state, key in items:
+                positions.append(position), states.append(state), keys.append(key)
+            return cls(keys, positions, objects=states)
+        chunks, chunk = [], []
+        for position, state, key in items:
+            positions.append(position), chunk.append(state), keys.append(key)
+            if len(chunk) == packing.CHUNK:
+                chunks.append(dumps(chunk))
+                chunk = []
+        if chunk:
+            chunks.append(dumps(chunk))
+        return cls(keys, positions, chunks=chunks)
+
 
 def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:
     """What this process makes of the initial states' keys: processes that share states out must
@@ -134,18 +155,18 @@ def balance_plan(sizes: list[int]) -> list[dict[int, int]] | None:
 
 def hand_over(level: Level, plan: dict[int, int], count: int, packed: bool) -> tuple[Level, list[list]]:
     """Split off the states `plan` gives away (the highest positions): (what stays, for each
-    shard the (position, state, key) items it receives)."""
-    items = list(level)
-    keep = len(items) - sum(plan.values())
+    shard the (position, state, key) items it receives). Only the given-away items are ever
+    objects all at once."""
+    items = iter(level)
+    keep = len(level) - sum(plan.values())
+    kept = Level.streamed(islice(items, keep), keep, packed)
     parts: list[list] = [[] for _ in range(count)]
-    at = keep
     for taker, n in sorted(plan.items()):
-        parts[taker], at = items[at:at + n], at + n
-    kept = items[:keep]
-    return Level.of([s for _, s, _ in kept], [k for _, _, k in kept], [p for p, _, _ in kept], packed), parts
+        parts[taker] = list(islice(items, n))
+    return kept, parts
 
 
 def taken_in(level: Level, parts: list[list], packed: bool) -> Level:
     """`level` with the items other shards handed over, by ascending position again."""
-    items = list(heapq.merge(level, *parts, key=lambda item: item[0]))  # each already ascending
-    return Level.of([s for _, s, _ in items], [k for _, _, k in items], [p for p, _, _ in items], packed)
+    merged = heapq.merge(level, *parts, key=lambda item: item[0])  # each already ascending
+    return Level.streamed(merged, len(level) + sum(len(part) for part in parts), packed)

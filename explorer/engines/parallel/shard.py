@@ -25,6 +25,7 @@ from typing import Any, Callable
 from agree.explorer.engines.interrupts import raised_by_model_code
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.storage import memory
+from agree.explorer.engines.parallel import levels
 from agree.explorer.engines.parallel.levels import (HASHED_APART, ROOT, Level, LevelReport, hand_over, hash_probe,
                                                    no_offers, taken_in)
 from agree.explorer.engines.parallel.saved import load_shard, save_shard
@@ -48,6 +49,10 @@ class Shard:
             raise ValueError("a shard that arbitrates by fingerprint needs a key function")
         if self.inline and count != 1:
             raise ValueError("exact storage is for one worker: several identify states by fingerprint")
+        # what the expansion loop keys a successor by: its fingerprint (several workers, or
+        # --fingerprints), computed once a successor and then a plain int for every lookup after;
+        # or, exact, the state or its representative
+        self.loop_key = canon if self.inline else key_of
         self.monitor = monitor
         self.on_edge = on_edge  # one worker judging liveness: every step recorded
         self.checks = (list(monitor.invariants), list(monitor.transitions), list(monitor.reachables))
@@ -76,7 +81,7 @@ class Shard:
         self.generated = 0
         self.events: list = []
         self.count_ = Expansion()
-        self.found = Found(self.canon is not None)
+        self.found = Found(self.loop_key is not None)
         self.seen: dict = self.store.parents if self.inline else {}
         self.sent: list = []  # per owner, the indexes in `found` of the successors offered to it
         self.won: Any = None  # the indexes in `found` of the successors this shard won, ascending
@@ -94,7 +99,7 @@ class Shard:
         return None if self.inline else self._offers()
 
     def _expand_root(self) -> None:
-        within, key_of, found, seen = self.model.within, self.canon, self.found, self.seen
+        within, key_of, found, seen = self.model.within, self.loop_key, self.found, self.seen
         for i, state in enumerate(self.model.init()):
             self.current = state  # named if it cannot be keyed (unhashable)
             self.generated += 1
@@ -111,7 +116,7 @@ class Shard:
         monitor, count = self.monitor, self.count_
         transitions = monitor.on_transition if monitor.transitions else None
         try:
-            expand(self.model, self.level, self.canon, self.model.within, self.seen, self.found, count,
+            expand(self.model, self.level, self.loop_key, self.model.within, self.seen, self.found, count,
                    transitions, self._failed, self.on_edge, self._tick, self._cap())
         except KeyboardInterrupt as err:  # one process: stop here, keep what was found
             if raised_by_model_code(err):
@@ -145,6 +150,8 @@ class Shard:
 
     def _tick(self) -> bool:
         self._drain()
+        if self.packed and len(self.found.states) >= levels.PACK_AT:  # a big level: keep what it found pickled
+            self.found.pack()
         return self.should_stop()
 
     def _record(self, order: int, phase: int, what: str, key: Any) -> None:
@@ -159,7 +166,7 @@ class Shard:
         import numpy as np
 
         found, count = self.found, self.count
-        self.fps = np.fromiter(map(hash, found.keys), dtype=np.int64, count=len(found))  # the loop keys by state
+        self.fps = np.fromiter(found.keys, dtype=np.int64, count=len(found))  # the loop keyed them by fingerprint
         self.orders = np.fromiter(found.orders, dtype=np.int64, count=len(found))
         if count == 1:
             self.sent = [slice(None)]
@@ -222,11 +229,11 @@ class Shard:
             self.won_fps = self.fps[won]
             self.fps = self.orders = None
         if monitor.invariants or monitor.reachables:
-            states, at = found.states, found.orders
-            keys = found.keys if answers is None else dict(zip(won.tolist(), self.won_fps.tolist()))
+            at, keys = found.orders, found.keys
             on_state, guards = monitor.on_state, monitor.reachables
-            for j in won.tolist() if answers is not None else won:
-                on_state(states[j], keys[j])
+            indexes = won.tolist() if answers is not None else won
+            for j, state in zip(indexes, found.select(indexes)):
+                on_state(state, keys[j])
                 if monitor.reachables is not guards:  # something failed or was reached (the monitor prunes)
                     self._record(at[j], 2, "failed", keys[j])  # (each name once)
                     self._record(at[j], 2, "reached", keys[j])
@@ -249,7 +256,10 @@ class Shard:
         recount = self._recount(cut) if cut is not None else None
         every = self.won is None or (keep == len(found) and len(self.won) == keep)  # a prefix of `found`
         take = None if every else self.won[:keep].tolist()
-        states = found.states[:keep] if every else [found.states[j] for j in take]
+        if found.packed_count:  # a big level: packed again as it is read, a chunk at a time
+            states = found.select(range(keep) if every else take)
+        else:
+            states = found.states[:keep] if every else [found.states[j] for j in take]
         counted = Counter(found.actions[:keep] if every else [found.actions[j] for j in take])
         if self.inline:
             keys = found.keys[:keep]
@@ -262,8 +272,9 @@ class Shard:
                 parents = parents[:keep] if every else parents[self.won[:keep]]
             self._link(keys, parents)
             keys = keys.tolist()  # Python ints: the loop hands them on as parent keys
-        self.found, self.seen, self.won_fps = Found(self.canon is not None), {}, None
-        self.level = Level.of(states, keys, ranks, self.packed)
+        self.level = Level.streamed(zip(ranks, states, keys), keep, self.packed) if found.packed_count \
+            else Level.of(states, keys, ranks, self.packed)
+        self.found, self.seen, self.won_fps = Found(self.loop_key is not None), {}, None
         del states
         if self.level.chunks is not None:  # the big level went into pickles: hand its pages back
             memory.trim()

@@ -9,17 +9,19 @@ and its index among that state's successors. A one-process search meets transiti
 so keeping, for each new state, the smallest order that reached it, and numbering the next level by
 those orders, gives the same states, parents, counts and shortest traces for any number of workers.
 
-The loop keys a state by itself or by its canonical representative under symmetry; the visited set
-keys it by that, or (several workers, `--fingerprints`) by a 64-bit fingerprint of it, computed for
-the level's new candidates only (see `Run.key_function`). The visited set maps each key to its
+The loop keys a state as the visited set does (see `Run.key_function`): by itself or by its
+canonical representative under symmetry, or (several workers, `--fingerprints`) by a 64-bit
+fingerprint of that, computed once a successor, so that every lookup after it hashes an int rather
+than a whole state. The visited set maps each key to its
 parent's key; traces are rebuilt by re-executing the model along that chain (as TLC does).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from agree.explorer.engines.run import TICK, Run
+from agree.explorer.engines.storage import packed as packing
 from agree.models.contract import Step
 
 STRIDE = 1 << 20  # successors of one state at most; orders stay below 2**63 up to 2**43 positions
@@ -35,25 +37,59 @@ def bfs(run: Run) -> None:
 
 class Found:
     """The successors an expansion keeps, in the order it meets them (ascending order): for each,
-    its order, state, key and action. A key met twice in a level is kept once, at its first order."""
+    its order, state, key and action. A key met twice in a level is kept once, at its first order.
 
-    __slots__ = ("orders", "states", "keys", "actions")
+    With fingerprints, where memory is the point, a big level's states need not stay objects until
+    the owners have judged them: `pack` pickles the whole chunks kept so far (storage.packed), and
+    `select` gives states back by index, a chunk at a time."""
+
+    __slots__ = ("orders", "states", "keys", "actions", "chunks", "chunk_size", "packed_count")
 
     def __init__(self, keyed: bool) -> None:
         self.orders: list[int] = []
-        self.states: list = []
+        self.states: list = []  # the states kept after the first `packed_count`, which are in `chunks`
         self.keys: list = [] if keyed else self.states  # a state that is its own key is not listed twice
         self.actions: list[str] = []
+        self.chunks: list[bytes] = []
+        self.chunk_size = 0
+        self.packed_count = 0
 
     def __len__(self) -> int:
         return len(self.orders)
 
+    def pack(self) -> None:
+        """Pickle the whole chunks of states kept so far (a state that is its own key stays)."""
+        if self.keys is self.states:
+            return
+        size = self.chunk_size = self.chunk_size or packing.CHUNK
+        whole = len(self.states) // size * size
+        self.chunks.extend(packing.dumps(self.states[i:i + size]) for i in range(0, whole, size))
+        del self.states[:whole]
+        self.packed_count += whole
+
+    def select(self, indexes: Iterable[int]) -> Iterator:
+        """The states at these ascending indexes."""
+        states, packed = self.states, self.packed_count
+        if not packed:
+            yield from (states[j] for j in indexes)
+            return
+        size, at, chunk = self.chunk_size, -1, []
+        for j in indexes:
+            if j >= packed:
+                yield states[j - packed]
+                continue
+            if j // size != at:
+                at = j // size
+                chunk = packing.loads(self.chunks[at])
+            yield chunk[j % size]
+
     def trim(self) -> None:
         """Drop a successor half kept when a signal stopped the loop between two of its appends."""
-        lists = [self.orders, self.states, self.actions] + ([self.keys] if self.keys is not self.states else [])
-        whole = min(len(part) for part in lists)
+        lists = [self.orders, self.actions] + ([self.keys] if self.keys is not self.states else [])
+        whole = min([len(part) for part in lists] + [self.packed_count + len(self.states)])
         for part in lists:
             del part[whole:]
+        del self.states[whole - self.packed_count:]
 
 
 class Expansion:
