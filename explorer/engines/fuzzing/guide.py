@@ -2,18 +2,18 @@
 starting afresh, as coverage-guided fuzzers keep the inputs that reached new code and Go-Explore
 returns to the states it found before exploring further (Ecoffet et al., Nature 2021).
 
-`Guide` keeps every run prefix (a *cell*) that reached a state with a new *feature*, its *key*
-(the first new feature it reached). Most runs continue a cell by at most `segment` new steps, the
-whole run at most `steps`; the rest (`FRESH` of 256) start afresh from an initial state: a fresh
-run costs a whole run's steps, a continuation a segment's, so even an eighth of the runs afresh
-is most of the steps. Which cell, Go-Explore style, by count: of `TOURNAMENT` cells drawn alike,
-the one with the best score (1 + gains) / sqrt((1 + chosen) * hits), where `chosen` counts the
-runs that continued it, `gains` those that found a new feature, and `hits` the steps of all runs
-that reached its key. So cells at rarely reached states (the frontier: a state most runs pass
-through is reached again by many, one that took a long build-up by few), rarely tried cells and
-cells that recently led somewhere new come first, and a cell that was tried `RETIRE` times
-without a gain is dropped: it sits where nothing changes any more (every bound reached, say), and
-keeping it would spend runs there.
+`Guide` keeps every run prefix (a *cell*) that reached a state with a new *feature*, its *key* (the
+first new feature it reached). Most runs continue a cell by at most `segment` new steps, the whole
+run at most `steps`; the rest (`FRESH` of 256) start afresh from an initial state: a fresh run
+costs a whole run's steps, a continuation a segment's, so an eighth of the runs afresh is still
+some half of the steps (150-step runs, 24-step segments). Which cell, Go-Explore style, by count:
+of `TOURNAMENT` cells drawn alike, the one with the best score (1 + gains) / sqrt((1 + chosen) *
+hits), where `chosen` counts the runs that continued it, `gains` those that found a new feature,
+and `hits` the steps of all runs that reached its key. So cells at rarely reached states (the
+frontier: a state most runs pass through is reached again by many, one that took a long build-up by
+few), rarely tried cells and cells that recently led somewhere new come first, and a cell that was
+tried `RETIRE` times without a gain is dropped: it sits where nothing changes any more (every bound
+reached, say), and keeping it would spend runs there.
 
 A state's features: the values of its fields and of each pair of fields (pairwise coverage),
 leaving out the fields that change on most steps (a message bag, a clock; the first steps tell
