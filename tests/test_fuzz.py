@@ -36,8 +36,8 @@ def caught(model_name: str, variant: str, examples: int, steps: int, seed: int =
     return violation.trace
 
 
-def quiet_on_the_correct_model(model_name: str, examples: int, steps: int, guards: set[str]):
-    outcome = fuzz(build_model(model_name), examples=examples, steps=steps, seed=0)
+def quiet_on_the_correct_model(model_name: str, examples: int, steps: int, guards: set[str], seed: int = 0):
+    outcome = fuzz(build_model(model_name), examples=examples, steps=steps, seed=seed)
     result = outcome.result
     assert result.violation is None and result.verdict == INCOMPLETE  # never `holds`
     assert {n for n, p in result.properties.items() if p.status == REACHED} == guards
@@ -53,7 +53,8 @@ def test_twophase_variants_are_caught(variant, examples, steps):
 
 
 def test_twophase_and_tcommit_correct_models_raise_no_alarm():
-    quiet_on_the_correct_model("twophase", 100, 30, {"all_committed", "all_aborted"})
+    # 150 runs: with an eighth of the runs afresh (guide.FRESH), 100 runs reach all_committed at seeds 1..3, not 0
+    quiet_on_the_correct_model("twophase", 150, 30, {"all_committed", "all_aborted"})
     quiet_on_the_correct_model("tcommit", 50, 20, {"all_committed", "all_aborted"})
 
 
@@ -102,29 +103,30 @@ def test_raft_figure8_is_caught_by_guided_runs():
 
 
 def test_raft_correct_model_raises_no_alarm():
-    quiet_on_the_correct_model("raft", 100, 30, {"leader_elected", "committed_everywhere", "leader_after_commit"})
+    # seed 1: since guide.FRESH = 32, seed 0 reaches leader_after_commit in none of 100 to 200 runs (seeds 1, 2 do)
+    quiet_on_the_correct_model("raft", 100, 30, {"leader_elected", "committed_everywhere", "leader_after_commit"}, seed=1)
 
 
 # budgets found by trying seeds 0..2 at growing budgets; (runs, steps, seed)
 OTHER_MODELS = [
-    ("threepc", "partition", 200, 40, 0),
+    ("threepc", "partition", 200, 40, 1),  # none in 200 at seed 0 since guide.FRESH = 32
     ("lease", "no-fencing", 200, 40, 0),
     ("lease", "clock-jump", 50, 20, 0),
     ("primary-backup", "script-failover", 50, 20, 0),
     ("pbft", "n-equals-3f", 50, 20, 0),
     ("pbft", "quorum-2f", 50, 20, 0),
     ("pbft", "unsigned-requests", 50, 20, 0),
-    ("pbft", "new-primary-drops-prepared", 200, 40, 0),  # across views: 356 runs at seed 0
+    ("pbft", "new-primary-drops-prepared", 200, 40, 2),  # across views; none in 200 at seeds 0, 1 since guide.FRESH = 32
     ("pbft", "view-change-quorum-f+1", 1000, 40, 0),  # 629 runs at seed 0 (none in 200)
     ("pbft", "unchecked-new-view", 200, 40, 0),  # 288 runs at seed 0
     ("vr", "amnesia-rejoin", 50, 20, 0),
     ("vr", "eager-view-update", 3000, 60, 0),
     ("vr", "longest-log-wins", 3000, 60, 0),
-    ("twophase-btm", "backup-while-primary-slow", 2000, 60, 1),
+    ("twophase-btm", "backup-while-primary-slow", 2000, 60, 0),  # 943 runs at seed 0; none in 2000 at seed 1 since guide.FRESH = 32
     ("twophase-btm", "abort-ignores-commit", 3000, 60, 1),
     ("paxos-commit", "rm-decides-without-majority", 3000, 40, 0),
     ("paxos-commit", "accept-lower-ballot", 3000, 40, 0),
-    ("raft", "joint-skip", 400, 40, 0),
+    ("raft", "joint-skip", 400, 40, 1),  # none in 400 at seed 0 since guide.FRESH = 32
     ("raft", "single-server-bug", 3000, 100, 2),  # the sibling configurations: 757 runs at seed 2 (seed 0: none in 3,000)
 ]
 

@@ -113,6 +113,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             self.new_features: set = set()  # guided: features this example's runs found
             self.keep: list = []  # guided: (depth, path node) of the states that had them
             self.tried: list = []  # guided: (cell continued, whether that run found a new feature)
+            self.hits: dict = {}  # guided: how often this example's runs reached each cell's key
             self.off: frozenset = frozenset()
 
         def begin(self, state: Any, depth: int = 0, node: tuple | None = None, limit: int = steps) -> None:
@@ -165,18 +166,24 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                     guided.calibrate(initial)
                 return
             seen, mine = guided.seen, self.new_features
-            new = [f for f in guided.features(before, state) if f not in seen and f not in mine]
+            found = guided.features(before, state)
+            hits, counted = guided.hits, self.hits
+            if hits:
+                for f in found:
+                    if f in hits:
+                        counted[f] = counted.get(f, 0) + 1
+            new = [f for f in found if f not in seen and f not in mine]
             if new:
                 mine.update(new)
                 if self.depth < steps and self.enabled:  # a prefix no run can continue is not kept
-                    self.keep.append((self.depth, self.node))
+                    self.keep.append((self.depth, self.node, new[0]))
                 self.gained = True
 
         def teardown(self) -> None:
             if self.violation is not None:
                 raise self.violation  # only now: see _HEAD
-            if guided is not None and (self.keep or self.tried):
-                guided.commit(self.new_features, self.keep, self.tried)
+            if guided is not None and (self.keep or self.tried or self.hits):
+                guided.commit(self.new_features, self.keep, self.tried, self.hits)
 
         def _arrive(self, state: Any) -> bool:
             """Judge the state reached; False at a violation."""

@@ -2,35 +2,44 @@
 starting afresh, as coverage-guided fuzzers keep the inputs that reached new code and Go-Explore
 returns to the states it found before exploring further (Ecoffet et al., Nature 2021).
 
-`Guide` keeps every run prefix (a *cell*) that reached a state with a new *feature*. Most runs
-continue a cell by at most `segment` new steps, the whole run at most `steps`; the rest
-(`FRESH` of them) start afresh from an initial state. Which cell, Go-Explore style, by count: of
-`TOURNAMENT` cells drawn alike, the one with the best score (1 + gains) / sqrt(1 + chosen), where
-`chosen` counts the runs that continued it and `gains` those that found a new feature. So rarely
-tried cells and cells that recently led somewhere new are preferred, and a cell that was tried
-`RETIRE` times without a gain is dropped: it sits where nothing changes any more (every bound
+`Guide` keeps every run prefix (a *cell*) that reached a state with a new *feature*, its *key* (the
+first new feature it reached). Most runs continue a cell by at most `segment` new steps, the whole
+run at most `steps`; the rest (`FRESH` of 256) start afresh from an initial state: a fresh run
+costs a whole run's steps, a continuation a segment's, so an eighth of the runs afresh is still
+some half of the steps (150-step runs, 24-step segments). Which cell, Go-Explore style, by count:
+of `TOURNAMENT` cells drawn alike, the one with the best score (1 + gains) / sqrt((1 + chosen) *
+hits), where `chosen` counts the runs that continued it, `gains` those that found a new feature,
+and `hits` the steps of all runs that reached its key. So cells at rarely reached states (the
+frontier: a state most runs pass through is reached again by many, one that took a long build-up by
+few), rarely tried cells and cells that recently led somewhere new come first, and a cell that was
+tried `RETIRE` times without a gain is dropped: it sits where nothing changes any more (every bound
 reached, say), and keeping it would spend runs there.
 
 A state's features: the values of its fields and of each pair of fields (pairwise coverage),
 leaving out the fields that change on most steps (a message bag, a clock; the first steps tell
-which), and, when the model names its nodes (`Model.node_names()`), the record of one node: the
-values at its index of every per-node field (a tuple with one entry per node), whichever node it
-is. Whole-field values hide one server's progress among the others'; a node's record shows it.
+which). When the model names its nodes (`Model.node_names()`), a per-node field (a tuple with one
+entry per node) counts as the multiset of its entries and a pair of them as the multiset of the
+nodes' pairs, whichever node holds which, so the same situation with the nodes renamed is not
+new (with 5 nodes, that is up to 120 renamings of every cluster-wide feature); and the record of
+one node, its entries of every per-node field, is a feature too: whole-field values hide one
+server's progress among the others', a node's record shows it.
 
-The guide changes only between Hypothesis examples (what an example's runs found and which cells
-they continued is added when it ends) and not at all once a run has failed: so the same seed gives
-the same runs in any process, and Hypothesis's replays of a failing run take the same steps.
+The guide changes only between Hypothesis examples (what an example's runs found, reached and
+which cells they continued is added when it ends) and not at all once a run has failed: so the
+same seed gives the same runs in any process, and Hypothesis's replays of a failing run take the
+same steps.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from math import sqrt
 from typing import Any
 
 CALIBRATION_STEPS = 200  # steps watched to tell the fields that change on most steps
 MAX_FEATURES = 1_000_000  # some 100 MB of features: a long search keeps using what it has, no more
 TOURNAMENT = 4  # cells drawn per choice: the best-scored one is continued
-FRESH = 128  # of 256: half the runs start afresh (swarm testing from an initial state)
+FRESH = 32  # of 256: an eighth of the runs start afresh (swarm testing from an initial state)
 RETIRE = 8  # runs that continued a cell and found nothing new, after which it is dropped
 SWARM_CONTINUED = True  # continued runs too switch a few actions off
 HEAD = 1 + 3 * TOURNAMENT  # bytes of a run's draw that choose where it starts
@@ -39,10 +48,10 @@ HEAD = 1 + 3 * TOURNAMENT  # bytes of a run's draw that choose where it starts
 class Cell:
     """A kept run prefix: `node` (a (step, parent) chain) `depth` steps long, and its counts."""
 
-    __slots__ = ("depth", "node", "chosen", "gains")
+    __slots__ = ("depth", "node", "chosen", "gains", "key")
 
-    def __init__(self, depth: int, node: tuple) -> None:
-        self.depth, self.node, self.chosen, self.gains = depth, node, 0, 0
+    def __init__(self, depth: int, node: tuple, key: Any = None) -> None:
+        self.depth, self.node, self.chosen, self.gains, self.key = depth, node, 0, 0, key
 
     def score(self) -> float:
         return (1 + self.gains) / sqrt(1 + self.chosen)
@@ -52,8 +61,9 @@ class Guide:
     """The cells, the features seen, and how features are computed (see the module doc).
 
     Features: for a state that is a tuple (a NamedTuple, as models prefer), `(i, value)` for each
-    kept field i, `(i, j, value_i, value_j)` for each pair, and `(None, record)` for each node's
-    record; any other state is one field. Fields that changed on more than half of the first
+    kept field i, `(i, j, value_i, value_j)` for each pair (per-node fields as multisets: a pair
+    of them is `(i, j, multiset of (value_i[k], value_j[k]))`), and `(None, record)` for each
+    node's record; any other state is one field. Fields that changed on more than half of the first
     `CALIBRATION_STEPS` steps are left out (if that leaves none, none are). Until then nothing is
     kept."""
 
@@ -67,6 +77,7 @@ class Guide:
         self.watched = 0  # while calibrating: steps watched
         self.frozen = False  # set at the first violation: from then on nothing changes
         self.retired = 0  # cells dropped
+        self.hits: dict = {}  # a cell's key (the feature it first reached) -> steps of runs that reached it
 
     def watch(self, before: Any, after: Any) -> None:
         """Calibration: count which fields one step changed."""
@@ -100,12 +111,30 @@ class Guide:
             changed = tuple(i for i in fields if a[i] is not b[i] and a[i] != b[i])
             if not changed:
                 return []
-        found = [(i, a[i]) for i in changed]
-        found += [(i, j, a[i], a[j]) if i < j else (j, i, a[j], a[i])
-                  for i in changed for j in fields if j != i and not (j in changed and j < i)]
-        per_node = self.node_fields
-        if per_node:
-            moved = range(self.nodes) if before is None else {
+        if not self.node_fields:
+            found = [(i, a[i]) for i in changed]
+            found += [(i, j, a[i], a[j]) if i < j else (j, i, a[j], a[i])
+                      for i in changed for j in fields if j != i and not (j in changed and j < i)]
+            return found
+        return self._symmetric(a, None if before is None else b, changed)
+
+    def _symmetric(self, a: tuple, b: tuple | None, changed: tuple) -> list:
+        """The features of a model that names its nodes: per-node fields as multisets (renaming
+        the nodes gives the same features), and the records of the nodes that moved."""
+        fields, per_node = self.fields, self.node_fields
+        view = {i: _bag(a[i]) if i in per_node else a[i] for i in fields}
+        found = [(i, view[i]) for i in changed]
+        for i in changed:
+            for j in fields:
+                if j == i or (j in changed and j < i):
+                    continue
+                lo, hi = (i, j) if i < j else (j, i)
+                if lo in per_node and hi in per_node:
+                    found.append((lo, hi, _bag(zip(a[lo], a[hi]))))
+                else:
+                    found.append((lo, hi, view[lo], view[hi]))
+        if any(i in per_node for i in changed):
+            moved = range(self.nodes) if b is None else {
                 k for i in changed if i in per_node for k in range(self.nodes) if a[i][k] != b[i][k]}
             found += [(None, tuple(a[i][k] for i in per_node)) for k in moved]
         return found
@@ -121,29 +150,43 @@ class Guide:
         if not entries or head[0] < FRESH:
             return None
         n = len(entries)
-        best = None
+        best, top = None, 0.0
+        hits = self.hits
         for k in range(1, HEAD, 3):
             cell = entries[int.from_bytes(head[k:k + 3], "big") % n]
-            if best is None or cell.score() > best.score():
-                best = cell
+            score = cell.score() / sqrt(hits.get(cell.key, 1))
+            if best is None or score > top:
+                best, top = cell, score
         return best
 
-    def commit(self, features: set, entries: list, tried: list) -> None:
-        """An example's new features, the prefixes that first reached them, and the cells its runs
-        continued, each with whether that run found a new feature."""
+    def commit(self, features: set, entries: list, tried: list, hits: dict | None = None) -> None:
+        """An example's new features, the prefixes that first reached them (with their keys), the
+        cells its runs continued, each with whether that run found a new feature, and how often
+        its runs reached the keys of cells kept before."""
         if self.frozen:
             return
         self.seen |= features
+        full = len(self.seen) >= MAX_FEATURES  # then no run can gain: tries say nothing, retire none
         dropped = 0
         for cell, gained in tried:
             cell.chosen += 1
             cell.gains += gained
-            if cell.chosen == RETIRE and not cell.gains:
+            if cell.chosen == RETIRE and not cell.gains and not full:
                 cell.node, dropped = None, dropped + 1
-        self.entries.extend(Cell(depth, node) for depth, node in entries)
+        self.entries.extend(Cell(depth, node, key) for depth, node, key in entries)
+        counts = self.hits
+        for key, n in (hits or {}).items():
+            counts[key] += n
+        for _depth, _node, key in entries:
+            counts[key] = 1
         if dropped:
             self.retired += dropped
             self.entries = [c for c in self.entries if c.node is not None]
+
+
+def _bag(values) -> frozenset:
+    """A multiset, whatever the order of its values (which node holds which)."""
+    return frozenset(Counter(values).items())
 
 
 def _fields(state: Any) -> tuple:
