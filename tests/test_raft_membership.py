@@ -27,7 +27,7 @@ SINGLE = {"reconfig": "single", "nodes": 2, "spares": 1, "max_term": 1, "max_log
           "loss": False}
 JOINT = {"reconfig": "joint", "nodes": 2, "spares": 1, "max_term": 1, "max_log": 2, "max_messages": 1, "loss": False}
 ONE_TERM = [p.name for p in RaftMembership.properties() if p.name != "leader_after_commit"]  # needs 2 terms
-TRACES = {"single-server-bug": ("election_safety", 27), "joint-skip": ("election_safety", 13)}
+TRACES = {"single-server-bug": ("election_safety", 29), "joint-skip": ("election_safety", 13)}
 
 
 def test_configuration_quorums_and_text():
