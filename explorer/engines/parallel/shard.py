@@ -247,19 +247,14 @@ class Shard:
     # ----- keeping the level
 
     def commit(self, ranks: Any, cut: int | None) -> dict:
-        """Keep the first len(ranks) states won (those before the cut) at the given positions.
-        When the level was cut at transition order `cut`, recount the transitions, actions and
-        dead ends a one-process search met before stopping there."""
+        """Keep the first len(ranks) states won (those before the cut) at the given positions. When the
+        level was cut at order `cut`, recount what a one-process search met before stopping there."""
         import numpy as np
 
         found, keep = self.found, len(ranks)
         recount = self._recount(cut) if cut is not None else None
         every = self.won is None or (keep == len(found) and len(self.won) == keep)  # a prefix of `found`
-        take = None if every else self.won[:keep].tolist()
-        if found.packed_count:  # a big level: packed again as it is read, a chunk at a time
-            states = found.select(range(keep) if every else take)
-        else:
-            states = found.states[:keep] if every else [found.states[j] for j in take]
+        take = range(keep) if every else self.won[:keep].tolist()
         counted = Counter(found.actions[:keep] if every else [found.actions[j] for j in take])
         if self.inline:
             keys = found.keys[:keep]
@@ -272,10 +267,12 @@ class Shard:
                 parents = parents[:keep] if every else parents[self.won[:keep]]
             self._link(keys, parents)
             keys = keys.tolist()  # Python ints: the loop hands them on as parent keys
-        self.level = Level.streamed(zip(ranks, states, keys), keep, self.packed) if found.packed_count \
-            else Level.of(states, keys, ranks, self.packed)
+        if found.packed_count:  # a big level: packed again as it is read, a chunk at a time
+            self.level = Level.streamed(zip(ranks, found.select(take), keys), keep, self.packed)
+        else:
+            states = found.states[:keep] if every else [found.states[j] for j in take]
+            self.level = Level.of(states, keys, ranks, self.packed)
         self.found, self.seen, self.won_fps = Found(self.loop_key is not None), {}, None
-        del states
         if self.level.chunks is not None:  # the big level went into pickles: hand its pages back
             memory.trim()
         return {"found": counted, "recount": recount}
