@@ -7,12 +7,11 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Callable, Iterator
 
-from agree.explorer.engines.storage import packed as packing
-from agree.explorer.engines.storage.packed import dumps, unpacked
+from agree.explorer.engines.storage.packed import chunked, unpacked
 from agree.models.contract import Model
 
 HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
@@ -85,28 +84,22 @@ class Level:
         """A level of these states; pickled in chunks when `packed` and big enough for memory to
         matter more than the time pickling takes (PACK_AT states or more)."""
         packed = packed and len(states) >= PACK_AT
-        return cls(keys, positions, chunks=[dumps(states[i:i + packing.CHUNK]) for i in range(0, len(states), packing.CHUNK)]) \
-            if packed else cls(keys, positions, objects=states)
+        return cls(keys, positions, chunks=list(chunked(states))) if packed else cls(keys, positions, objects=states)
 
     @classmethod
     def streamed(cls, items: Iterator[tuple], count: int, packed: bool) -> Level:
         """A level of `count` (position, state, key) items, packed as they come when it is packed:
         a packed level is never whole as objects, only one chunk at a time."""
         positions, keys = array("q"), []
-        if not (packed and count >= PACK_AT):
-            states = []
+
+        def states() -> Iterator:
             for position, state, key in items:
-                positions.append(position), states.append(state), keys.append(key)
-            return cls(keys, positions, objects=states)
-        chunks, chunk = [], []
-        for position, state, key in items:
-            positions.append(position), chunk.append(state), keys.append(key)
-            if len(chunk) == packing.CHUNK:
-                chunks.append(dumps(chunk))
-                chunk = []
-        if chunk:
-            chunks.append(dumps(chunk))
-        return cls(keys, positions, chunks=chunks)
+                positions.append(position), keys.append(key)
+                yield state
+
+        if packed and count >= PACK_AT:
+            return cls(keys, positions, chunks=list(chunked(states())))
+        return cls(keys, positions, objects=list(states()))
 
 
 def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:

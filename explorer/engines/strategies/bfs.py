@@ -51,19 +51,17 @@ class Found:
         self.keys: list = [] if keyed else self.states  # a state that is its own key is not listed twice
         self.actions: list[str] = []
         self.chunks: list[bytes] = []
-        self.chunk_size = 0
+        self.chunk_size = packing.CHUNK  # states a chunk holds
         self.packed_count = 0
 
     def __len__(self) -> int:
         return len(self.orders)
 
     def pack(self) -> None:
-        """Pickle the whole chunks of states kept so far (a state that is its own key stays)."""
-        if self.keys is self.states:
-            return
-        size = self.chunk_size = self.chunk_size or packing.CHUNK
-        whole = len(self.states) // size * size
-        self.chunks.extend(packing.dumps(self.states[i:i + size]) for i in range(0, whole, size))
+        """Pickle the whole chunks of states kept so far. Only for keyed successors (fingerprints):
+        `keys` must not be `states`."""
+        whole = len(self.states) // self.chunk_size * self.chunk_size
+        self.chunks.extend(packing.chunked(self.states[:whole]))
         del self.states[:whole]
         self.packed_count += whole
 
