@@ -130,13 +130,21 @@ def test_fingerprints_partitioned(workers):
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_levels_packed_a_few_states_at_a_time(monkeypatch, workers):
-    """States pickled a few to a chunk, the clock looked at every few expansions: the same answers."""
+    """States pickled a few to a chunk, the clock looked at every few expansions, successors already
+    visited dropped at every look: the same answers."""
     monkeypatch.setattr(agree.explorer.engines.storage.packed, "CHUNK", 7)
     monkeypatch.setattr("agree.explorer.engines.parallel.levels.PACK_AT", 0)
+    monkeypatch.setattr("agree.explorer.engines.parallel.levels.CHECK_AT", 0)
     monkeypatch.setattr(agree.explorer.engines.strategies.bfs, "TICK", 3)
+    dropped = []
+    keep_only = agree.explorer.engines.strategies.bfs.Found.keep_only
+    monkeypatch.setattr(agree.explorer.engines.strategies.bfs.Found, "keep_only",
+                        lambda found, start, kept: dropped.append(len(found) - start - len(kept))
+                        or keep_only(found, start, kept))
     for model in (build_model("twophase", {"rms": 4}), build_model("twophase", {"rms": 3}, "tm-commits-early"),
                   mutex(procs=3, max_turns=2), build_model("paxos", variant="minority-quorum")):
         assert summary(check(model, storage=Storage(True), parallel=Parallel(workers))) == summary(check(model))
+    assert workers > 1 or sum(dropped) > 0  # (several workers fork: their drops happen elsewhere)
 
 
 def test_liveness_is_judged_in_one_process_with_a_warning():
@@ -211,13 +219,13 @@ def test_a_packed_level_is_dealt_out_a_chunk_at_a_time(monkeypatch):
 
     monkeypatch.setattr("agree.explorer.engines.parallel.levels.PACK_AT", 0)
     monkeypatch.setattr(agree.explorer.engines.storage.packed, "CHUNK", 4)
-    level = Level.of([f"s{p}" for p in range(10)], [f"k{p}" for p in range(10)], list(range(10)), packed=True)
+    level = Level.of([f"s{p}" for p in range(10)], [1000 + p for p in range(10)], list(range(10)), packed=True)
     assert len(level.chunks) == 3
     stays, parts = hand_over(level, {1: 4}, 2, packed=True)
     assert stays.objects is None and len(stays.chunks) == 2
-    assert list(stays) == [(p, f"s{p}", f"k{p}") for p in range(6)]
-    assert parts[1] == [(p, f"s{p}", f"k{p}") for p in range(6, 10)]
-    other = Level.of(["s1", "s11"], ["k1", "k11"], [1, 11], packed=True)
+    assert list(stays) == [(p, f"s{p}", 1000 + p) for p in range(6)]
+    assert parts[1] == [(p, f"s{p}", 1000 + p) for p in range(6, 10)]
+    other = Level.of(["s1", "s11"], [1001, 1011], [1, 11], packed=True)
     merged = taken_in(other, [[], parts[1]], packed=True)
     assert merged.objects is None and [p for p, _, _ in merged] == [1, 6, 7, 8, 9, 11]
 

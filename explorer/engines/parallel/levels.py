@@ -12,6 +12,7 @@ from itertools import islice
 from typing import Any, Callable, Iterator
 
 from agree.explorer.engines.storage.packed import chunked, unpacked
+from agree.explorer.engines.strategies.bfs import STRIDE
 from agree.models.contract import Model
 
 HASHED_APART = ("the states of model {model} hash differently in each Ray worker (before Python 3.12, None "
@@ -90,7 +91,7 @@ class Level:
     def streamed(cls, items: Iterator[tuple], count: int, packed: bool) -> Level:
         """A level of `count` (position, state, key) items, packed as they come when it is packed:
         a packed level is never whole as objects, only one chunk at a time."""
-        positions, keys = array("q"), []
+        positions, keys = array("q"), array("q") if packed else []  # packed: fingerprints
 
         def states() -> Iterator:
             for position, state, key in items:
@@ -100,6 +101,41 @@ class Level:
         if packed and count >= PACK_AT:
             return cls(keys, positions, chunks=list(chunked(states())))
         return cls(keys, positions, objects=list(states()))
+
+
+def recount_before(model: Model, level: Level, last: int, generated_before: int) -> dict:
+    """What a level's expansion met up to the transition of order `last`, generated again (the
+    model is deterministic): the counts of a level cut there. (`generated_before`: all the level
+    generated, which bounds the initial states met.)"""
+    fired, generated, dead, first_dead = Counter(), 0, 0, None
+    if level.positions[:1] == array("q", [ROOT]):
+        return {"generated": min(last + 1, generated_before), "fired": fired, "dead": 0, "first_dead": None}
+    for position, state, key in level:
+        if position * STRIDE > last:
+            break
+        i = 0
+        for action, _args, _succ in model.next(state):
+            if position * STRIDE + i > last:
+                break
+            fired[action] += 1
+            i += 1
+        generated += i
+        if i == 0:  # before the cut's own state, which has a step
+            dead += 1
+            first_dead = first_dead or (position, key)
+    return {"generated": generated, "fired": fired, "dead": dead, "first_dead": first_dead}
+
+
+CHECK_AT = 1 << 14  # successors found between two looks for those this shard holds as visited
+
+
+def as_ints(values: Any) -> Iterator[int]:
+    """The Python ints of an int array (or a range), a slice at a time: never a whole list of them."""
+    if isinstance(values, range):
+        yield from values
+        return
+    for lo in range(0, len(values), 1 << 16):
+        yield from values[lo:lo + (1 << 16)].tolist()
 
 
 def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:

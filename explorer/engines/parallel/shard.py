@@ -26,8 +26,8 @@ from agree.explorer.engines.interrupts import raised_by_model_code
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.storage import memory
 from agree.explorer.engines.parallel import levels
-from agree.explorer.engines.parallel.levels import (HASHED_APART, ROOT, Level, LevelReport, hand_over, hash_probe,
-                                                   no_offers, taken_in)
+from agree.explorer.engines.parallel.levels import (HASHED_APART, ROOT, Level, LevelReport, as_ints, hand_over,
+                                                   hash_probe, no_offers, recount_before, taken_in)
 from agree.explorer.engines.parallel.saved import load_shard, save_shard
 from agree.explorer.engines.strategies.bfs import STRIDE, Expansion, Found, expand
 from agree.models.contract import Model
@@ -81,7 +81,7 @@ class Shard:
         self.generated = 0
         self.events: list = []
         self.count_ = Expansion()
-        self.found = Found(self.loop_key is not None)
+        self.found = Found(self.loop_key is not None, not self.inline)
         self.seen: dict = self.store.parents if self.inline else {}
         self.sent: list = []  # per owner, the indexes in `found` of the successors offered to it
         self.won: Any = None  # the indexes in `found` of the successors this shard won, ascending
@@ -150,9 +150,29 @@ class Shard:
 
     def _tick(self) -> bool:
         self._drain()
-        if self.packed and len(self.found.states) >= levels.PACK_AT:  # a big level: keep what it found pickled
-            self.found.pack()
+        found = self.found
+        if self.packed and (len(found) - found.checked >= levels.CHECK_AT or len(found.states) >= levels.PACK_AT):
+            self._drop_visited()
+            if len(found.states) >= levels.PACK_AT:  # a big level: keep what it found pickled
+                found.pack()
         return self.should_stop()
+
+    def _drop_visited(self) -> None:
+        """Forget the successors found since the last look that this shard owns and holds as visited:
+        they would lose anyway, and on a big level they are a third of those kept (Raft)."""
+        import numpy as np
+
+        found, start, table = self.found, self.found.checked, self.store.table
+        if start < len(found) and len(table):
+            fps = np.frombuffer(found.keys[start:], dtype=np.int64)
+            old = table.contains(fps)
+            if self.count > 1:
+                old &= fps % self.count == self.index
+            if old.any():
+                for key in fps[old].tolist():
+                    del self.seen[key]  # (its entries stay in the order of `found`'s)
+                found.keep_only(start, np.flatnonzero(~old))
+        found.checked = len(found)
 
     def _record(self, order: int, phase: int, what: str, key: Any) -> None:
         """Note the properties that failed (or guards reached) just now: the first of each."""
@@ -166,8 +186,8 @@ class Shard:
         import numpy as np
 
         found, count = self.found, self.count
-        self.fps = np.fromiter(found.keys, dtype=np.int64, count=len(found))  # the loop keyed them by fingerprint
-        self.orders = np.fromiter(found.orders, dtype=np.int64, count=len(found))
+        self.fps = np.frombuffer(found.keys, dtype=np.int64).copy()  # the loop keyed them by fingerprint
+        self.orders = np.frombuffer(found.orders, dtype=np.int64).copy()
         if count == 1:
             self.sent = [slice(None)]
         else:
@@ -231,8 +251,7 @@ class Shard:
         if monitor.invariants or monitor.reachables:
             at, keys = found.orders, found.keys
             on_state, guards = monitor.on_state, monitor.reachables
-            indexes = won.tolist() if answers is not None else won
-            for j, state in zip(indexes, found.select(indexes)):
+            for j, state in zip(as_ints(won), found.select(as_ints(won))):
                 on_state(state, keys[j])
                 if monitor.reachables is not guards:  # something failed or was reached (the monitor prunes)
                     self._record(at[j], 2, "failed", keys[j])  # (each name once)
@@ -252,10 +271,10 @@ class Shard:
         import numpy as np
 
         found, keep = self.found, len(ranks)
-        recount = self._recount(cut) if cut is not None else None
+        recount = recount_before(self.model, self.level, cut, self.generated) if cut is not None else None
         every = self.won is None or (keep == len(found) and len(self.won) == keep)  # a prefix of `found`
-        take = range(keep) if every else self.won[:keep].tolist()
-        counted = Counter(found.actions[:keep] if every else [found.actions[j] for j in take])
+        take = range(keep) if every else self.won[:keep]
+        counted = Counter(found.actions[:keep] if every else [found.actions[j] for j in as_ints(take)])
         if self.inline:
             keys = found.keys[:keep]
         else:
@@ -266,13 +285,13 @@ class Shard:
                 parents = np.fromiter(self.seen.values(), dtype=np.int64, count=len(self.seen))
                 parents = parents[:keep] if every else parents[self.won[:keep]]
             self._link(keys, parents)
-            keys = keys.tolist()  # Python ints: the loop hands them on as parent keys
+            keys = array("q", keys.tobytes())  # the loop hands them on as parent keys
         if found.packed_count:  # a big level: packed again as it is read, a chunk at a time
-            self.level = Level.streamed(zip(ranks, found.select(take), keys), keep, self.packed)
+            self.level = Level.streamed(zip(ranks, found.select(as_ints(take)), keys), keep, self.packed)
         else:
-            states = found.states[:keep] if every else [found.states[j] for j in take]
+            states = found.states[:keep] if every else [found.states[j] for j in as_ints(take)]
             self.level = Level.of(states, keys, ranks, self.packed)
-        self.found, self.seen, self.won_fps = Found(self.loop_key is not None), {}, None
+        self.found, self.seen, self.won_fps = Found(self.loop_key is not None, not self.inline), {}, None
         if self.level.chunks is not None:  # the big level went into pickles: hand its pages back
             memory.trim()
         return {"found": counted, "recount": recount}
@@ -297,26 +316,6 @@ class Shard:
                 self.store.add(fps[mine], parents[mine])
             else:
                 self.links[o] = (fps[mine], parents[mine])
-
-    def _recount(self, last: int) -> dict:
-        """Transitions with order <= `last`, generated again (the model is deterministic)."""
-        fired, generated, dead, first_dead = Counter(), 0, 0, None
-        if self.level.positions[:1] == array("q", [ROOT]):
-            return {"generated": min(last + 1, self.generated), "fired": fired, "dead": 0, "first_dead": None}
-        for position, state, key in self.level:
-            if position * STRIDE > last:
-                break
-            i = 0
-            for action, _args, _succ in self.model.next(state):
-                if position * STRIDE + i > last:
-                    break
-                fired[action] += 1
-                i += 1
-            generated += i
-            if i == 0:  # before the cut's own state, which has a step
-                dead += 1
-                first_dead = first_dead or (position, key)
-        return {"generated": generated, "fired": fired, "dead": dead, "first_dead": first_dead}
 
     # ----- the first level, checkpoints, and lookups for traces
 

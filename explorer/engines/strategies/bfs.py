@@ -18,6 +18,7 @@ parent's key; traces are rebuilt by re-executing the model along that chain (as 
 
 from __future__ import annotations
 
+from array import array
 from typing import Any, Callable, Iterable, Iterator
 
 from agree.explorer.engines.run import TICK, Run
@@ -39,23 +40,40 @@ class Found:
     """The successors an expansion keeps, in the order it meets them (ascending order): for each,
     its order, state, key and action. A key met twice in a level is kept once, at its first order.
 
-    With fingerprints, where memory is the point, a big level's states need not stay objects until
-    the owners have judged them: `pack` pickles the whole chunks kept so far (storage.packed), and
-    `select` gives states back by index, a chunk at a time."""
+    With fingerprints, where memory is the point, orders and keys are int64 arrays (8 bytes each,
+    not a Python int's 32 more); successors an owner already holds as visited can be dropped early
+    (`keep_only`); and a big level's states need not stay objects until the owners have judged
+    them: `pack` pickles the whole chunks kept so far (storage.packed), and `select` gives states
+    back by index, a chunk at a time."""
 
-    __slots__ = ("orders", "states", "keys", "actions", "chunks", "chunk_size", "packed_count")
+    __slots__ = ("orders", "states", "keys", "actions", "chunks", "chunk_size", "packed_count", "checked")
 
-    def __init__(self, keyed: bool) -> None:
-        self.orders: list[int] = []
+    def __init__(self, keyed: bool, fingerprints: bool = False) -> None:
+        self.orders = array("q")
         self.states: list = []  # the states kept after the first `packed_count`, which are in `chunks`
-        self.keys: list = [] if keyed else self.states  # a state that is its own key is not listed twice
+        # a state that is its own key is not listed twice
+        self.keys: Any = array("q") if fingerprints else [] if keyed else self.states
         self.actions: list[str] = []
         self.chunks: list[bytes] = []
         self.chunk_size = packing.CHUNK  # states a chunk holds
         self.packed_count = 0
+        self.checked = 0  # successors before this index have been looked up as visited (keep_only)
 
     def __len__(self) -> int:
         return len(self.orders)
+
+    def keep_only(self, start: int, kept: Any) -> None:
+        """Of the successors from `start` on (none of them packed), keep those at the ascending
+        offsets `kept` (a numpy array) and forget the rest."""
+        import numpy as np
+
+        offsets = kept.tolist()
+        for part in [self.orders, self.actions, self.states] + ([self.keys] if self.keys is not self.states else []):
+            at = start - self.packed_count if part is self.states else start
+            if isinstance(part, array):
+                part[at:] = array("q", np.frombuffer(part[at:], dtype=np.int64)[kept].tobytes())
+            else:
+                part[at:] = [part[at + j] for j in offsets]
 
     def pack(self) -> None:
         """Pickle the whole chunks of states kept so far. Only for keyed successors (fingerprints):
