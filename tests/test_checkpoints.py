@@ -70,6 +70,16 @@ def test_a_violation_found_after_resuming_has_the_trace_of_an_uninterrupted_run(
     assert json.loads(resumed.stdout)["violation"]["trace"]["length"] == 3
 
 
+def test_a_checkpoint_keeps_the_size_of_the_level_it_resumes_with(tmp_path):
+    """So the progress lines of a resumed search count the states queued, not 0 until a level ends."""
+    args = ["check", "twophase", "-p", "rms=4", "--workers", "2", "--json", "--quiet"]
+    to5, to6 = (json.loads(agree(*args, "--max-depth", depth, "--checkpoint", tmp_path / depth,
+                                 "--checkpoint-every", "0").stdout)["distinct_states"] for depth in ("5", "6"))
+    folder = tmp_path / "6"
+    saved = pickle.loads((folder / (folder / "CURRENT").read_text().strip() / "search.pickle").read_bytes())
+    assert saved["search"]["queued"] == to6 - to5 > 0  # the states at depth 6, expanded next
+
+
 def checkpointed(folder: Path, *extra: str) -> None:
     ran = agree("check", "twophase", "-p", "rms=3", "--workers", "2", "--checkpoint", folder, "--checkpoint-every",
                 "0", "--quiet", *extra)

@@ -257,12 +257,14 @@ def _counters(run: Run) -> dict:
     return {"distinct": run.distinct, "generated": run.generated, "depth": run.depth, "fired": dict(run.fired),
             "found": dict(run.found), "dead_ends": run.paths.dead_ends, "first_dead_end": run.paths.first_dead_end,
             "failed": dict(monitor.failed), "reached": dict(monitor.reached),
-            "failed_step": dict(monitor.failed_step)}
+            "failed_step": dict(monitor.failed_step), "queued": run.queued}
 
 
 def _restore_counters(run: Run, saved: dict) -> None:
     monitor = run.monitor
     run.distinct, run.generated, run.depth = saved["distinct"], saved["generated"], saved["depth"]
+    queued = saved.get("queued")  # (checkpoints before it was saved: none, the progress lines say 0)
+    run.queued = queued if type(queued) is int and queued >= 0 else 0
     run.fired, run.found = dict(saved["fired"]), dict(saved["found"])
     run.paths.dead_ends, run.paths.first_dead_end = saved["dead_ends"], saved.get("first_dead_end")
     monitor.failed.update(saved["failed"])
