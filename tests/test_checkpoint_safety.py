@@ -5,11 +5,13 @@ the checkpoint options are agree's own, never blamed on the model."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -292,6 +294,48 @@ def test_a_well_formed_level_file_of_the_wrong_shape_is_one_line(written, resume
     (level / "shard-0-level.pickle").write_bytes(pickle.dumps({"states": [[1]], "keys": [[1]], "positions": ["x"]}))
     reseal(level)
     one_line(resume("workers-2", folder), "is not a shard's level")
+
+
+def packed_checkpoint(pinned, monkeypatch, folder: Path) -> Path:
+    """A fingerprint checkpoint whose levels are kept (and so saved) in chunks of 3 states."""
+    monkeypatch.setattr("agree.explorer.engines.parallel.levels.PACK_AT", 0)
+    monkeypatch.setattr("agree.explorer.engines.storage.packed.CHUNK", 3)
+    ran = pinned(*CHECK, *MODES["fingerprints-2"], "--max-depth", "4", "--checkpoint", folder, "--checkpoint-every", "0")
+    assert ran.code == 0, ran.err
+    level = level_of(folder)
+    saved = pickle.loads((level / "shard-0-level.pickle").read_bytes())  # the test's own file: trusted
+    assert "states" not in saved and len(saved["chunks"]) > 1
+    return level
+
+
+@pytest.mark.parametrize("workers", ["1", "2", "3"])
+def test_a_packed_level_is_saved_in_its_chunks_and_resumes_to_the_same_result(pinned, monkeypatch, tmp_path, workers):
+    packed_checkpoint(pinned, monkeypatch, tmp_path / "ck")
+    args = [*CHECK, "--fingerprints", "--workers", workers, "--json"]
+    resumed, whole = pinned(*args, "--resume", tmp_path / "ck"), pinned(*args)
+    assert resumed.code == whole.code == 0, resumed.err
+    drop = ("seconds", "states_per_second", "warnings", "exchanged_bytes")
+    assert {k: v for k, v in json.loads(resumed.out).items() if k not in drop} == \
+        {k: v for k, v in json.loads(whole.out).items() if k not in drop}
+
+
+@pytest.mark.parametrize("spoil", ["crafted", "short", "long", "not-bytes"])
+def test_a_packed_levels_chunks_are_read_as_checkpoints_are(pinned, monkeypatch, tmp_path, spoil):
+    """A chunk is decompressed and read by the restricted unpickler: crafted, it runs nothing; a
+    chunk too few or too many, or not bytes, is one line."""
+    level = packed_checkpoint(pinned, monkeypatch, tmp_path / "ck")
+    marker = tmp_path / "PWNED"
+    path = level / "shard-0-level.pickle"
+    saved = pickle.loads(path.read_bytes())
+    chunks = saved["chunks"]
+    saved["chunks"] = {"crafted": [zlib.compress(payloads(marker)["STACK_GLOBAL-os.system"])] + chunks[1:],
+                       "short": chunks[:-1], "long": chunks + chunks[-1:], "not-bytes": ["x"] + chunks[1:]}[spoil]
+    path.write_bytes(pickle.dumps(saved))
+    reseal(level)
+    ran = pinned(*CHECK, *MODES["fingerprints-2"], "--resume", tmp_path / "ck")
+    assert not marker.exists()
+    one_line(ran, {"crafted": "was not written by agree for this model", "short": "another number of states",
+                   "long": "another number of states", "not-bytes": "cannot be read"}[spoil])
 
 
 # ----- CURRENT names a level folder of agree's, inside the checkpoint folder, and nothing else

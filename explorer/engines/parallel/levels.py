@@ -45,10 +45,17 @@ class LevelReport:
 
 def a_level(saved: Any) -> bool:
     """Whether a loaded level file has the shape Shard.save gives it (a crafted one may not)."""
-    if not isinstance(saved, dict) or not all(isinstance(saved.get(k), list) for k in ("states", "keys", "positions")):
+    if not isinstance(saved, dict) or not all(isinstance(saved.get(k), list) for k in ("keys", "positions")):
         return False
     positions = saved["positions"]
-    if not len(saved["states"]) == len(saved["keys"]) == len(positions) or any(type(p) is not int for p in positions):
+    if "chunks" in saved:  # a packed level: its states are counted as they are read
+        if not isinstance(saved["chunks"], list) or "states" in saved:
+            return False
+    elif not isinstance(saved.get("states"), list) or len(saved["states"]) != len(positions):
+        return False
+    if len(saved["keys"]) != len(positions) or any(type(p) is not int for p in positions):
+        return False
+    if any(a >= b for a, b in zip(positions, positions[1:])):  # by ascending position, as a level is
         return False
     try:
         for key in saved["keys"]:

@@ -10,11 +10,14 @@ and numpy without pickle: loading never runs code.
 
 from __future__ import annotations
 
+import heapq
 import os
 import pickle
-from typing import Any
+from itertools import islice
+from typing import Any, Iterator
 
 from agree.explorer.engines.parallel.levels import Level, a_level, links_of
+from agree.explorer.engines.storage.unpickling import allowed_classes, load_chunk
 from agree.properties.errors import InputError
 
 
@@ -25,20 +28,25 @@ def save_shard(shard: Any, folder: str) -> None:
         level = shard.level
         keys = level.keys.tolist() if hasattr(level.keys, "tolist") else list(level.keys)  # numpy: ints
         links = [None if link is None else (link[0].tolist(), link[1].tolist()) for link in shard.links]
-        pickle.dump({"states": list(level.states()), "keys": keys, "positions": level.positions.tolist(),
-                     "links": links}, out, protocol=pickle.HIGHEST_PROTOCOL)
+        # a packed level is saved as it is kept, in compressed chunks: never whole as objects
+        states = {"states": level.objects} if level.chunks is None else {"chunks": level.chunks}
+        pickle.dump({**states, "keys": keys, "positions": level.positions.tolist(), "links": links}, out,
+                    protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_shard(shard: Any, folder: str, shards: int) -> None:
-    """Take this shard's part of a checkpoint written by `shards` workers. Fingerprints cannot be
-    recomputed, so this process must fingerprint alike (checked on the level's states)."""
+    """Take this shard's part of a checkpoint written by `shards` workers: every count-th state of
+    the saved parts merged by position, streamed (a packed part is unpickled a chunk at a time).
+    Fingerprints cannot be recomputed, so this process must fingerprint alike (checked on the
+    level's states)."""
     import numpy as np
 
     from agree.explorer.engines.storage.checkpoints import load
 
     if shard.inline and shards != 1:
         raise InputError(f"the checkpoint in {folder} was written by {shards} workers; exact storage is one worker's")
-    count, me, found = shard.count, shard.index, []
+    count, me, parts, total = shard.count, shard.index, [], 0
+    allowed = allowed_classes(shard.model)
     for i in range(shards):
         path = os.path.join(folder, f"shard-{i}")
         if shard.inline:
@@ -55,16 +63,41 @@ def load_shard(shard: Any, folder: str, shards: int) -> None:
                 fps, parents = np.array(link[0], dtype=np.int64), np.array(link[1], dtype=np.int64)
                 mine = fps % count == me
                 shard.store.add(fps[mine], parents[mine])
-        found.extend(zip(level["positions"], level["states"], level["keys"]))
-    found.sort(key=lambda row: row[0])  # expanded by ascending position
-    found = found[me::count]
-    if not shard.inline and any(shard.key_of(state) != key for _, state, key in found):
-        raise InputError(f"the states of model {shard.model.label()} get other fingerprints in this process than "
-                         "in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
-                         "address): resume on Python 3.12 or newer, or start anew")
-    keys = [key for _, _, key in found]
-    shard.level = Level.of([state for _, state, _ in found], keys, [position for position, _, _ in found], shard.packed)
+        parts.append(_items(level, allowed, path + "-level.pickle"))
+        total += len(level["positions"])
+    mine = islice(heapq.merge(*parts, key=lambda item: item[0]), me, None, count)  # each part ascending
+    shard.level = Level.streamed(_checked(shard, mine), len(range(me, total, count)), shard.packed)
     shard.links = [None] * count
+
+
+def _items(level: dict, allowed: dict, path: str) -> Iterator[tuple]:
+    """(position, state, key) for each state of a saved level: its list of states, or its chunks
+    unpickled one at a time (as checkpoints are read: only plain data and the model's record
+    types), which must hold exactly as many states as it has positions."""
+    positions, keys = level["positions"], level["keys"]
+    if "chunks" not in level:
+        yield from zip(positions, level["states"], keys)
+        return
+    at = 0
+    for chunk in level["chunks"]:
+        states = load_chunk(chunk, allowed, path)
+        if not isinstance(states, list) or at + len(states) > len(positions):
+            at = -1
+            break
+        yield from zip(positions[at:at + len(states)], states, keys[at:at + len(states)])
+        at += len(states)
+    if at != len(positions):
+        raise InputError(f"checkpoint file {path} holds another number of states than of positions; "
+                         "start the search anew")
+
+
+def _checked(shard: Any, items: Iterator[tuple]) -> Iterator[tuple]:
+    for item in items:
+        if not shard.inline and shard.key_of(item[1]) != item[2]:
+            raise InputError(f"the states of model {shard.model.label()} get other fingerprints in this process "
+                             "than in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
+                             "address): resume on Python 3.12 or newer, or start anew")
+        yield item
 
 
 def _add_owned(shard: Any, path: str, first: bool) -> None:

@@ -15,9 +15,12 @@ check (and the checkpoint's digests catch first).
 
 from __future__ import annotations
 
+import io
 import pickle
 import sys
-from typing import Any
+import zlib
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from agree.properties.errors import InputError
 
@@ -27,9 +30,24 @@ _PLAIN = {("builtins", cls.__name__): cls
 
 def load(path: str, model: Any) -> Any:
     """Unpickle a checkpoint file, building only plain data and the model's record types."""
-    try:
+    with _one_line(path):
         with open(path, "rb") as f:
             return _Unpickler(f, allowed_classes(model)).load()
+
+
+def load_chunk(chunk: Any, allowed: dict[tuple[str, str], type], path: str) -> Any:
+    """Unpickle one compressed chunk of states (explorer.engines.storage.packed) kept in the
+    checkpoint file `path`, as `load` does a file; `allowed` is `allowed_classes(model)`."""
+    with _one_line(path):
+        if not isinstance(chunk, bytes):
+            raise ValueError("a chunk of states is not bytes")
+        return _Unpickler(io.BytesIO(zlib.decompress(chunk)), allowed).load()
+
+
+@contextmanager
+def _one_line(path: str) -> Iterator[None]:
+    try:
+        yield
     except _Refused as err:
         raise InputError(f"checkpoint file {path} {err}: it was not written by agree for this model, so it is "
                          "not read; start the search anew") from None
