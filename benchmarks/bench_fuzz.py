@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import multiprocessing.connection
 import resource
 import statistics
 import sys
@@ -92,8 +93,30 @@ def one(key: str, seed: int, budget: float, workers: int, clock: str, guide: boo
             "worker": outcome.worker, "worker_seed": outcome.worker_seed}
 
 
-def _one(args: tuple) -> dict:
-    return one(*args)
+def _child(send, args: tuple) -> None:
+    send.send(one(*args))
+    send.close()
+
+
+def run_all(work: list[tuple], jobs: int) -> list[dict]:
+    """Each search in a process of its own, `jobs` at once, results in the order of `work`. Not a
+    Pool: its workers are daemonic and could not start the processes of `--workers`."""
+    context = multiprocessing.get_context("fork")
+    results: list = [None] * len(work)
+    pending, running = list(enumerate(work)), {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            i, args = pending.pop(0)
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_child, args=(send, args))
+            process.start()
+            send.close()
+            running[receive] = (i, process)
+        for receive in multiprocessing.connection.wait(list(running)):
+            i, process = running.pop(receive)
+            results[i] = receive.recv()
+            process.join()
+    return results
 
 
 def seeds_of(text: str) -> list[int]:
@@ -131,11 +154,9 @@ def main() -> None:
     seeds = seeds_of(args.seeds)
     rows = []
     print(f"{'row':>10} {'found':>7} {'median s':>9} {'runs':>9} {'MiB':>6}  per seed ({args.clock} s to find)", flush=True)
-    context = multiprocessing.get_context("fork")
     for key in args.rows or list(ROWS):
         work = [(key, seed, args.time_limit, args.workers, args.clock, not args.no_guide) for seed in seeds]
-        with context.Pool(jobs, maxtasksperchild=1) as pool:
-            runs = pool.map(_one, work, chunksize=1)
+        runs = run_all(work, jobs)
         row = summary(key, runs, args.time_limit)
         rows.append(row)
         times = " ".join(str(r["seconds_to_find"]) if r["found"] else "-" for r in runs)
