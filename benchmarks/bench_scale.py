@@ -94,6 +94,10 @@ def main(argv: list[str]) -> None:
         counts = [int(n) for n in argv[at + 1].split(",")]
         argv = argv[:at] + argv[at + 2:]
     names = argv or DEFAULT
+    unknown = [name for name in names if name not in CONFIGS]
+    if unknown:
+        sys.exit(f"bench_scale.py: unknown configuration {unknown[0]!r}: choose from {', '.join(CONFIGS)} "
+                 "(options: --workers 1,2,...)")
     rows = []
     print(f"{cores} usable cores, load average {os.getloadavg()[0]:.2f} at the start")
     print(f"{'config':<11}{'workers':>8}{'storage':>13}{'states':>12}{'wall s':>8}{'cpu s':>8}{'inflation':>16}"
