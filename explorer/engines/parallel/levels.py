@@ -141,8 +141,9 @@ def as_ints(values: Any) -> Iterator[int]:
     if isinstance(values, range):
         yield from values
         return
-    for lo in range(0, len(values), 1 << 16):
-        yield from values[lo:lo + (1 << 16)].tolist()
+    step = 1 << 16
+    for lo in range(0, len(values), step):
+        yield from values[lo:lo + step].tolist()
 
 
 def hash_probe(model: Model, key_of: Callable | None, fingerprints: bool) -> list:

@@ -66,7 +66,8 @@ def load_shard(shard: Any, folder: str, shards: int) -> None:
         parts.append(_items(level, allowed, path + "-level.pickle"))
         total += len(level["positions"])
     mine = islice(heapq.merge(*parts, key=lambda item: item[0]), me, None, count)  # each part ascending
-    shard.level = Level.streamed(_checked(shard, mine), len(range(me, total, count)), shard.packed)
+    items = mine if shard.inline else _fingerprinted_alike(shard, mine)  # exact keys are the states themselves
+    shard.level = Level.streamed(items, len(range(me, total, count)), shard.packed)
     shard.links = [None] * count
 
 
@@ -91,9 +92,9 @@ def _items(level: dict, allowed: dict, path: str) -> Iterator[tuple]:
                          "start the search anew")
 
 
-def _checked(shard: Any, items: Iterator[tuple]) -> Iterator[tuple]:
+def _fingerprinted_alike(shard: Any, items: Iterator[tuple]) -> Iterator[tuple]:
     for item in items:
-        if not shard.inline and shard.key_of(item[1]) != item[2]:
+        if shard.key_of(item[1]) != item[2]:
             raise InputError(f"the states of model {shard.model.label()} get other fingerprints in this process "
                              "than in the one that wrote the checkpoint (before Python 3.12, None hashes by its "
                              "address): resume on Python 3.12 or newer, or start anew")
