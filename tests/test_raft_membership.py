@@ -84,6 +84,18 @@ def test_joint_consensus_holds_with_pinned_count():
     assert steps.index("EnterJoint") < steps.index("LeaveJoint")
 
 
+def test_joint_consensus_with_configurations_as_the_only_commands():
+    """client_values=0: joint consensus still commits (its configuration entries), with a smaller
+    count; the other modes have nothing to commit without client values and refuse it."""
+    result = check(Raft(**JOINT, client_values=0), only=ONE_TERM)
+    assert result.verdict == HOLDS and (result.distinct_states, result.depth) == (1089, 25)
+    assert all(result.properties[g].status == "reached" for g in ("config_change_committed", "new_server_votes"))
+    assert result.coverage["ClientRequest"] == {"fired": 0, "new": 0, "off": "client_values=0"}
+    for reconfig in ("none", "single"):
+        with pytest.raises(InputError, match="client_values=0"):
+            Raft(reconfig=reconfig, client_values=0)
+
+
 def test_learners_are_added_and_promoted():
     result = check(Raft(**SINGLE, learners=True), only=ONE_TERM)
     assert result.verdict == HOLDS and result.coverage["AddLearner"]["fired"]

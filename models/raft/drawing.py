@@ -16,8 +16,10 @@ class RaftDrawing:
         return list(self.names)
 
     def actions_off(self) -> dict[str, str]:
-        off = {"Restart": "max_restarts=0", "Duplicate": "max_duplicates=0", "Drop": "loss=False"}
-        on = {"Restart": self.max_restarts, "Duplicate": self.max_duplicates, "Drop": self.loss}
+        off = {"Restart": "max_restarts=0", "Duplicate": "max_duplicates=0", "Drop": "loss=False",
+               "ClientRequest": "client_values=0"}
+        on = {"Restart": self.max_restarts, "Duplicate": self.max_duplicates, "Drop": self.loss,
+              "ClientRequest": self.client_values}
         return {action: why for action, why in off.items() if not on[action]}
 
     def chart(self, step: Step) -> list[tuple]:

@@ -54,7 +54,8 @@ class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
         "nodes": Param(int, 3, "number of servers", min=1, max=5),
         "max_term": Param(int, 2, "highest term a Timeout may start", min=1, max=9),
         "max_log": Param(int, 1, "most entries in a log (ClientRequest bound)", min=0, max=9),
-        "client_values": Param(int, 1, "number of client values v1..vK", min=1, max=5),
+        "client_values": Param(int, 1, "number of client values v1..vK (0: with reconfig=joint, configurations are "
+                               "the only commands)", min=0, max=5),
         "max_restarts": Param(int, 0, "most Restart steps in a run", min=0, max=9),
         "max_duplicates": Param(int, 0, "most Duplicate steps in a run", min=0, max=9),
         "max_messages": Param(int, 2, "most messages in flight (copies included)", min=1, max=20),
@@ -83,6 +84,10 @@ class Raft(RaftReceive, RaftSymmetry, RaftDrawing, ConfigChanges, Model):
         n = self.nodes
         if self.spares and self.reconfig == "none":
             raise InputError(f"spares={self.spares} needs membership changes: add -p reconfig=single or joint")
+        if not self.client_values and self.reconfig != "joint":
+            # single: the 2015 fix waits for an entry of the leader's term, which only a client value is
+            raise InputError(f"client_values=0 leaves reconfig={self.reconfig} nothing to commit: use client_values>=1, "
+                             "or reconfig=joint, whose configuration entries are commands of their own")
         if self.max_messages < n - 1:
             raise InputError(f"max_messages={self.max_messages} is too small for nodes={n}: a Timeout sends "
                              f"{n - 1} RequestVotes at once, so use max_messages>={n - 1}")
