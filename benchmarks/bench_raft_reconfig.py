@@ -3,6 +3,7 @@
     python benchmarks/bench_raft_reconfig.py                # every run below, in order
     python benchmarks/bench_raft_reconfig.py bug-bfs fuzz   # chosen ones
     python benchmarks/bench_raft_reconfig.py --minutes 30   # time limit per run (default 20)
+    python benchmarks/bench_raft_reconfig.py joint-configs --minutes 90   # some 40 minutes of one core
 
 Each run is an `agree` command in its own process (`--json`), so the numbers are what a user
 gets: states, depth, counterexample length and seconds. A run that hits the time limit says
@@ -34,6 +35,9 @@ RUNS = {  # name: (what it shows, agree arguments)
     "single-fixed": ("reconfig=single with the fix, exhaustive", ["check", "raft", "-p", "reconfig=single", *FIXED,
                                                                    "--symmetry"]),
     "joint": ("reconfig=joint, exhaustive", ["check", "raft", "-p", "reconfig=joint", *FIXED, "--symmetry"]),
+    "joint-configs": ("reconfig=joint, configurations the only commands (client_values=0), exhaustive",
+                      ["check", "raft", "-p", "reconfig=joint", *FIXED, "-p", "client_values=0", "--symmetry",
+                       "--fingerprints"]),
 }
 
 
