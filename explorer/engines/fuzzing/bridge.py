@@ -29,7 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, MAX_STATES, RUNS_PER_EXAMPLE
 from agree.explorer.engines.fuzzing import guide as _guide
-from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, HEAD, Guide, path_of
+from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, HEAD, Guide, makes_cell, path_of
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.path import Trace
 from agree.models.contract import Model, Step
@@ -175,8 +175,9 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             new = [f for f in found if f not in seen and f not in mine]
             if new:
                 mine.update(new)
-                if self.depth < steps and self.enabled:  # a prefix no run can continue is not kept
-                    self.keep.append((self.depth, self.node, new[0]))
+                key = next((f for f in new if makes_cell(f)), None)
+                if key is not None and self.depth < steps and self.enabled:  # a prefix no run can continue is not kept
+                    self.keep.append((self.depth, self.node, key))
                 self.gained = True
 
         def teardown(self) -> None:
@@ -267,6 +268,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                 drawn = data.draw(runs)  # drawn all the same after a violation: see _HEAD
                 if self.violation is not None:
                     return
+                guided.started()
                 cell = guided.choose(drawn[:_HEAD])
                 # an action is off when its byte is 192 or more: a quarter of them, none once shrunk
                 self.off = frozenset(a for a, b in zip(declared, drawn[_HEAD:_HEAD + swarm]) if b >= 192)
