@@ -3,7 +3,7 @@
     python benchmarks/bench_raft_reconfig.py                # every run below, in order
     python benchmarks/bench_raft_reconfig.py bug-bfs fuzz   # chosen ones
     python benchmarks/bench_raft_reconfig.py --minutes 30   # time limit per run (default 20)
-    python benchmarks/bench_raft_reconfig.py joint-configs --minutes 90   # some 40 minutes of one core
+    python benchmarks/bench_raft_reconfig.py joint-configs --minutes 60   # some 35 minutes of one core
 
 Each run is an `agree` command in its own process (`--json`), so the numbers are what a user
 gets: states, depth, counterexample length and seconds. A run that hits the time limit says

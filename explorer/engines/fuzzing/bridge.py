@@ -184,7 +184,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             if self.violation is not None:
                 raise self.violation  # only now: see _HEAD
             if guided is not None and (self.keep or self.tried or self.hits):
-                guided.commit(self.new_features, self.keep, self.tried, self.hits)
+                guided.commit(self.new_features, self.keep, self.tried, self.hits, stats.runs)
 
         def _arrive(self, state: Any) -> bool:
             """Judge the state reached; False at a violation."""
@@ -268,7 +268,6 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                 drawn = data.draw(runs)  # drawn all the same after a violation: see _HEAD
                 if self.violation is not None:
                     return
-                guided.started()
                 cell = guided.choose(drawn[:_HEAD])
                 # an action is off when its byte is 192 or more: a quarter of them, none once shrunk
                 self.off = frozenset(a for a, b in zip(declared, drawn[_HEAD:_HEAD + swarm]) if b >= 192)

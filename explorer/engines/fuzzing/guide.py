@@ -40,11 +40,12 @@ same steps.
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from math import sqrt
 from typing import Any
 
 CALIBRATION_STEPS = 200  # steps watched to tell the fields that change on most steps
-MAX_BAGS = 100_000  # multisets remembered in each memo (tens of MB), then forgotten at once
+MAX_BAGS = 100_000  # multisets remembered in each memo (tens of MB), least recently used forgotten first
 MAX_FEATURES = 1_000_000  # some 100 MB of features: a long search keeps using what it has, no more
 TOURNAMENT = 4  # cells drawn per choice: the best-scored one is continued
 FRESH = 32  # of 256: an eighth of the runs start afresh (swarm testing from an initial state)
@@ -86,13 +87,14 @@ class Guide:
         self.watched = 0  # while calibrating: steps watched
         self.frozen = False  # set at the first violation: from then on nothing changes
         self.retired = 0  # cells dropped
-        self.runs = 0  # runs started (Guide.started)
         self.restarts = 0  # epochs ended: each starts the cells and features afresh
         self.epoch_ends = RESTART_RUNS  # the run count at which this epoch ends
         self.initial_features: frozenset = frozenset()  # the features of the initial states
         self.hits: dict = {}  # a cell's key (the feature it first reached) -> steps of runs that reached it
-        self.bags: dict = {}  # a per-node field's value -> its multiset (_bag)
-        self.pair_bags: dict = {}  # two per-node fields' values -> the multiset of their pairs (_pair_bag)
+        # multisets remembered: computing them is most of a step's feature cost, and most per-node
+        # field values recur from step to step
+        self._bag = lru_cache(MAX_BAGS)(_bag)  # a per-node field's value -> its multiset
+        self._pair_bag = lru_cache(MAX_BAGS)(_pair_bag)  # two such values -> the multiset of the nodes' pairs
 
     def watch(self, before: Any, after: Any) -> None:
         """Calibration: count which fields one step changed."""
@@ -155,29 +157,6 @@ class Guide:
             found += [(None, tuple(a[i][k] for i in per_node)) for k in moved]
         return found
 
-    def _bag(self, values: tuple) -> frozenset:
-        """The multiset of one per-node field's values, remembered: computing multisets is most of
-        a step's feature cost, and most field values recur from step to step."""
-        try:
-            return self.bags[values]
-        except KeyError:
-            return self._remember(self.bags, values, values)
-
-    def _pair_bag(self, first: tuple, second: tuple) -> frozenset:
-        """The multiset of the nodes' (first[k], second[k]) pairs, remembered as `_bag`'s."""
-        key = (first, second)
-        try:
-            return self.pair_bags[key]
-        except KeyError:
-            return self._remember(self.pair_bags, key, zip(first, second))
-
-    @staticmethod
-    def _remember(memo: dict, key: tuple, values) -> frozenset:
-        if len(memo) >= MAX_BAGS:
-            memo.clear()
-        found = memo[key] = _bag(values)
-        return found
-
     @property
     def growing(self) -> bool:
         """Whether runs still add to the guide: not after a violation, nor once it is full."""
@@ -198,14 +177,11 @@ class Guide:
                 best, top = cell, score
         return best
 
-    def started(self) -> None:
-        """A run began (fresh or continued)."""
-        self.runs += 1
-
-    def commit(self, features: set, entries: list, tried: list, hits: dict | None = None) -> None:
+    def commit(self, features: set, entries: list, tried: list, hits: dict, runs: int) -> None:
         """An example's new features, the prefixes that first reached them (with their keys), the
         cells its runs continued, each with whether that run found a new feature, and how often
-        its runs reached the keys of cells kept before.
+        its runs reached the keys of cells kept before; `runs`: the runs made so far, this
+        example's included.
 
         Or, once the epoch's runs are spent, a restart: the cells, counts and features start
         afresh, and the next epoch is `RESTART_RUNS` times the next term of Luby's sequence (1, 1,
@@ -216,9 +192,9 @@ class Guide:
         fixed one without knowing it (Luby, Sinclair & Zuckerman, IPL 1993)."""
         if self.frozen:
             return
-        if self.runs >= self.epoch_ends:
+        if runs >= self.epoch_ends:
             self.restarts += 1
-            self.epoch_ends = self.runs + RESTART_RUNS * luby(self.restarts + 1)
+            self.epoch_ends = runs + RESTART_RUNS * luby(self.restarts + 1)
             self.entries, self.hits, self.seen = [], {}, set(self.initial_features)
             return
         self.seen |= features
@@ -231,7 +207,7 @@ class Guide:
                 cell.node, dropped = None, dropped + 1
         self.entries.extend(Cell(depth, node, key) for depth, node, key in entries)
         counts = self.hits
-        for key, n in (hits or {}).items():
+        for key, n in hits.items():
             counts[key] += n
         for _depth, _node, key in entries:
             counts[key] = 1
@@ -258,6 +234,11 @@ def makes_cell(feature: tuple) -> bool:
 def _bag(values) -> frozenset:
     """A multiset, whatever the order of its values (which node holds which)."""
     return frozenset(Counter(values).items())
+
+
+def _pair_bag(first: tuple, second: tuple) -> frozenset:
+    """The multiset of the nodes' (first[k], second[k]) pairs."""
+    return _bag(zip(first, second))
 
 
 def _fields(state: Any) -> tuple:
