@@ -193,10 +193,14 @@ def balance_plan(sizes: list[int]) -> list[dict[int, int]] | None:
 def hand_over(level: Level, plan: dict[int, int], count: int, packed: bool) -> tuple[Level, list[list]]:
     """Split off the states `plan` gives away (the highest positions): (what stays, for each
     shard the (position, state, key) items it receives). Only the given-away items are ever
-    objects all at once."""
-    items = iter(level)
+    objects all at once; a level held as objects is sliced, not read through."""
     keep = len(level) - sum(plan.values())
-    kept = Level.streamed(islice(items, keep), keep, packed)
+    if level.chunks is None:
+        kept = Level(level.keys[:keep], level.positions[:keep], objects=level.objects[:keep])
+        items = zip(level.positions[keep:], level.objects[keep:], level.keys[keep:])
+    else:
+        items = iter(level)
+        kept = Level.streamed(islice(items, keep), keep, packed)
     parts: list[list] = [[] for _ in range(count)]
     for taker, n in sorted(plan.items()):
         parts[taker] = list(islice(items, n))
@@ -205,5 +209,23 @@ def hand_over(level: Level, plan: dict[int, int], count: int, packed: bool) -> t
 
 def taken_in(level: Level, parts: list[list], packed: bool) -> Level:
     """`level` with the items other shards handed over, by ascending position again."""
+    size = len(level) + sum(len(part) for part in parts)
+    if level.chunks is None and not (packed and size >= PACK_AT):  # objects: one sort of the positions
+        return _merged_objects(level, [item for part in parts for item in part])
     merged = heapq.merge(level, *parts, key=lambda item: item[0])  # each already ascending
-    return Level.streamed(merged, len(level) + sum(len(part) for part in parts), packed)
+    return Level.streamed(merged, size, packed)
+
+
+def _merged_objects(level: Level, items: list) -> Level:
+    import numpy as np
+
+    if not items:
+        return level
+    positions = np.concatenate([np.frombuffer(level.positions, dtype=np.int64),
+                                np.fromiter((item[0] for item in items), dtype=np.int64, count=len(items))])
+    order = np.argsort(positions, kind="stable").tolist()
+    states = level.objects + [item[1] for item in items]
+    keys = list(level.keys) + [item[2] for item in items]
+    merged_keys = [keys[i] for i in order]
+    return Level(array("q", merged_keys) if isinstance(level.keys, array) else merged_keys,
+                 array("q", positions[order].tobytes()), objects=[states[i] for i in order])
