@@ -165,9 +165,8 @@ class Shard:
         found, start, table = self.found, self.found.checked, self.store.table
         if start < len(found) and len(table):
             fps = np.frombuffer(found.keys[start:], dtype=np.int64)
-            old = table.contains(fps)
-            if self.count > 1:
-                old &= fps % self.count == self.index
+            old = fps % self.count == self.index  # only this shard's own keys are in its table
+            old[old] = table.contains(fps[old])
             if old.any():
                 for key in fps[old].tolist():
                     del self.seen[key]  # (its entries stay in the order of `found`'s)

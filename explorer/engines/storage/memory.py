@@ -4,15 +4,17 @@ glibc's malloc keeps what a program frees. It serves a block of at least the mma
 (128 KiB) from its own mapping, unmapped when freed, but it raises that threshold to the size of
 each such block freed (up to 32 MiB), after which the arrays of a search (tables, columns of a
 level) come from the heap, where a level's freed blocks stay resident between the blocks still
-in use. `fix_mmap_threshold` pins the threshold, so big arrays go back when freed; `trim` returns
-the free pages in the heap. Elsewhere (another C library or system) both do nothing.
+in use. `fix_mmap_threshold` pins the threshold at 4 MiB, so big arrays go back when freed;
+`trim` returns the free pages in the heap. (At glibc's initial 128 KiB, every temporary array of
+a level's bookkeeping was a fresh mapping whose pages faulted in one by one: a tenth of a
+TwoPhase search's time went to the kernel.) Elsewhere (another C library or system) both do nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-MMAP_THRESHOLD = 128 * 1024  # glibc's initial value, kept from rising
+MMAP_THRESHOLD = 4 << 20  # blocks from this size on are mappings of their own (glibc starts at 128 KiB)
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
 _libc: Any = None
 
