@@ -212,6 +212,23 @@ def test_the_work_is_dealt_out_when_one_shard_holds_most_of_a_level():
     assert [p for p, _, _ in taken_in(other, [parts[1], []], packed=False)] == [2, 5, 6, 7]
 
 
+def test_a_small_level_with_fingerprint_keys_is_dealt_out_as_objects():
+    """Below the packing size a fingerprint level stays objects: sliced when dealt out, merged by
+    position when taken in, its keys still an int64 array in the same order as its states."""
+    from array import array
+
+    from agree.explorer.engines.parallel.levels import Level, hand_over, taken_in
+
+    level = Level.of([f"s{p}" for p in range(6)], array("q", [100 + p for p in range(6)]), [0, 2, 4, 6, 8, 10],
+                     packed=True)
+    stays, parts = hand_over(level, {1: 2}, 2, packed=True)
+    assert stays.chunks is None and list(stays) == [(p, f"s{p // 2}", 100 + p // 2) for p in (0, 2, 4, 6)]
+    other = Level.of(["t1", "t9", "t11"], array("q", [201, 209, 211]), [1, 9, 11], packed=True)
+    merged = taken_in(other, [[], parts[1]], packed=True)
+    assert isinstance(merged.keys, array) and merged.chunks is None
+    assert list(merged) == [(1, "t1", 201), (8, "s4", 104), (9, "t9", 209), (10, "s5", 105), (11, "t11", 211)]
+
+
 def test_a_packed_level_is_dealt_out_a_chunk_at_a_time(monkeypatch):
     """With fingerprints a big level stays pickled while it is dealt out: what stays and what is
     taken in are packed again chunk by chunk, never unpickled whole."""
