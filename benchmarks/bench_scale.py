@@ -23,8 +23,8 @@ each worker count (several workers always identify states by fingerprint), with:
 
 With `--repeat N` every configuration's runs go N rounds, one run of each worker count per
 round, each round starting with the next one (so a slow spell of the machine, or a fast start,
-favours none of them), and each row gives the medians:
-on a machine whose speed drifts (a shared virtual machine), one run of each says little.
+favours none of them), and each row gives the medians. On a machine whose speed drifts (a shared
+virtual machine) one run of each says little.
 
 Writes benchmarks/results/scale.json. The load average at the start is printed: on a loaded
 machine compare CPU seconds and inflation, not wall time.
@@ -131,8 +131,7 @@ def main(argv: list[str]) -> None:
     rows = []
     print(f"{cores} usable cores, load average {os.getloadavg()[0]:.2f} at the start")
     print(f"{'config':<11}{'workers':>8}{'storage':>13}{'states':>12}{'wall s':>8}{'speed-up':>9}{'cpu s':>8}"
-          f"{'inflation':>16}"
-          f"{'B/succ':>8}{'peak MiB':>10}{'B/state':>9}")
+          f"{'inflation':>16}{'B/succ':>8}{'peak MiB':>10}{'B/state':>9}")
     for name in names:
         runs = [(1, False), (1, True)] + [(w, True) for w in counts if w > 1]
         rounds = [in_turn(name, runs, r) for r in range(repeat)]
@@ -147,8 +146,8 @@ def main(argv: list[str]) -> None:
             rows.append(row)
             inflation = f"{row['inflation'] or '-'} ({row['inflation_vs_exact']})"
             print(f"{name:<11}{workers:>8}{row['storage']:>13}{row['states']:>12,}{row['wall_s']:>8}"
-                  f"{row['speed_up']:>9}{row['cpu_s']:>8}"
-                  f"{inflation:>16}{row['bytes_per_successor']:>8}{row['peak_mib']:>10}{row['bytes_per_state']:>9}",
+                  f"{row['speed_up']:>9}{row['cpu_s']:>8}{inflation:>16}{row['bytes_per_successor']:>8}"
+                  f"{row['peak_mib']:>10}{row['bytes_per_state']:>9}",
                   flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     out = HERE / "results" / "scale.json"
