@@ -13,7 +13,7 @@ import json
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from agree.explorer.engines.fuzzing.fuzz import fuzz
+from agree.explorer.engines.fuzzing.fuzz import YOUNG_COLLECTION, fuzz
 from agree.explorer.engines.fuzzing.bridge import PropertyViolation, state_machine
 from agree.explorer.engines.result import INCOMPLETE, REACHED, VIOLATED
 
@@ -184,6 +184,18 @@ def test_runs_take_exactly_the_steps_asked_for():
     # deadlocks): depth, in states with the initial one counting, is steps + 1
     for steps in (1, 8, 30):
         assert fuzz(build_model("raft"), examples=10, steps=steps).result.depth == steps + 1
+
+
+def test_garbage_is_collected_less_often_during_a_search_only():
+    import gc
+
+    before, during = gc.get_threshold(), []
+    model = build_model("twophase", {"rms": 2})
+    model.within = lambda s: during.append(gc.get_threshold()) or True  # called on every successor
+    fuzz(model, examples=10, steps=5)
+    runs = during[1:]  # the first call filters the initial states, before the search starts
+    assert runs and all(t[0] >= YOUNG_COLLECTION and t[1:] == before[1:] for t in runs)
+    assert gc.get_threshold() == before
 
 
 def test_within_is_respected():

@@ -10,6 +10,7 @@ its trace records the length of the first failing run as `shrunk_from`.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from contextlib import contextmanager
@@ -144,7 +145,7 @@ def search(model: Model, *, examples: int, steps: int, seed: int, deadline: floa
                                          phases=[Phase.generate, Phase.shrink])
     machine._hypothesis_internal_use_seed = seed  # what @seed(n) sets: Hypothesis's own seeding
     trace, stopped_by = None, "examples"
-    with reporting.with_reporter(lambda _message: None), _no_local_constants():
+    with reporting.with_reporter(lambda _message: None), _no_local_constants(), _fewer_collections():
         try:
             with watchdog(deadline):  # model code stuck past the limit is interrupted (engines.watchdog)
                 run_state_machine_as_test(machine)
@@ -188,6 +189,26 @@ def _asked_to_stop(stats: FuzzStats) -> str | None:
     if stats.deadline is not None and time.monotonic() >= stats.deadline:
         return "time-limit"
     return stats.stop(stats) if stats.stop is not None else None
+
+
+YOUNG_COLLECTION = 50_000  # container allocations between collections of the young generation (Python: 700)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect garbage cycles less often while the search runs. Every run allocates tuples by the
+    million (states, steps, features), and nearly all of them die young without a cycle, so
+    reference counting frees them; a collection every 700 allocations still walked them, and the
+    older generations, which hold the kept runs and the distinct states, were walked again and
+    again: figure-8 with 5 servers spent 4.6 of 30.8 CPU seconds (15%) collecting in 8,846 runs,
+    and 1.7 s with the young generation collected every 50,000 allocations. Cycles still go, a
+    little later; the thresholds are restored afterwards."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], YOUNG_COLLECTION), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 @contextmanager
