@@ -198,6 +198,23 @@ def test_garbage_is_collected_less_often_during_a_search_only():
     assert gc.get_threshold() == before
 
 
+def test_distinct_states_counts_each_state_visited_once():
+    # the count is kept by hash (bridge.FuzzStats.seen): it must still be the number of distinct
+    # states the runs judged, here every one an invariant saw
+    from agree import invariant
+
+    judged = set()
+
+    class Recorded(type(build_model("twophase"))):
+        @invariant
+        def recorded(self, s) -> bool:
+            judged.add(s)
+            return True
+
+    result = fuzz(Recorded(rms=3), examples=200, steps=30, only=["recorded"]).result
+    assert result.distinct_states == len(judged) > 100
+
+
 def test_within_is_respected():
     model = build_model("twophase", {"rms": 2})
     model.within = lambda s: s[1] != "committed"  # a user's state constraint: the TM never commits
