@@ -128,7 +128,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             self.node = node or (state, None)  # the path: (step, parent) ... (initial state, None)
             self.depth = depth  # steps in the path
             self.limit = min(steps, limit)  # the depth this run stops at
-            self.visited: set = set()  # the states of this run
+            self.visited: set = set()  # the hashes of the states of this run (see FuzzStats.seen)
             self.done = not self._arrive(state)  # no more steps in this run
 
         def walk(self, drawn: bytes) -> None:
@@ -144,7 +144,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             """Take the enabled step `choice` picks and judge it; False at a deadlock or a violation."""
             # a step back to a state this run has visited adds little to a safety search, and the
             # actions this run switched off are taken only when nothing else is enabled
-            fresh = [s for s in self.enabled if s[2] not in self.visited]
+            fresh = [s for s in self.enabled if hash(s[2]) not in self.visited]
             choices = [s for s in fresh if s[0] not in self.off] or fresh or self.enabled
             if not choices:
                 return False
@@ -193,10 +193,10 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
 
         def _arrive(self, state: Any) -> bool:
             """Judge the state reached; False at a violation."""
-            self.state = state
-            self.visited.add(state)
+            self.state, key = state, hash(state)  # a state is hashed once on arrival, both sets take the int
+            self.visited.add(key)
             stats.longest = max(stats.longest, self.depth)
-            if count_states and (key := hash(state)) not in stats.seen and len(stats.seen) < MAX_STATES:
+            if count_states and key not in stats.seen and len(stats.seen) < MAX_STATES:
                 stats.seen.add(key)
                 if self.depth:
                     action = self.node[0].action
