@@ -97,9 +97,8 @@ def median_row(rounds: list[dict]) -> dict:
     """One row of the medians of the same run's rounds (the counts are the same in every round)."""
     row = dict(rounds[0], rounds=len(rounds), each_wall_s=[r["wall_s"] for r in rounds],
                each_cpu_s=[r["cpu_s"] for r in rounds])
-    for field in ("search_s", "wall_s", "cpu_s", "peak_mib", "bytes_per_state"):
-        row[field] = round(statistics.median(r[field] for r in rounds), 1 if field == "peak_mib" else 2)
-    row["bytes_per_state"] = round(row["bytes_per_state"])
+    for field, digits in (("search_s", 2), ("wall_s", 2), ("cpu_s", 2), ("peak_mib", 1), ("bytes_per_state", None)):
+        row[field] = round(statistics.median(r[field] for r in rounds), digits)
     return row
 
 
@@ -115,6 +114,8 @@ def option(argv: list[str], name: str, default: str) -> tuple[str, list[str]]:
     if name not in argv:
         return default, argv
     at = argv.index(name)
+    if at + 1 == len(argv):
+        sys.exit(f"bench_scale.py: {name} needs a value")
     return argv[at + 1], argv[:at] + argv[at + 2:]
 
 
@@ -122,6 +123,9 @@ def main(argv: list[str]) -> None:
     cores = len(os.sched_getaffinity(0))
     workers, argv = option(argv, "--workers", "1,2,4,8")
     repeat, argv = option(argv, "--repeat", "1")
+    if not repeat.isdigit() or int(repeat) < 1 or not all(n.isdigit() and int(n) >= 1 for n in workers.split(",")):
+        sys.exit(f"bench_scale.py: --workers takes whole numbers of at least 1 (1,2,4) and --repeat one, "
+                 f"got --workers {workers} --repeat {repeat}")
     counts, repeat = [int(n) for n in workers.split(",")], int(repeat)
     names = argv or DEFAULT
     unknown = [name for name in names if name not in CONFIGS]
