@@ -172,15 +172,16 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                 return
             seen, mine = guided.seen, self.new_features
             found = guided.features(before, state)
+            keys = list(map(hash, found))  # the guide keeps features by hash (see Guide.seen)
             hits, counted = guided.hits, self.hits
             if hits:
-                for f in found:
-                    if f in hits:
-                        counted[f] = counted.get(f, 0) + 1
-            new = [f for f in found if f not in seen and f not in mine]
+                for k in keys:
+                    if k in hits:
+                        counted[k] = counted.get(k, 0) + 1
+            new = [n for n, k in enumerate(keys) if k not in seen and k not in mine]
             if new:
-                mine.update(new)
-                key = next((f for f in new if makes_cell(f)), None)
+                mine.update(keys[n] for n in new)
+                key = next((keys[n] for n in new if makes_cell(found[n])), None)
                 if key is not None and self.depth < steps and self.enabled:  # a prefix no run can continue is not kept
                     self.keep.append((self.depth, self.node, key))
                 self.gained = True

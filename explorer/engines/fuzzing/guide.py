@@ -79,7 +79,11 @@ class Guide:
 
     def __init__(self, nodes: int = 0) -> None:
         self.entries: list[Cell] = []
-        self.seen: set = set()  # every feature of every state a finished run visited
+        # the hash of every feature of every state a finished run visited: ints cost one hash per
+        # feature and step (a tuple's hash is computed afresh at every lookup, and a step looked each
+        # feature up two or three times) and give the garbage collector nothing to walk; a collision
+        # can only make a new feature look seen, which changes what a run keeps, never a verdict
+        self.seen: set = set()
         self.fields: tuple[int, ...] | None = None  # the fields features use; None while calibrating
         self.node_fields: tuple[int, ...] = ()  # of those, the per-node ones
         self.nodes = nodes
@@ -90,7 +94,7 @@ class Guide:
         self.restarts = 0  # epochs ended: each starts the cells and features afresh
         self.epoch_ends = RESTART_RUNS  # the run count at which this epoch ends
         self.initial_features: frozenset = frozenset()  # the features of the initial states
-        self.hits: dict = {}  # a cell's key (the feature it first reached) -> steps of runs that reached it
+        self.hits: dict = {}  # a cell's key (the hash of the feature it first reached) -> steps of runs that reached it
         # multisets remembered: computing them is most of a step's feature cost, and most per-node
         # field values recur from step to step
         self._bag = lru_cache(MAX_BAGS)(_bag)  # a per-node field's value -> its multiset
@@ -115,7 +119,7 @@ class Guide:
             self.node_fields = tuple(i for i in self.fields if isinstance(first[i], tuple)
                                      and len(first[i]) == self.nodes)
         for state in initial:
-            self.seen.update(self.features(None, state))
+            self.seen.update(map(hash, self.features(None, state)))
         self.initial_features = frozenset(self.seen)
 
     def features(self, before: Any, after: Any) -> list:
