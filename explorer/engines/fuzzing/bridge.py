@@ -144,8 +144,9 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             """Take the enabled step `choice` picks and judge it; False at a deadlock or a violation."""
             # a step back to a state this run has visited adds little to a safety search, and the
             # actions this run switched off are taken only when nothing else is enabled
-            fresh = [s for s in self.enabled if hash(s[2]) not in self.visited]
-            choices = [s for s in fresh if s[0] not in self.off] or fresh or self.enabled
+            visited, off = self.visited, self.off
+            fresh = [s for s in self.enabled if hash(s[2]) not in visited]
+            choices = [s for s in fresh if s[0] not in off] or fresh or self.enabled
             if not choices:
                 return False
             step = Step(*_pick(choice, choices))
@@ -208,7 +209,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             if len(self.monitor.reached) > reached_before:  # a guard reached for the first time in this run
                 for name in list(self.monitor.reached)[reached_before:]:
                     stats.reached[name] = stats.reached.get(name, 0) + 1
-            self.enabled = [s for s in model.next(state) if within is None or within(s[2])]
+            self.enabled = list(model.next(state)) if within is None else [s for s in model.next(state) if within(s[2])]
             return True
 
         def _fail(self) -> bool:
@@ -329,12 +330,10 @@ def _pick(choice: int, choices: list) -> tuple:
     One drawn number picks both; it shrinks towards the first step of the first action."""
     if len(choices) == 1:
         return choices[0]
-    by_action: dict[str, list] = {}
-    for step in choices:
-        by_action.setdefault(step[0], []).append(step)
-    groups = list(by_action.values())
-    steps = groups[choice % len(groups)]
-    return steps[(choice // len(groups)) % len(steps)]
+    actions = list(dict.fromkeys([step[0] for step in choices]))  # in the order they first appear
+    action = actions[choice % len(actions)]
+    steps = [step for step in choices if step[0] == action]
+    return steps[(choice // len(actions)) % len(steps)]
 
 
 def _class_name(model: Model) -> str:

@@ -86,6 +86,7 @@ class Guide:
         self.seen: set = set()
         self.fields: tuple[int, ...] | None = None  # the fields features use; None while calibrating
         self.node_fields: tuple[int, ...] = ()  # of those, the per-node ones
+        self._per_node: frozenset = frozenset()  # the same, to test membership
         self.nodes = nodes
         self.changes: list[int] = []  # while calibrating: per field, the steps that changed it
         self.watched = 0  # while calibrating: steps watched
@@ -118,6 +119,7 @@ class Guide:
         if self.nodes > 1:
             self.node_fields = tuple(i for i in self.fields if isinstance(first[i], tuple)
                                      and len(first[i]) == self.nodes)
+            self._per_node = frozenset(self.node_fields)
         for state in initial:
             self.seen.update(map(hash, self.features(None, state)))
         self.initial_features = frozenset(self.seen)
@@ -143,8 +145,8 @@ class Guide:
     def _symmetric(self, a: tuple, b: tuple | None, changed: tuple) -> list:
         """The features of a model that names its nodes: per-node fields as multisets (renaming
         the nodes gives the same features), and the records of the nodes that moved."""
-        fields, per_node, bag = self.fields, self.node_fields, self._bag
-        view = {i: bag(a[i]) if i in per_node else a[i] for i in fields}
+        fields, per_node, bag = self.fields, self._per_node, self._bag
+        view = {i: bag(a[i]) if i in per_node else a[i] for i in changed}  # others only when a pair needs them
         found = [(i, view[i]) for i in changed]
         for i in changed:
             for j in fields:
@@ -154,7 +156,8 @@ class Guide:
                 if lo in per_node and hi in per_node:
                     found.append((lo, hi, self._pair_bag(a[lo], a[hi])))
                 else:
-                    found.append((lo, hi, view[lo], view[hi]))
+                    found.append((lo, hi, view[lo] if lo in view else bag(a[lo]) if lo in per_node else a[lo],
+                                  view[hi] if hi in view else bag(a[hi]) if hi in per_node else a[hi]))
         if any(i in per_node for i in changed):
             moved = range(self.nodes) if b is None else {
                 k for i in changed if i in per_node for k in range(self.nodes) if a[i][k] != b[i][k]}
