@@ -30,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, MAX_STATES, RUNS_PER_EXAMPLE
 from agree.explorer.engines.fuzzing import guide as _guide
 from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, HEAD, Guide, makes_cell, path_of
+from agree.explorer.engines.fuzzing.successors import Successors
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.path import Trace
 from agree.models.contract import Model, Step
@@ -107,6 +108,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
         raise InputError(f"model {model.label()} has no initial state within its bounds: nothing to run")
     declared = tuple(model.actions)
     count_states = stats.count_states
+    steps_of = Successors(model).of  # remembered for recent states: runs meet the same ones again and again
     guided = stats.guide = Guide(len(model.node_names() or ())) if guide else None
 
     class Machine(RuleBasedStateMachine):
@@ -129,7 +131,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             self.depth = depth  # steps in the path
             self.limit = min(steps, limit)  # the depth this run stops at
             self.visited: set = set()  # the hashes of the states of this run (see FuzzStats.seen)
-            self.done = not self._arrive(state)  # no more steps in this run
+            self.done = not self._arrive(state, hash(state))  # no more steps in this run
 
         def walk(self, drawn: bytes) -> None:
             """Steps chosen by `drawn`, two bytes a step, until it runs out, a deadlock, a
@@ -144,12 +146,13 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             """Take the enabled step `choice` picks and judge it; False at a deadlock or a violation."""
             # a step back to a state this run has visited adds little to a safety search, and the
             # actions this run switched off are taken only when nothing else is enabled
-            visited, off = self.visited, self.off
-            fresh = [s for s in self.enabled if hash(s[2]) not in visited]
-            choices = [s for s in fresh if s[0] not in off] or fresh or self.enabled
+            enabled, visited, off = self.enabled, self.visited, self.off
+            fresh = [k for k, key in enumerate(self.keys) if key not in visited]
+            choices = [k for k in fresh if enabled[k][0] not in off] or fresh or range(len(enabled))
             if not choices:
                 return False
-            step = Step(*_pick(choice, choices))
+            k = _pick(choice, choices, enabled)
+            step = Step(*enabled[k])
             before = self.state
             self.node = (step, self.node)
             self.depth += 1
@@ -158,7 +161,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             monitor = self.monitor
             if monitor.has_transitions and monitor.on_transition(before, step, self.depth):
                 return self._fail()
-            if not self._arrive(step.state):
+            if not self._arrive(step.state, self.keys[k]):
                 return False
             if guided is not None and guided.growing:
                 self._cover(before, step.state)
@@ -193,9 +196,9 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             if guided is not None and (self.keep or self.tried or self.hits):
                 guided.commit(self.new_features, self.keep, self.tried, self.hits, stats.runs)
 
-        def _arrive(self, state: Any) -> bool:
-            """Judge the state reached; False at a violation."""
-            self.state, key = state, hash(state)  # a state is hashed once on arrival, both sets take the int
+        def _arrive(self, state: Any, key: int) -> bool:
+            """Judge the state reached, whose hash is `key` (both sets take the int); False at a violation."""
+            self.state = state
             self.visited.add(key)
             stats.longest = max(stats.longest, self.depth)
             if count_states and key not in stats.seen and len(stats.seen) < MAX_STATES:
@@ -209,7 +212,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             if len(self.monitor.reached) > reached_before:  # a guard reached for the first time in this run
                 for name in list(self.monitor.reached)[reached_before:]:
                     stats.reached[name] = stats.reached.get(name, 0) + 1
-            self.enabled = list(model.next(state)) if within is None else [s for s in model.next(state) if within(s[2])]
+            self.enabled, self.keys = steps_of(state, key)  # its steps, and the hashes of their states
             return True
 
         def _fail(self) -> bool:
@@ -324,16 +327,17 @@ def _clock(stats: FuzzStats) -> None:
         stats.next_report = now + 2.0
 
 
-def _pick(choice: int, choices: list) -> tuple:
-    """An action first, then one of its steps, so each enabled action is as likely as any other
-    and a rule with few steps (a timeout) is not drowned by one with many (message deliveries).
-    One drawn number picks both; it shrinks towards the first step of the first action."""
+def _pick(choice: int, choices: list | range, steps: list) -> int:
+    """Of the `choices` (positions in `steps`), an action first, then one of its steps, so each
+    enabled action is as likely as any other and a rule with few steps (a timeout) is not drowned
+    by one with many (message deliveries). One drawn number picks both; it shrinks towards the
+    first step of the first action."""
     if len(choices) == 1:
         return choices[0]
-    actions = list(dict.fromkeys([step[0] for step in choices]))  # in the order they first appear
+    actions = list(dict.fromkeys([steps[k][0] for k in choices]))  # in the order they first appear
     action = actions[choice % len(actions)]
-    steps = [step for step in choices if step[0] == action]
-    return steps[(choice // len(actions)) % len(steps)]
+    mine = [k for k in choices if steps[k][0] == action]
+    return mine[(choice // len(actions)) % len(mine)]
 
 
 def _class_name(model: Model) -> str:

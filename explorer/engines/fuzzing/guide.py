@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 from math import sqrt
-from typing import Any
+from typing import Any, Sequence
 
 CALIBRATION_STEPS = 200  # steps watched to tell the fields that change on most steps
 MAX_BAGS = 100_000  # multisets remembered in each memo (tens of MB), least recently used forgotten first
@@ -132,7 +132,7 @@ class Guide:
             changed = fields
         else:
             b = _fields(before)
-            changed = tuple(i for i in fields if a[i] is not b[i] and a[i] != b[i])
+            changed = [i for i in fields if a[i] is not b[i] and a[i] != b[i]]
             if not changed:
                 return []
         if not self.node_fields:
@@ -142,7 +142,7 @@ class Guide:
             return found
         return self._symmetric(a, None if before is None else b, changed)
 
-    def _symmetric(self, a: tuple, b: tuple | None, changed: tuple) -> list:
+    def _symmetric(self, a: tuple, b: tuple | None, changed: Sequence[int]) -> list:
         """The features of a model that names its nodes: per-node fields as multisets (renaming
         the nodes gives the same features), and the records of the nodes that moved."""
         fields, per_node, bag = self.fields, self._per_node, self._bag
