@@ -20,8 +20,7 @@ A user gets a test class in one line:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -29,60 +28,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from agree.explorer.engines.fuzzing.limits import DEFAULT_SEGMENT, MAX_STATES, RUNS_PER_EXAMPLE
 from agree.explorer.engines.fuzzing import guide as _guide
-from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, HEAD, Guide, makes_cell, path_of
+from agree.explorer.engines.fuzzing.guide import CALIBRATION_STEPS, HEAD, Guide, path_of
+from agree.explorer.engines.fuzzing.stats import FuzzStats, PropertyViolation, TimeUp  # noqa: F401 (imported from here)
 from agree.explorer.engines.fuzzing.successors import Successors
 from agree.explorer.engines.monitor import PropertyMonitor
 from agree.explorer.engines.path import Trace
 from agree.models.contract import Model, Step
 from agree.properties.errors import InputError
-
-
-class PropertyViolation(AssertionError):
-    """A property failed in a run of the state machine; `trace` is that run."""
-
-    def __init__(self, trace: Trace) -> None:
-        self.trace = trace
-        lines = [f"{trace.property} ({trace.kind}) violated after {len(trace)} steps of "
-                 f"{trace.model}{' --variant ' + trace.variant if trace.variant else ''}:"]
-        lines += [f"  {i}. {s.action}{_args(s.args)}" for i, s in enumerate(trace.steps, 1)]
-        super().__init__("\n".join(lines))
-
-
-class TimeUp(KeyboardInterrupt):
-    """Raised inside a run when the time limit has passed, or when `FuzzStats.stop` says why the
-    search must stop (`reason`). Hypothesis lets a KeyboardInterrupt through at once (any other
-    exception it would take for a failure, or a flaky one)."""
-
-    def __init__(self, reason: str = "time-limit") -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass
-class FuzzStats:
-    """What every run of one state machine class adds up to; read by `explorer.engines.fuzzing.fuzz`."""
-
-    runs: int = 0  # runs started, shrinking runs included
-    steps: int = 0  # steps taken in all runs (a guided run's steps from where it resumed)
-    longest: int = 0  # most steps in one run
-    fired: dict[str, int] = field(default_factory=dict)  # action -> times taken
-    found: dict[str, int] = field(default_factory=dict)  # action -> states it led to first
-    reached: dict[str, int] = field(default_factory=dict)  # reachable guard -> runs that reached it
-    # the distinct states visited, counted by their hashes: a set of the states themselves kept every
-    # one alive (Raft with 5 servers at figure-8's bounds, 19,598 runs: a peak of 336 MiB, 250 MiB
-    # with hashes) and gave the garbage collector that many more objects to walk; two states whose
-    # hashes collide count once, so the count can only come out low (were the hashes random 64-bit
-    # values: for a million states, a chance of some 3 in 10^8 that it is low at all)
-    seen: set = field(default_factory=set)
-    first_failure: Trace | None = None  # the first violation found, before any shrinking
-    best_failure: Trace | None = None  # the shortest violation found so far
-    deadline: float | None = None  # time.monotonic() after which runs stop (TimeUp)
-    count_states: bool = True  # keep `seen` (the hash of every visited state)
-    progress: Callable[[FuzzStats], None] | None = None  # called about every 2 s with these stats
-    stop: Callable[[FuzzStats], str | None] | None = None  # asked before every run: a reason to stop, or None
-    on_failure: Callable[[FuzzStats], None] | None = None  # called at the first violation
-    next_report: float = 0.0
-    guide: Guide | None = None  # the runs kept for later runs to continue (guided runs only)
 
 
 def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str | None = None,
@@ -146,7 +98,7 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             """Take the enabled step `choice` picks and judge it; False at a deadlock or a violation."""
             # a step back to a state this run has visited adds little to a safety search, and the
             # actions this run switched off are taken only when nothing else is enabled
-            enabled, visited, off = self.enabled, self.visited, self.off
+            enabled, visited, off, memo = self.enabled, self.visited, self.off, self.memo
             fresh = [k for k, key in enumerate(self.keys) if key not in visited]
             choices = [k for k in fresh if enabled[k][0] not in off] or fresh or range(len(enabled))
             if not choices:
@@ -164,28 +116,31 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             if not self._arrive(step.state, self.keys[k]):
                 return False
             if guided is not None and guided.growing:
-                self._cover(before, step.state)
+                self._cover(before, step.state, memo, k)
             return True
 
-        def _cover(self, before: Any, state: Any) -> None:
-            """Guided runs: calibrate, or note the features of `state` that no run has had."""
+        def _cover(self, before: Any, state: Any, memo: list, k: int) -> None:
+            """Guided runs: calibrate, or note the features of `state` (reached by step k of
+            `before`, whose `memo` remembers them) that no run has had."""
             if guided.fields is None:
                 guided.watch(before, state)
                 if guided.watched >= CALIBRATION_STEPS:
                     guided.calibrate(initial)
                 return
             seen, mine = guided.seen, self.new_features
-            found = guided.features(before, state)
-            keys = list(map(hash, found))  # the guide keeps features by hash (see Guide.seen)
+            known = memo[k]
+            if known is None:  # features are a function of the step: the same step has the same ones
+                known = memo[k] = guided.step_features(before, state)
+            keys, cells = known
             hits, counted = guided.hits, self.hits
             if hits:
                 for k in keys:
                     if k in hits:
                         counted[k] = counted.get(k, 0) + 1
-            new = [n for n, k in enumerate(keys) if k not in seen and k not in mine]
+            new = [k for k in keys if k not in seen and k not in mine]
             if new:
-                mine.update(keys[n] for n in new)
-                key = next((keys[n] for n in new if makes_cell(found[n])), None)
+                mine.update(new)
+                key = next((k for k in cells if k in new), None)
                 if key is not None and self.depth < steps and self.enabled:  # a prefix no run can continue is not kept
                     self.keep.append((self.depth, self.node, key))
                 self.gained = True
@@ -212,7 +167,8 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             if len(self.monitor.reached) > reached_before:  # a guard reached for the first time in this run
                 for name in list(self.monitor.reached)[reached_before:]:
                     stats.reached[name] = stats.reached.get(name, 0) + 1
-            self.enabled, self.keys = steps_of(state, key)  # its steps, and the hashes of their states
+            # its steps, the hashes of their states, and a memo of each step's features
+            self.enabled, self.keys, self.memo = steps_of(state, key)
             return True
 
         def _fail(self) -> bool:
@@ -344,7 +300,3 @@ def _class_name(model: Model) -> str:
     words = "".join(w.capitalize() for w in model.label().replace("-", " ").replace("_", " ").split())
     variant = "".join(w.capitalize() for w in (model.variant_name or "").split("-"))
     return f"{words}{variant}Machine"
-
-
-def _args(args: dict) -> str:
-    return "(" + ", ".join(f"{k}={v}" for k, v in args.items()) + ")" if args else ""

@@ -23,7 +23,8 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from agree.explorer.engines.fuzzing.limits import (BATCH, DEFAULT_EXAMPLES, DEFAULT_SEGMENT, DEFAULT_STEPS, MAX_STEPS,
                                                   RUNS_PER_EXAMPLE, UNLIMITED_EXAMPLES)
-from agree.explorer.engines.fuzzing.bridge import FuzzStats, PropertyViolation, TimeUp, state_machine
+from agree.explorer.engines.fuzzing.bridge import state_machine
+from agree.explorer.engines.fuzzing.stats import FuzzStats, PropertyViolation, TimeUp
 from agree.explorer.engines.diagnose import check_init, guarded, model_error
 from agree.explorer.engines.interrupts import raised_by_model_code
 from agree.explorer.engines.monitor import ModelError, PropertyMonitor

@@ -142,6 +142,13 @@ class Guide:
             return found
         return self._symmetric(a, None if before is None else b, changed)
 
+    def step_features(self, before: Any, after: Any) -> tuple[list, list]:
+        """The hashes of `features(before, after)` (the guide keeps features by hash, see `seen`),
+        and, in the same order, those of the ones that keep a run as a cell (`makes_cell`)."""
+        found = self.features(before, after)
+        keys = list(map(hash, found))
+        return keys, [k for k, f in zip(keys, found) if makes_cell(f)]
+
     def _symmetric(self, a: tuple, b: tuple | None, changed: Sequence[int]) -> list:
         """The features of a model that names its nodes: per-node fields as multisets (renaming
         the nodes gives the same features), and the records of the nodes that moved."""
