@@ -146,10 +146,14 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                 self.gained = True
 
         def teardown(self) -> None:
+            if self.violation is None and guided is not None and (self.keep or self.tried or self.hits):
+                guided.commit(self.new_features, self.keep, self.tried, self.hits, stats.runs)
+            # Hypothesis's machine dies in a reference cycle, so what it holds would wait for the
+            # garbage collector with it (a path, a monitor, sets: most of the cyclic garbage)
+            for name in _RUN_STATE:
+                self.__dict__.pop(name, None)
             if self.violation is not None:
                 raise self.violation  # only now: see _HEAD
-            if guided is not None and (self.keep or self.tried or self.hits):
-                guided.commit(self.new_features, self.keep, self.tried, self.hits, stats.runs)
 
         def _arrive(self, state: Any, key: int) -> bool:
             """Judge the state reached, whose hash is `key` (both sets take the int); False at a violation."""
@@ -259,6 +263,9 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
                     deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck),
                     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])(flavour)
 
+
+_RUN_STATE = ("node", "state", "enabled", "keys", "memo", "visited", "monitor", "new_features", "keep", "tried",
+              "hits")  # what a machine lets go when its example ends
 
 # Every example makes the same draws, whatever the model does and whatever the guide holds: one
 # per rule call, even after a deadlock, the end of a run or a violation, and a violation is raised
