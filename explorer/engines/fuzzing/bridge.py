@@ -134,13 +134,13 @@ def state_machine(model: Model, *, only: list[str] | None = None, model_ref: str
             keys, cells = known
             hits, counted = guided.hits, self.hits
             if hits:
-                for k in keys:
-                    if k in hits:
-                        counted[k] = counted.get(k, 0) + 1
-            new = [k for k in keys if k not in seen and k not in mine]
+                for f in keys:
+                    if f in hits:
+                        counted[f] = counted.get(f, 0) + 1
+            new = [f for f in keys if f not in seen and f not in mine]
             if new:
                 mine.update(new)
-                key = next((k for k in cells if k in new), None)
+                key = next((f for f in cells if f in new), None)  # the first new feature that keeps a cell
                 if key is not None and self.depth < steps and self.enabled:  # a prefix no run can continue is not kept
                     self.keep.append((self.depth, self.node, key))
                 self.gained = True
