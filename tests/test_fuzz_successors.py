@@ -43,20 +43,21 @@ def test_a_hash_shared_by_two_states_gives_each_its_own_steps():
 
 
 def test_within_leaves_steps_out_and_the_oldest_state_is_forgotten(monkeypatch):
-    monkeypatch.setattr(successors, "KEPT", 2)
     plain = build_model("twophase", {"rms": 2})
     states = [next(iter(plain.init()))]
     states += [s for _, _, s in plain.next(states[0])][:2]
+    within = [[t for t in plain.next(s) if t[2][0][0] == "working"] for s in states]
+    monkeypatch.setattr(successors, "KEPT", 2 + len(within[1]) + len(within[2]))  # room for the last two states
     model, asked = counted(build_model("twophase", {"rms": 2}))
     model.within = lambda s: s[0][0] == "working"  # a user's state constraint: r1 never prepares
     memory = Successors(model)
     for s in states:
         steps = memory.of(s, hash(s))[0]
-        assert steps == [t for t in plain.next(s) if t[2][0][0] == "working"]
+        assert steps == within[states.index(s)]
     assert len(memory.of(states[2], hash(states[2]))[0]) < len(list(plain.next(states[2])))
     assert len(asked) == 3  # each state asked once
-    memory.of(states[0], hash(states[0]))  # forgotten: two states are kept, it was the oldest
-    assert len(asked) == 4
+    memory.of(states[0], hash(states[0]))  # forgotten: it was the oldest, and the last two filled the room
+    assert len(asked) == 4 and memory.held <= successors.KEPT
 
 
 def test_the_runs_are_the_same_with_the_memory_and_without(monkeypatch):

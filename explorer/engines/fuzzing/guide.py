@@ -168,7 +168,8 @@ class Guide:
         if any(i in per_node for i in changed):
             moved = range(self.nodes) if b is None else {
                 k for i in changed if i in per_node for k in range(self.nodes) if a[i][k] != b[i][k]}
-            found += [(None, tuple(a[i][k] for i in per_node)) for k in moved]
+            records = list(zip(*[a[i] for i in self.node_fields]))  # node k's entries, field by field
+            found += [(None, records[k]) for k in moved]
         return found
 
     @property
