@@ -22,7 +22,7 @@ from typing import Any
 from agree.models.contract import Model
 
 # steps remembered, each state counting one more than its steps: some 36 MB for Paxos with 5
-# acceptors, whose states carry every message sent (tracemalloc), some 10 MB for Raft with 5 servers
+# acceptors, whose states carry every message sent (tracemalloc), some 25 MB for Raft with 5 servers
 KEPT = 32_768
 
 
