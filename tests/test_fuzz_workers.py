@@ -109,12 +109,12 @@ SLOW_MODEL = textwrap.dedent('''
             yield (0, 0)
 
         def next(self, s):
-            time.sleep(0.01)
             yield Step("Up", {}, (s[0] + 1, s[1]))
             yield Step("Side", {}, (s[0], (s[1] + 1) % 3))
 
         @invariant
         def small(self, s):
+            time.sleep(0.01)  # judged at every step (a state's steps are remembered, its judgement is not)
             return s[0] < 6
 ''')
 

@@ -89,11 +89,7 @@ def search_in_workers(model: Model, workers: int, seed: int, deadline: float | N
     finally:
         if len(results) < workers:
             shared[FLAG] = shared[FLAG] or STOPS.index("interrupted")
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.terminate()
-                process.join()
+        interrupted = _join(processes) or interrupted
     for w in range(workers):
         if isinstance(results.get(w), BaseException):
             raise results[w]
@@ -101,6 +97,21 @@ def search_in_workers(model: Model, workers: int, seed: int, deadline: float | N
     if interrupted:
         total.stopped_by = "interrupted"  # Ctrl-C: what was found is shown as found, not shrunk further
     return total, winner, its_seed
+
+
+def _join(processes: list) -> bool:
+    """Wait for the workers to end, terminating any still alive after 5 s (at once after a Ctrl-C,
+    which must not lose what they found: it may come while they finish). True if Ctrl-C came."""
+    interrupted = False
+    for process in processes:
+        try:
+            process.join(timeout=0 if interrupted else 5)
+        except KeyboardInterrupt:
+            interrupted = True
+        if process.is_alive():
+            process.terminate()
+            process.join()
+    return interrupted
 
 
 def _worker(model: Model, w: int, seed: int, deadline: float | None, options: dict, shared, lock, send,
