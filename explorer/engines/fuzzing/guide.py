@@ -153,7 +153,10 @@ class Guide:
         """The features of a model that names its nodes: per-node fields as multisets (renaming
         the nodes gives the same features), and the records of the nodes that moved."""
         fields, per_node, bag = self.fields, self._per_node, self._bag
-        view = {i: bag(a[i]) if i in per_node else a[i] for i in changed}  # others only when a pair needs them
+        # each field as features see it: a per-node field's multiset only where changed (the others'
+        # only when a pair needs them, below)
+        view = {i: a[i] for i in fields if i not in per_node}
+        view.update((i, bag(a[i])) for i in changed if i in per_node)
         found = [(i, view[i]) for i in changed]
         for i in changed:
             for j in fields:
@@ -163,8 +166,7 @@ class Guide:
                 if lo in per_node and hi in per_node:
                     found.append((lo, hi, self._pair_bag(a[lo], a[hi])))
                 else:
-                    found.append((lo, hi, view[lo] if lo in view else bag(a[lo]) if lo in per_node else a[lo],
-                                  view[hi] if hi in view else bag(a[hi]) if hi in per_node else a[hi]))
+                    found.append((lo, hi, view[lo] if lo in view else bag(a[lo]), view[hi] if hi in view else bag(a[hi])))
         if any(i in per_node for i in changed):
             moved = range(self.nodes) if b is None else {
                 k for i in changed if i in per_node for k in range(self.nodes) if a[i][k] != b[i][k]}
